@@ -1,0 +1,197 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+	c2, err := Load("")
+	if err != nil || !reflect.DeepEqual(c, c2) {
+		t.Fatalf(`Load("") = %+v, %v; want Default()`, c2, err)
+	}
+}
+
+// The documented example must say exactly what the defaults are: a reader who copies it
+// gets the same bot as one with no file.
+func TestExampleFileMatchesDefaults(t *testing.T) {
+	got, err := Load("../commentbot.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := Default(); !reflect.DeepEqual(got, want) {
+		t.Errorf("example file differs from Default():\n got  %+v\n want %+v", got, want)
+	}
+}
+
+func TestParseOverlaysDefaults(t *testing.T) {
+	c, err := Parse(strings.NewReader(`
+data_dir: /var/lib/commentbot
+models:
+  - name: tiny
+    kind: char-lstm
+    hidden: [32]
+bot:
+  cooldown: 1m
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/var/lib/commentbot" || c.Bot.Cooldown != time.Minute {
+		t.Errorf("overlay lost: data_dir=%q cooldown=%v", c.DataDir, c.Bot.Cooldown)
+	}
+	if c.Bot.MaxTemperature != 2 || c.Reddit.MaxPerRun != 1000 {
+		t.Errorf("defaults lost: %+v", c.Bot)
+	}
+	m, ok := c.Model("tiny")
+	if !ok || len(c.Models) != 1 {
+		t.Fatalf("models = %+v", c.Models)
+	}
+	want := DefaultModel("tiny", KindCharLSTM)
+	want.Hidden = []int{32}
+	if !reflect.DeepEqual(m, want) {
+		t.Errorf("model = %+v, want %+v", m, want)
+	}
+}
+
+func TestParseRefusesBadFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string // every problem must be named
+	}{
+		{"wrong type", "bot:\n  cooldown: soon\n", []string{"line 2", "soon", "time.Duration"}},
+		{"unknown key", "colour: blue\n", []string{"line 1", "colour"}},
+		{"secret in file", "discord_token: abc\n", []string{"discord_token"}},
+		{"unknown model key", "models:\n  - name: a\n    layers: 3\n", []string{"line 3", "layers"}},
+		{"negative sizes, all reported", `
+models:
+  - name: a
+    kind: word-lstm
+    hidden: [-4, 0]
+    embed: -1
+    streams: 0
+bot:
+  max_concurrent: -2
+`, []string{"models[0].hidden[0]", "models[0].hidden[1]", "models[0].embed", "models[0].streams", "bot.max_concurrent"}},
+		{"bad kind and name", "models:\n  - name: Big Model\n    kind: transformer\n", []string{"models[0].name", "models[0].kind"}},
+		{"duplicate names", "models:\n  - name: a\n  - name: a\n", []string{`"a" is used twice`}},
+		{"bad cron and post", `
+schedule:
+  ingest: "every now and then"
+  posts:
+    - channel: ""
+      cron: "* * *"
+      model: nosuch
+      temperature: 9
+`, []string{"schedule.ingest", "posts[0].channel", "posts[0].cron", "posts[0].model", "posts[0].temperature"}},
+		{"temperatures", "bot:\n  temperature: 5\n  min_temperature: 0\n", []string{"bot.temperature", "bot.min_temperature"}},
+		{"subreddit", "reddit:\n  subreddits: [\"r/golang\", \"a+\"]\n", []string{"subreddits[0]", "subreddits[1]"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(tc.yaml))
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Parse = %v, want ErrInvalid", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not name %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	env := map[string]string{"DISCORD_TOKEN": "tok-SECRET", "REDDIT_PASSWORD": "pw-SECRET"}
+	s := SecretsFromEnv(func(k string) string { return env[k] })
+	if s.DiscordToken != "tok-SECRET" || s.RedditPassword != "pw-SECRET" {
+		t.Fatalf("SecretsFromEnv = %#v", s)
+	}
+	var log strings.Builder
+	slog.New(slog.NewJSONHandler(&log, nil)).Info("start", "secrets", s)
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q", s, s, s, s, s), log.String()} {
+		if strings.Contains(out, "SECRET") {
+			t.Errorf("secret value printed: %s", out)
+		}
+		if !strings.Contains(out, "discord_token=set") || !strings.Contains(out, "discord_app_id=unset") {
+			t.Errorf("output does not say which secrets are set: %s", out)
+		}
+	}
+}
+
+func TestWatchAppliesGoodAndRefusesBad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "commentbot.yaml")
+	write := func(s string) {
+		t.Helper()
+		// Write then rename, as editors do.
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("log_level: info\n")
+	applied := make(chan Config, 4)
+	refused := make(chan error, 4)
+	hup := make(chan os.Signal, 1)
+	w := &Watcher{Path: path, Reload: hup, Debounce: 20 * time.Millisecond,
+		Apply: func(c Config) { applied <- c }, OnError: func(err error) { refused <- err }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Watch(ctx) }()
+	time.Sleep(50 * time.Millisecond) // let the watcher start
+
+	write("log_level: debug\n")
+	select {
+	case c := <-applied:
+		if c.LogLevel != "debug" {
+			t.Errorf("applied log_level %q, want debug", c.LogLevel)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a valid edit was not applied")
+	}
+
+	write("log_level: loud\nbot:\n  max_concurrent: 0\n")
+	select {
+	case err := <-refused:
+		for _, want := range []string{"log_level", "bot.max_concurrent", "keeping the running config"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("refusal %q does not say %q", err, want)
+			}
+		}
+	case c := <-applied:
+		t.Fatalf("a broken file was applied: %+v", c)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a broken edit was not reported")
+	}
+
+	write("log_level: warn\n")
+	hup <- os.Interrupt // stands for SIGHUP: any value triggers a reload
+	select {
+	case c := <-applied:
+		if c.LogLevel != "warn" {
+			t.Errorf("applied log_level %q, want warn", c.LogLevel)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("reload after fixing the file did not apply")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
