@@ -1,0 +1,397 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// layerWork is the per-layer workspace of a B×T truncated-BPTT pass. Rows
+// are time-major: row r = t·B + s holds stream s at step t, so the rows of
+// one step are contiguous and the per-step recurrent product is one GEMM.
+type layerWork[F Float] struct {
+	x    []F // T·B × in: the layer input (nil for one-hot layer 0)
+	g    []F // T·B × G: gate pre-activations, then activations (i, f, o, g)
+	h    []F // (T+1)·B × H: rows [0, B) hold the state carried in
+	c    []F // (T+1)·B × H: cell state, LSTM only
+	tc   []F // T·B × H: tanh(c), LSTM only
+	dg   []F // T·B × G: gradient of the loss with respect to the pre-activations
+	dh   []F // T·B × H: gradient with respect to the layer's outputs, from above
+	dhn  []F // B × H: gradient flowing into h_{t-1} from step t
+	dcn  []F // B × H: gradient flowing into c_{t-1} from step t
+	mask []F // T·B × H: dropout mask on the layer's output (0 or 1/(1−p))
+}
+
+// work is the preallocated workspace for one batch shape; it is reused across
+// batches, so nothing is allocated inside the training step.
+type work[F Float] struct {
+	lo      *layout
+	T, B    int
+	ids     []int32 // T·B input ids, time-major
+	tgt     []int32 // T·B target ids, time-major; < 0 = no target
+	layers  []layerWork[F]
+	top     []F // T·B × H_top: the (dropped) top output, input of the softmax layer
+	topMask []F
+	logits  []F // T·B × V: logits, then probabilities, then ∂loss/∂logits
+	demb    []F // T·B × E: ∂loss/∂embedded input
+	dtop    []F // T·B × max H: scratch for ∂loss/∂(layer input)
+}
+
+func newWork[F Float](lo *layout, streams, steps int, dropout bool) *work[F] {
+	T, B := steps, streams
+	n := T * B
+	w := &work[F]{lo: lo, T: T, B: B, ids: make([]int32, n), tgt: make([]int32, n)}
+	maxH := 0
+	for l, h := range lo.hidden {
+		maxH = max(maxH, h)
+		g := lo.gate[l]
+		lw := layerWork[F]{
+			g:   make([]F, n*g),
+			h:   make([]F, (T+1)*B*h),
+			dg:  make([]F, n*g),
+			dh:  make([]F, n*h),
+			dhn: make([]F, B*h),
+		}
+		if l > 0 || lo.embed > 0 {
+			lw.x = make([]F, n*lo.in[l])
+		}
+		if lo.cell == CellLSTM {
+			lw.c = make([]F, (T+1)*B*h)
+			lw.tc = make([]F, n*h)
+			lw.dcn = make([]F, B*h)
+		}
+		if dropout && l > 0 {
+			w.layers[l-1].mask = make([]F, n*lo.hidden[l-1])
+		}
+		w.layers = append(w.layers, lw)
+	}
+	w.top = make([]F, n*lo.top())
+	if dropout {
+		w.topMask = make([]F, n*lo.top())
+	}
+	w.logits = make([]F, n*lo.vocab)
+	if lo.embed > 0 {
+		w.demb = make([]F, n*lo.embed)
+	}
+	w.dtop = make([]F, n*maxH)
+	return w
+}
+
+// load copies a batch (stream-major, index s·T+t) into the time-major id
+// buffers. It reports false when an id is outside [0, V) (targets may be
+// negative: no target at that position).
+func (w *work[F]) load(inputs, targets []int) bool {
+	V := w.lo.vocab
+	for s := 0; s < w.B; s++ {
+		for t := 0; t < w.T; t++ {
+			x, y := inputs[s*w.T+t], targets[s*w.T+t]
+			if x < 0 || x >= V || y >= V {
+				return false
+			}
+			r := t*w.B + s
+			w.ids[r] = int32(x)
+			w.tgt[r] = int32(max(y, -1))
+		}
+	}
+	return true
+}
+
+// resetState zeroes the carried hidden and cell states (start of an epoch).
+func (w *work[F]) resetState() {
+	for l := range w.layers {
+		lw := &w.layers[l]
+		h := w.lo.hidden[l]
+		clear(lw.h[:w.B*h])
+		if lw.c != nil {
+			clear(lw.c[:w.B*h])
+		}
+	}
+}
+
+// carry moves the last step's states into the initial rows, so that the next
+// batch continues each stream (truncated BPTT: the gradient stops here).
+func (w *work[F]) carry() {
+	for l := range w.layers {
+		lw := &w.layers[l]
+		n := w.B * w.lo.hidden[l]
+		copy(lw.h[:n], lw.h[w.T*n:])
+		if lw.c != nil {
+			copy(lw.c[:n], lw.c[w.T*n:])
+		}
+	}
+}
+
+// fillMask draws an inverted-dropout mask: each entry is 0 with probability
+// p and 1/(1−p) otherwise, so E[mask] = 1.
+func fillMask[F Float](mask []F, p float64, rng *rand.Rand) {
+	thr := uint64(p * (1 << 32))
+	keep := F(1 / (1 - p))
+	i := 0
+	for ; i+1 < len(mask); i += 2 {
+		u := rng.Uint64()
+		mask[i] = keep
+		if u&0xffffffff < thr {
+			mask[i] = 0
+		}
+		mask[i+1] = keep
+		if u>>32 < thr {
+			mask[i+1] = 0
+		}
+	}
+	if i < len(mask) {
+		mask[i] = keep
+		if rng.Uint64()&0xffffffff < thr {
+			mask[i] = 0
+		}
+	}
+}
+
+// applyMask sets dst = src ⊙ mask, or dst = src when mask is nil.
+func applyMask[F Float](dst, src, mask []F) {
+	if mask == nil {
+		copy(dst, src)
+		return
+	}
+	for i, m := range mask[:len(dst)] {
+		dst[i] = src[i] * m
+	}
+}
+
+// forward runs the model over the loaded batch and returns the summed
+// cross-entropy −Σ log p(target) (nats) and the number of targets. With
+// train set it draws dropout masks from rng (rate p) and leaves
+// ∂(mean loss)/∂logits = (softmax − onehot)/count in w.logits for backward.
+//
+// Per layer and step, with x_t the layer input and h_{t−1}, c_{t−1} the state:
+//
+//	LSTM: [a_i a_f a_o a_g] = x_t·Wx + h_{t−1}·Wh + b
+//	      i = σ(a_i), f = σ(a_f), o = σ(a_o), g = tanh(a_g)
+//	      c_t = f⊙c_{t−1} + i⊙g,  h_t = o⊙tanh(c_t)
+//	RNN:  h_t = tanh(x_t·Wx + h_{t−1}·Wh + b)
+//
+// The input products of all T steps are one (T·B × in)·(in × G) GEMM; the
+// recurrent product is one (B × H)·(H × G) GEMM per step; the output layer
+// is one (T·B × H)·(H × V) GEMM.
+func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, rng *rand.Rand) (loss float64, count int) {
+	lo := w.lo
+	T, B, n := w.T, w.B, w.T*w.B
+	drop := train && dropout > 0
+	if lo.embed > 0 {
+		E := lo.embed
+		x := w.layers[0].x
+		for r, id := range w.ids {
+			copy(x[r*E:(r+1)*E], p.emb[int(id)*E:])
+		}
+	}
+	for l := range w.layers {
+		lw := &w.layers[l]
+		H, G := lo.hidden[l], lo.gate[l]
+		bias := p.b[l]
+		for r := 0; r < n; r++ {
+			copy(lw.g[r*G:(r+1)*G], bias)
+		}
+		if lw.x == nil {
+			// One-hot input: x_t·Wx is the row of Wx for the token.
+			for r, id := range w.ids {
+				row := p.wx[l][int(id)*G : int(id+1)*G]
+				g := lw.g[r*G : (r+1)*G]
+				for j, v := range row {
+					g[j] += v
+				}
+			}
+		} else {
+			gemm(be, false, false, n, G, lo.in[l], 1, lw.x, lo.in[l], p.wx[l], G, 1, lw.g, G)
+		}
+		for t := 0; t < T; t++ {
+			g := lw.g[t*B*G : (t+1)*B*G]
+			gemm(be, false, false, B, G, H, 1, lw.h[t*B*H:(t+1)*B*H], H, p.wh[l], G, 1, g, G)
+			hOut := lw.h[(t+1)*B*H : (t+2)*B*H]
+			if lo.cell == CellRNN {
+				for j, a := range g {
+					v := tanh(a)
+					g[j] = v
+					hOut[j] = v
+				}
+				continue
+			}
+			cPrev := lw.c[t*B*H : (t+1)*B*H]
+			cOut := lw.c[(t+1)*B*H : (t+2)*B*H]
+			tcOut := lw.tc[t*B*H : (t+1)*B*H]
+			for s := 0; s < B; s++ {
+				gs := g[s*G : (s+1)*G]
+				ai, af, ao, ag := gs[:H], gs[H:2*H], gs[2*H:3*H], gs[3*H:4*H]
+				cp, co, tco, ho := cPrev[s*H:(s+1)*H], cOut[s*H:(s+1)*H], tcOut[s*H:(s+1)*H], hOut[s*H:(s+1)*H]
+				for j := range H {
+					i, f, o, gg := sigmoid(ai[j]), sigmoid(af[j]), sigmoid(ao[j]), tanh(ag[j])
+					ai[j], af[j], ao[j], ag[j] = i, f, o, gg
+					c := f*cp[j] + i*gg
+					tc := tanh(c)
+					co[j], tco[j], ho[j] = c, tc, o*tc
+				}
+			}
+		}
+		out := lw.h[B*H:]
+		dst := w.top
+		var mask []F
+		if l+1 < len(w.layers) {
+			dst = w.layers[l+1].x
+			mask = lw.mask
+		} else {
+			mask = w.topMask
+		}
+		if drop {
+			fillMask(mask, dropout, rng)
+			applyMask(dst, out, mask)
+		} else {
+			copy(dst, out)
+		}
+	}
+	V, Ht := lo.vocab, lo.top()
+	for r := 0; r < n; r++ {
+		copy(w.logits[r*V:(r+1)*V], p.by)
+	}
+	gemm(be, false, false, n, V, Ht, 1, w.top, Ht, p.wy, V, 1, w.logits, V)
+	for _, y := range w.tgt {
+		if y >= 0 {
+			count++
+		}
+	}
+	inv := 1 / float64(max(count, 1))
+	for r, y := range w.tgt {
+		row := w.logits[r*V : (r+1)*V]
+		if y < 0 {
+			if train {
+				clear(row)
+			}
+			continue
+		}
+		mx := row[0]
+		for _, v := range row[1:] {
+			mx = max(mx, v)
+		}
+		sum := 0.0
+		zy := float64(row[y] - mx)
+		if train {
+			for j, v := range row {
+				e := math.Exp(float64(v - mx))
+				row[j] = F(e)
+				sum += e
+			}
+			scale := inv / sum
+			for j, v := range row {
+				row[j] = F(float64(v) * scale)
+			}
+			row[y] -= F(inv)
+		} else {
+			for _, v := range row {
+				sum += math.Exp(float64(v - mx))
+			}
+		}
+		loss += math.Log(sum) - zy
+	}
+	return loss, count
+}
+
+// backward accumulates ∂(mean loss)/∂θ into grad (which it overwrites) after
+// forward(train=true). Per LSTM step, with δh = ∂L/∂h_t (from above plus
+// from step t+1) and δc from step t+1:
+//
+//	δo = δh⊙tanh(c_t)            δc ← δc + δh⊙o⊙(1−tanh²(c_t))
+//	δi = δc⊙g   δg = δc⊙i   δf = δc⊙c_{t−1}   δc_{t−1} = δc⊙f
+//	δa = [δi⊙i(1−i), δf⊙f(1−f), δo⊙o(1−o), δg⊙(1−g²)]
+//	δh_{t−1} = δa·Whᵀ
+//
+// (RNN: δa = δh⊙(1−h_t²).) Weight gradients are whole-sequence GEMMs:
+// ∂Wx = Xᵀ·δA, ∂Wh = H_{prev}ᵀ·δA, ∂b = Σ_rows δA, and the layer below gets
+// δX = δA·Wxᵀ masked by its dropout mask.
+func (w *work[F]) backward(be backend, p, grad params[F]) {
+	lo := w.lo
+	T, B, n := w.T, w.B, w.T*w.B
+	V, Ht := lo.vocab, lo.top()
+	clear(grad.all)
+	gemm(be, true, false, Ht, V, n, 1, w.top, Ht, w.logits, V, 0, grad.wy, V)
+	colSum(grad.by, w.logits, V)
+	L := len(w.layers)
+	{
+		dx := w.dtop[:n*Ht]
+		gemm(be, false, true, n, Ht, V, 1, w.logits, V, p.wy, V, 0, dx, Ht)
+		applyMask(w.layers[L-1].dh, dx, w.topMask)
+	}
+	for l := L - 1; l >= 0; l-- {
+		lw := &w.layers[l]
+		H, G := lo.hidden[l], lo.gate[l]
+		clear(lw.dhn)
+		if lw.dcn != nil {
+			clear(lw.dcn)
+		}
+		for t := T - 1; t >= 0; t-- {
+			g := lw.g[t*B*G : (t+1)*B*G]
+			dg := lw.dg[t*B*G : (t+1)*B*G]
+			dhs := lw.dh[t*B*H : (t+1)*B*H]
+			if lo.cell == CellRNN {
+				for j, h := range g {
+					dg[j] = (dhs[j] + lw.dhn[j]) * (1 - h*h)
+				}
+			} else {
+				cPrev := lw.c[t*B*H : (t+1)*B*H]
+				tcs := lw.tc[t*B*H : (t+1)*B*H]
+				for s := 0; s < B; s++ {
+					gs, dgs := g[s*G:(s+1)*G], dg[s*G:(s+1)*G]
+					ai, af, ao, ag := gs[:H], gs[H:2*H], gs[2*H:3*H], gs[3*H:4*H]
+					di, df, do, dgg := dgs[:H], dgs[H:2*H], dgs[2*H:3*H], dgs[3*H:4*H]
+					cp, tc := cPrev[s*H:(s+1)*H], tcs[s*H:(s+1)*H]
+					dh, dhn, dcn := dhs[s*H:(s+1)*H], lw.dhn[s*H:(s+1)*H], lw.dcn[s*H:(s+1)*H]
+					for j := range H {
+						i, f, o, gg, tcj := ai[j], af[j], ao[j], ag[j], tc[j]
+						d := dh[j] + dhn[j]
+						dc := d*o*(1-tcj*tcj) + dcn[j]
+						do[j] = d * tcj * o * (1 - o)
+						di[j] = dc * gg * i * (1 - i)
+						df[j] = dc * cp[j] * f * (1 - f)
+						dgg[j] = dc * i * (1 - gg*gg)
+						dcn[j] = dc * f
+					}
+				}
+			}
+			if t > 0 {
+				gemm(be, false, true, B, H, G, 1, dg, G, p.wh[l], G, 0, lw.dhn, H)
+			}
+		}
+		gemm(be, true, false, H, G, n, 1, lw.h[:n*H], H, lw.dg, G, 0, grad.wh[l], G)
+		colSum(grad.b[l], lw.dg, G)
+		in := lo.in[l]
+		if lw.x == nil {
+			for r, id := range w.ids {
+				row := grad.wx[l][int(id)*G : int(id+1)*G]
+				for j, v := range lw.dg[r*G : (r+1)*G] {
+					row[j] += v
+				}
+			}
+			continue
+		}
+		gemm(be, true, false, in, G, n, 1, lw.x, in, lw.dg, G, 0, grad.wx[l], G)
+		if l > 0 {
+			dx := w.dtop[:n*in]
+			gemm(be, false, true, n, in, G, 1, lw.dg, G, p.wx[l], G, 0, dx, in)
+			applyMask(w.layers[l-1].dh, dx, w.layers[l-1].mask)
+			continue
+		}
+		E := lo.embed
+		gemm(be, false, true, n, E, G, 1, lw.dg, G, p.wx[0], G, 0, w.demb, E)
+		for r, id := range w.ids {
+			row := grad.emb[int(id)*E : int(id+1)*E]
+			for j, v := range w.demb[r*E : (r+1)*E] {
+				row[j] += v
+			}
+		}
+	}
+}
+
+// colSum sets dst[j] = Σ_r m[r·cols+j].
+func colSum[F Float](dst, m []F, cols int) {
+	clear(dst)
+	for r := 0; r+cols <= len(m); r += cols {
+		for j, v := range m[r : r+cols] {
+			dst[j] += v
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// layout records where each parameter tensor sits in the flat parameter
+// slab. Weights, gradients and Adam moments share it, so clipping, Adam and
+// the checkpoint codec work on one slice.
+//
+// Matrices are row-major. For layer l with input width in_l, hidden width
+// H_l and gate width G_l (4·H_l for an LSTM, H_l for a tanh RNN):
+//
+//	emb  V × E        (only when Embed > 0)
+//	wx_l in_l × G_l   (in_0 = E, or V for one-hot input: a row per token)
+//	wh_l H_l × G_l
+//	b_l  G_l
+//	wy   H_top × V
+//	by   V
+//
+// LSTM gate columns are ordered i, f, o, g.
+type layout struct {
+	cell   Cell
+	vocab  int
+	embed  int
+	in     []int
+	hidden []int
+	gate   []int
+	emb    [2]int
+	wx     [][2]int
+	wh     [][2]int
+	b      [][2]int
+	wy     [2]int
+	by     [2]int
+	size   int
+}
+
+func newLayout(cfg Config, vocab int) *layout {
+	lo := &layout{cell: cfg.Kind.Cell(), vocab: vocab, embed: cfg.Embed, hidden: append([]int(nil), cfg.Hidden...)}
+	off := 0
+	take := func(n int) [2]int { r := [2]int{off, off + n}; off += n; return r }
+	if lo.embed > 0 {
+		lo.emb = take(vocab * lo.embed)
+	}
+	in := lo.embed
+	if in == 0 {
+		in = vocab
+	}
+	for _, h := range lo.hidden {
+		g := h
+		if lo.cell == CellLSTM {
+			g = 4 * h
+		}
+		lo.in = append(lo.in, in)
+		lo.gate = append(lo.gate, g)
+		lo.wx = append(lo.wx, take(in*g))
+		lo.wh = append(lo.wh, take(h*g))
+		lo.b = append(lo.b, take(g))
+		in = h
+	}
+	lo.wy = take(in * vocab)
+	lo.by = take(vocab)
+	lo.size = off
+	return lo
+}
+
+func (lo *layout) layers() int { return len(lo.hidden) }
+func (lo *layout) top() int    { return lo.hidden[len(lo.hidden)-1] }
+
+// params are views into one slab laid out by a layout.
+type params[F Float] struct {
+	all       []F
+	emb       []F
+	wx, wh, b [][]F
+	wy, by    []F
+}
+
+func view[F Float](lo *layout, slab []F) params[F] {
+	if len(slab) != lo.size {
+		panic(fmt.Sprintf("model: slab of %d for layout of %d", len(slab), lo.size))
+	}
+	s := func(r [2]int) []F { return slab[r[0]:r[1]:r[1]] }
+	p := params[F]{all: slab, wy: s(lo.wy), by: s(lo.by)}
+	if lo.embed > 0 {
+		p.emb = s(lo.emb)
+	}
+	for l := range lo.hidden {
+		p.wx = append(p.wx, s(lo.wx[l]))
+		p.wh = append(p.wh, s(lo.wh[l]))
+		p.b = append(p.b, s(lo.b[l]))
+	}
+	return p
+}
+
+// initParams fills p from rng: embedding U(-scale, scale); every weight
+// matrix U(-1/√fan, 1/√fan) where fan is the hidden width for recurrent
+// layers (as PyTorch does) and the input width for the output layer; biases
+// 0 except the LSTM forget gate, which starts at forgetBias.
+func initParams[F Float](lo *layout, p params[F], rng *rand.Rand, scale, forgetBias float64) {
+	uni := func(dst []F, a float64) {
+		for i := range dst {
+			dst[i] = F((2*rng.Float64() - 1) * a)
+		}
+	}
+	clear(p.all)
+	if p.emb != nil {
+		uni(p.emb, scale)
+	}
+	for l, h := range lo.hidden {
+		a := 1 / math.Sqrt(float64(h))
+		uni(p.wx[l], a)
+		uni(p.wh[l], a)
+		if lo.cell == CellLSTM {
+			for j := h; j < 2*h; j++ {
+				p.b[l][j] = F(forgetBias)
+			}
+		}
+	}
+	uni(p.wy, 1/math.Sqrt(float64(lo.top())))
+}
+
+// sigmoid is σ(x) = 1/(1+e^(−x)).
+func sigmoid[F Float](x F) F { return F(1 / (1 + math.Exp(-float64(x)))) }
+
+// tanh is the hyperbolic tangent.
+func tanh[F Float](x F) F { return F(math.Tanh(float64(x))) }
