@@ -1,0 +1,68 @@
+package corpus
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+func TestSplitOf(t *testing.T) {
+	tests := []struct {
+		frac      float64
+		wantShare float64 // expected validation share over 20000 ids
+	}{
+		{0, 0}, {0.1, 0.1}, {0.25, 0.25}, {0.5, 0.5}, {1, 1},
+	}
+	const n = 20000
+	for _, tt := range tests {
+		valid := 0
+		for i := range n {
+			if SplitOf(fmt.Sprintf("t1_%x", i), tt.frac) == Validation {
+				valid++
+			}
+		}
+		got := float64(valid) / n
+		// Binomial standard deviation is at most 0.0036 for n=20000; allow 4σ.
+		if math.Abs(got-tt.wantShare) > 0.015 {
+			t.Errorf("SplitOf at %.2f: validation share %.4f, want ≈ %.2f", tt.frac, got, tt.wantShare)
+		}
+	}
+}
+
+func TestSplitStableAndMonotone(t *testing.T) {
+	for i := range 5000 {
+		id := fmt.Sprintf("t1_%d", i)
+		if SplitOf(id, 0.1) != SplitOf(id, 0.1) {
+			t.Fatalf("SplitOf(%q) not deterministic", id)
+		}
+		// Growing the fraction only moves comments into validation.
+		if SplitOf(id, 0.1) == Validation && SplitOf(id, 0.2) != Validation {
+			t.Errorf("%q is validation at 0.1 but train at 0.2", id)
+		}
+		if u := splitPoint(id); u < 0 || u >= 1 {
+			t.Errorf("splitPoint(%q) = %v outside [0,1)", id, u)
+		}
+	}
+	// Pinned values: the split must never change between versions, or a
+	// model's validation set would leak into training after an upgrade.
+	pins := []struct {
+		id    string
+		point float64 // splitPoint, to 6 decimals
+	}{{"t1_cuapmnd", 0.256694}, {"t1_k", 0.041036}, {"t1_h", 0.987272}, {"h1_0123456789abcdef", 0.273199}}
+	for _, p := range pins {
+		if got := splitPoint(p.id); math.Abs(got-p.point) > 1e-6 {
+			t.Errorf("splitPoint(%q) = %.6f, want %.6f", p.id, got, p.point)
+		}
+	}
+	if SplitOf("t1_k", 0.1) != Validation || SplitOf("t1_k", 0.04) != Train {
+		t.Errorf("t1_k (point 0.041036) must be validation at 0.1 and train at 0.04")
+	}
+	for _, tt := range []struct {
+		s    Split
+		want string
+	}{{All, "all"}, {Train, "train"}, {Validation, "validation"}, {Split(9), "Split(9)"}} {
+		if got := tt.s.String(); got != tt.want {
+			t.Errorf("%d.String() = %q, want %q", int(tt.s), got, tt.want)
+		}
+	}
+}

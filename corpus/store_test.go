@@ -1,0 +1,335 @@
+package corpus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+func openTestStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := OpenStore(context.Background(), ":memory:")
+	if err != nil {
+		t.Fatalf("OpenStore(:memory:): %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func ts(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
+
+// collect drains a Source.
+func collect(t *testing.T, src Source) []Comment {
+	t.Helper()
+	var out []Comment
+	if err := src(context.Background(), func(c Comment) error { out = append(out, c); return nil }); err != nil {
+		t.Fatalf("source: %v", err)
+	}
+	return out
+}
+
+func ids(cs []Comment) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	return out
+}
+
+func TestUpsertSemantics(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	first := []Comment{
+		{ID: "t1_a", Subreddit: "go", Author: "ann", Body: "Hello  World", Score: 3, Created: ts(100), Ingested: ts(1000)},
+		{ID: "t1_b", Subreddit: "go", Author: "bob", Body: "something else", Score: 1, Created: ts(101), Ingested: ts(1000)},
+		{ID: "t1_c", Subreddit: "rust", Author: "cat", Body: "hello world", Score: 1, Created: ts(102), Ingested: ts(1000)}, // dup of a
+	}
+	tests := []struct {
+		name  string
+		batch []Comment
+		want  UpsertStats
+	}{
+		{"fresh store", first, UpsertStats{New: 3, Duplicates: 1}},
+		{"same again", first, UpsertStats{Unchanged: 3}},
+		{"score and author change only", []Comment{{ID: "t1_a", Subreddit: "x", Author: "zed", Body: "Hello  World", Score: 99, Ingested: ts(2000)}}, UpsertStats{Unchanged: 1}},
+		{"edited body", []Comment{{ID: "t1_b", Body: "something edited", Score: 5, Ingested: ts(3000)}}, UpsertStats{Updated: 1}},
+		{"edit into a duplicate", []Comment{{ID: "t1_b", Body: "HELLO\tworld", Ingested: ts(4000)}}, UpsertStats{Updated: 1, Duplicates: 1}},
+		{"same id twice in one batch", []Comment{{ID: "t1_d", Body: "one"}, {ID: "t1_d", Body: "two"}}, UpsertStats{New: 1, Updated: 1}},
+	}
+	for _, tt := range tests {
+		got, err := s.Upsert(ctx, tt.batch)
+		if err != nil {
+			t.Fatalf("%s: Upsert: %v", tt.name, err)
+		}
+		if got != tt.want {
+			t.Errorf("%s: Upsert stats = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+	// What is stored: a keeps its first score/author/subreddit; b holds the
+	// edited body and the edit's ingestion time; c and b are duplicates of a,
+	// so Comments yields a and d only.
+	got := collect(t, s.Comments(Filter{}))
+	want := []Comment{
+		{ID: "t1_a", Subreddit: "go", Author: "ann", Body: "Hello  World", Score: 3, Created: ts(100), Ingested: ts(1000)},
+		{ID: "t1_d", Body: "two", Ingested: got[len(got)-1].Ingested},
+	}
+	if !slices.EqualFunc(got, want, func(a, b Comment) bool { return a == b }) {
+		t.Errorf("Comments = %+v\nwant %+v", got, want)
+	}
+	if got[len(got)-1].Ingested.IsZero() {
+		t.Errorf("comment without Ingested was stored with a zero ingestion time")
+	}
+	n, err := s.Count(ctx, Filter{})
+	if err != nil || n != 2 {
+		t.Errorf("Count = %d, %v; want 2", n, err)
+	}
+	// Editing a's text away makes the next copy (b, then c) the one trained on.
+	if _, err := s.Upsert(ctx, []Comment{{ID: "t1_a", Body: "now unique", Ingested: ts(5000)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ids(collect(t, s.Comments(Filter{}))), []string{"t1_a", "t1_b", "t1_d"}; !slices.Equal(got, want) {
+		t.Errorf("after editing the first copy, Comments ids = %v, want %v", got, want)
+	}
+}
+
+func TestUpsertRefusesWholeBatch(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	_, err := s.Upsert(ctx, []Comment{{ID: "t1_ok", Body: "fine"}, {ID: "", Body: "no id"}})
+	if !errors.Is(err, ErrInvalidComment) {
+		t.Fatalf("Upsert with an empty id: err = %v, want ErrInvalidComment", err)
+	}
+	if n, err := s.Count(ctx, Filter{}); err != nil || n != 0 {
+		t.Errorf("after a refused batch Count = %d, %v; want 0 (nothing half-written)", n, err)
+	}
+}
+
+func TestFilter(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	var cs []Comment
+	for i := range 200 {
+		sub := []string{"golang", "Rust", "cooking"}[i%3]
+		cs = append(cs, Comment{ID: fmt.Sprintf("t1_%d", i), Subreddit: sub, Body: fmt.Sprintf("comment number %d", i), Ingested: ts(int64(1000 + i))})
+	}
+	if _, err := s.Upsert(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	want := func(keep func(i int, c Comment) bool, limit int) []string {
+		var out []string
+		for i, c := range cs {
+			if keep(i, c) && (limit == 0 || len(out) < limit) {
+				out = append(out, c.ID)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		f    Filter
+		want []string
+	}{
+		{"all", Filter{}, want(func(int, Comment) bool { return true }, 0)},
+		{"limit", Filter{Limit: 7}, want(func(int, Comment) bool { return true }, 7)},
+		{"limit above one page", Filter{Limit: pageSize + 3}, want(func(int, Comment) bool { return true }, 0)},
+		{"train", Filter{Split: Train}, want(func(_ int, c Comment) bool { return SplitOf(c.ID, DefaultValidFraction) == Train }, 0)},
+		{"validation 0.3", Filter{Split: Validation, ValidFraction: 0.3}, want(func(_ int, c Comment) bool { return SplitOf(c.ID, 0.3) == Validation }, 0)},
+		{"ingested after", Filter{IngestedAfter: ts(1150)}, want(func(i int, _ Comment) bool { return 1000+i > 1150 }, 0)},
+		{"subreddits case-insensitive", Filter{Subreddits: []string{"GOLANG", "rust"}}, want(func(i int, _ Comment) bool { return i%3 != 2 }, 0)},
+		{"combined", Filter{Split: Train, Subreddits: []string{"cooking"}, IngestedAfter: ts(1050), Limit: 10},
+			want(func(i int, c Comment) bool { return i%3 == 2 && 1000+i > 1050 && SplitOf(c.ID, 0.1) == Train }, 10)},
+	}
+	for _, tt := range tests {
+		got := ids(collect(t, s.Comments(tt.f)))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: Comments = %v\nwant %v", tt.name, got, tt.want)
+		}
+		n, err := s.Count(ctx, tt.f)
+		if err != nil || n != len(tt.want) {
+			t.Errorf("%s: Count = %d, %v; want %d", tt.name, n, err, len(tt.want))
+		}
+	}
+	for _, f := range []Filter{{Split: Split(7)}, {Limit: -1}, {ValidFraction: 1.5}} {
+		if err := s.Comments(f)(ctx, func(Comment) error { return nil }); !errors.Is(err, ErrInvalidFilter) {
+			t.Errorf("Comments(%+v) err = %v, want ErrInvalidFilter", f, err)
+		}
+		if _, err := s.Count(ctx, f); !errors.Is(err, ErrInvalidFilter) {
+			t.Errorf("Count(%+v) err = %v, want ErrInvalidFilter", f, err)
+		}
+	}
+}
+
+func TestCommentsStopsAndWritesInsideCallback(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	var cs []Comment
+	for i := range 10 {
+		cs = append(cs, Comment{ID: fmt.Sprintf("t1_%d", i), Body: fmt.Sprintf("body %d", i)})
+	}
+	if _, err := s.Upsert(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	seen := 0
+	err := s.Comments(Filter{})(ctx, func(c Comment) error {
+		seen++
+		// A write from inside the callback must not deadlock, even on the
+		// single-connection memory store.
+		if _, err := s.RecordRun(ctx, Run{Job: "inside", Started: ts(1)}); err != nil {
+			return err
+		}
+		if seen == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || seen != 3 {
+		t.Errorf("stream stopped with %v after %d comments, want the callback's error after 3", err, seen)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Comments(Filter{})(cctx, func(Comment) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Comments on a canceled context: err = %v, want context.Canceled", err)
+	}
+}
+
+func TestCursorAndCommitPage(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	c, err := s.Cursor(ctx, "r/golang")
+	if err != nil || c != (Cursor{}) {
+		t.Fatalf("Cursor of an unknown source = %+v, %v; want zero", c, err)
+	}
+	page := []Comment{{ID: "t1_x", Body: "x"}, {ID: "t1_y", Body: "y"}}
+	cur := Cursor{Pending: "t1_x", After: "t1_y", Updated: ts(50)}
+	st, err := s.CommitPage(ctx, "r/golang", cur, page)
+	if err != nil || st != (UpsertStats{New: 2}) {
+		t.Fatalf("CommitPage = %+v, %v", st, err)
+	}
+	if got, err := s.Cursor(ctx, "r/golang"); err != nil || got != cur {
+		t.Errorf("Cursor = %+v, %v; want %+v", got, err, cur)
+	}
+	// A failing page leaves comments and cursor as they were.
+	bad := []Comment{{ID: "t1_z", Body: "z"}, {Body: "no id"}}
+	if _, err := s.CommitPage(ctx, "r/golang", Cursor{Newest: "t1_x"}, bad); !errors.Is(err, ErrInvalidComment) {
+		t.Fatalf("CommitPage with a bad comment: err = %v", err)
+	}
+	if got, _ := s.Cursor(ctx, "r/golang"); got != cur {
+		t.Errorf("cursor after a refused page = %+v, want unchanged %+v", got, cur)
+	}
+	if n, _ := s.Count(ctx, Filter{}); n != 2 {
+		t.Errorf("Count after a refused page = %d, want 2", n)
+	}
+	// Zero Updated is stamped with the current time.
+	before := time.Now()
+	if _, err := s.CommitPage(ctx, "r/golang", Cursor{Newest: "t1_x"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Cursor(ctx, "r/golang"); got.Newest != "t1_x" || got.Pending != "" || got.Updated.Before(before.Add(-time.Second)) {
+		t.Errorf("cursor after completing the pass = %+v", got)
+	}
+}
+
+func TestFileStoreWALAndReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "corpus.db")
+	s, err := OpenStore(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mode string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var fk int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign_keys = %d, %v; want 1", fk, err)
+	}
+	if _, err := s.Upsert(ctx, []Comment{{ID: "t1_a", Body: "kept", Created: ts(7)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = OpenStore(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got := collect(t, s.Comments(Filter{}))
+	if len(got) != 1 || got[0].Body != "kept" || !got[0].Created.Equal(ts(7)) {
+		t.Errorf("after reopening: %+v", got)
+	}
+}
+
+func TestMigrateFromOlderSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := openStore(ctx, path, 1) // a database written before runs existed
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := old.Version(ctx); err != nil || v != 1 {
+		t.Fatalf("old store version = %d, %v; want 1", v, err)
+	}
+	if _, err := old.Upsert(ctx, []Comment{{ID: "t1_old", Body: "from version one"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.RecordRun(ctx, Run{Job: "x"}); err == nil {
+		t.Errorf("RecordRun on a version-1 schema succeeded; the runs table should not exist yet")
+	}
+	old.Close()
+
+	s, err := OpenStore(ctx, path)
+	if err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	if v, err := s.Version(ctx); err != nil || v != SchemaVersion() {
+		t.Errorf("migrated version = %d, %v; want %d", v, err, SchemaVersion())
+	}
+	if got := ids(collect(t, s.Comments(Filter{}))); !slices.Equal(got, []string{"t1_old"}) {
+		t.Errorf("comments after migration = %v, want [t1_old]", got)
+	}
+	if _, err := s.RecordRun(ctx, Run{Job: "x"}); err != nil {
+		t.Errorf("RecordRun after migration: %v", err)
+	}
+	// A database from the future is refused, not downgraded.
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion()+1)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := OpenStore(ctx, path); !errors.Is(err, ErrSchemaTooNew) {
+		t.Errorf("OpenStore on a newer schema: err = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+func TestOpenStoreBadPath(t *testing.T) {
+	ctx := context.Background()
+	for _, p := range []string{"", "a?b", filepath.Join(t.TempDir(), "missing-dir", "x.db")} {
+		if s, err := OpenStore(ctx, p); err == nil {
+			s.Close()
+			t.Errorf("OpenStore(%q) succeeded, want an error", p)
+		}
+	}
+}
+
+func TestNormalizeText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Hello  World", "hello world"},
+		{"  tabs\tand\nnewlines \r\n", "tabs and newlines"},
+		{"ÀÉ ümlaut", "àé ümlaut"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := NormalizeText(tt.in); got != tt.want {
+			t.Errorf("NormalizeText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if normKey("A b") != normKey("a   B") || normKey("a b") == normKey("ab") {
+		t.Errorf("normKey does not follow NormalizeText")
+	}
+}
