@@ -1,0 +1,892 @@
+package corpus
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Special word tokens. They are added by WordTokens after lower-casing, so no
+// text can produce them, and Detokenize drops them.
+const (
+	UnknownToken  = "UNKNOWN_TOKEN"  // a word outside the vocabulary
+	SentenceStart = "SENTENCE_START" // opens every sentence
+	SentenceEnd   = "SENTENCE_END"   // closes every sentence
+)
+
+// URLToken is the default placeholder the cleaner puts where a bare URL was
+// (CleanRules.URLPlaceholder). WordTokens keeps it as one token, as it keeps
+// real URLs ("http://…", "https://…", "www.…") whole.
+const URLToken = "<url>"
+
+// WordTokens reproduces the seed's preprocessing: the text is lower-cased,
+// split into sentences as NLTK's sent_tokenize does for English (see
+// Sentences), and each sentence is split into words as NLTK's word_tokenize
+// (the improved Treebank rules of NLTKWordTokenizer) does, wrapped in
+// SentenceStart … SentenceEnd. Sentences without any word are left out.
+//
+// Deviations from NLTK, each on purpose: invalid UTF-8 becomes U+FFFD; every
+// whitespace rune is treated as a plain space; URLs and URLToken stay one
+// token (NLTK would cut "http://x.org/a?b" at ":" and "?").
+//
+// Invariants (fuzzed): every token is non-empty and holds no whitespace, and
+// the result is a sequence of SentenceStart w₁ … wₙ SentenceEnd groups with
+// n ≥ 1.
+//
+//	WordTokens("I joined a new league this year and they have different scoring rules than I'm used to.")
+//	→ SENTENCE_START i joined … than i 'm used to . SENTENCE_END
+func WordTokens(text string) []string {
+	text = strings.ToLower(normalizeSpace(text))
+	var out []string
+	for _, s := range Sentences(text) {
+		words := treebankWords(s)
+		if len(words) == 0 {
+			continue
+		}
+		out = append(out, SentenceStart)
+		out = append(out, words...)
+		out = append(out, SentenceEnd)
+	}
+	return out
+}
+
+// Words is WordTokens without the sentence markers: the word tokens of text in
+// order. The n-gram index and statistics use it.
+func Words(text string) []string {
+	text = strings.ToLower(normalizeSpace(text))
+	var out []string
+	for _, s := range Sentences(text) {
+		out = append(out, treebankWords(s)...)
+	}
+	return out
+}
+
+// normalizeSpace replaces invalid UTF-8 by U+FFFD and every rune Python's
+// str.isspace accepts by a plain space, so that later rules can treat ' ' as
+// the only whitespace.
+func normalizeSpace(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	needs := false
+	for _, r := range s {
+		if r != ' ' && isPySpace(r) {
+			needs = true
+			break
+		}
+	}
+	if !needs {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isPySpace(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// isPySpace reports whether Python's str.isspace (and so the regexp class \s
+// on str) accepts r.
+func isPySpace(r rune) bool {
+	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
+}
+
+// isPyWord reports whether Python's \w on str accepts r: letters, numbers and
+// the underscore.
+func isPyWord(r rune) bool {
+	return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r)
+}
+
+// ---------------------------------------------------------------------------
+// Treebank word tokenizer (NLTK's NLTKWordTokenizer, reimplemented).
+//
+// The compiled expressions below are immutable and safe for concurrent use;
+// rules that need look-around in Python are small scanners instead.
+
+var (
+	reStartQuote  = regexp.MustCompile("([«“‘„]|`+)")
+	reOpenDouble  = regexp.MustCompile(`([ (\[{<])("|'')`)
+	reFinalPeriod = regexp.MustCompile(`([^.])(\.)([\])}>"'»”’ ]*) *$`)
+	reColonComma  = regexp.MustCompile(`([:,])([^\p{Nd}])`)
+	reColonEnd    = regexp.MustCompile(`([:,])$`)
+	reDots        = regexp.MustCompile(`\.{2,}`)
+	reSymbols     = regexp.MustCompile(`[;@#$%&]`)
+	reDashes      = regexp.MustCompile(`[\x{2012}-\x{2015}]`)
+	reFinalPer2   = regexp.MustCompile(`([^.])(\.)([\])}>"']*) *$`)
+	reQE          = regexp.MustCompile(`[?!]`)
+	reQuoteSpace  = regexp.MustCompile(`([^'])' `)
+	reBrackets    = regexp.MustCompile(`[\][(){}<>]`)
+	reEndQuote    = regexp.MustCompile(`([»”’])`)
+	reSpaces      = regexp.MustCompile(` +`)
+	reClitic1     = regexp.MustCompile(`([^' ])('[sS]|'[mM]|'[dD]|') `)
+	reClitic2     = regexp.MustCompile(`([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) `)
+)
+
+// protected is the private-use rune that stands for a URL while the Treebank
+// rules run; no rule touches it.
+const protected = '\uE000'
+
+// treebankWords splits one sentence into Treebank word tokens. It expects
+// text whose only whitespace is ' ' (see normalizeSpace).
+func treebankWords(s string) []string {
+	s, urls := protectURLs(s)
+
+	// Starting quotes.
+	s = reStartQuote.ReplaceAllString(s, " ${1} ")
+	if strings.HasPrefix(s, `"`) {
+		s = "``" + s[1:]
+	}
+	s = strings.ReplaceAll(s, "``", " `` ")
+	s = reOpenDouble.ReplaceAllString(s, "${1} `` ")
+	s = splitOpeningApostrophes(s)
+
+	// Punctuation.
+	s = reFinalPeriod.ReplaceAllString(s, "${1} ${2} ${3} ")
+	s = reColonComma.ReplaceAllString(s, " ${1} ${2}")
+	s = reColonEnd.ReplaceAllString(s, " ${1} ")
+	s = reDots.ReplaceAllString(s, " ${0} ")
+	s = reSymbols.ReplaceAllString(s, " ${0} ")
+	s = reDashes.ReplaceAllString(s, " ${0} ")
+	s = reFinalPer2.ReplaceAllString(s, "${1} ${2}${3} ")
+	s = reQE.ReplaceAllString(s, " ${0} ")
+	s = reQuoteSpace.ReplaceAllString(s, "${1} ' ")
+	s = strings.ReplaceAll(s, "*", " * ")
+
+	// Brackets and double dashes.
+	s = reBrackets.ReplaceAllString(s, " ${0} ")
+	s = strings.ReplaceAll(s, "--", " -- ")
+	s = " " + s + " "
+
+	// Ending quotes and clitics.
+	s = reEndQuote.ReplaceAllString(s, " ${1} ")
+	s = strings.ReplaceAll(s, "''", " '' ")
+	s = strings.ReplaceAll(s, `"`, " '' ")
+	s = reSpaces.ReplaceAllString(s, " ")
+	s = reClitic1.ReplaceAllString(s, "${1} ${2} ")
+	s = reClitic2.ReplaceAllString(s, "${1} ${2} ")
+
+	// MacIntyre contractions: cannot → can not, gonna → gon na, …
+	s = splitContractions(s)
+
+	toks := strings.Fields(s)
+	if len(urls) > 0 {
+		k := 0
+		for i, t := range toks {
+			if t == string(protected) && k < len(urls) {
+				toks[i] = urls[k]
+				k++
+			}
+		}
+	}
+	return toks
+}
+
+// splitOpeningApostrophes inserts a space after every apostrophe that is not
+// preceded by a word rune, is followed by one, and does not begin a clitic
+// (re, ve, ll, m, t, s, d, n followed by a word boundary): Python's
+// (?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w) → "' ".
+func splitOpeningApostrophes(s string) string {
+	if !strings.Contains(s, "'") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	prev := rune(-1)
+	for i, r := range s {
+		b.WriteRune(r)
+		if r == '\'' && (prev < 0 || !isPyWord(prev)) {
+			rest := s[i+1:]
+			next, _ := utf8.DecodeRuneInString(rest)
+			if rest != "" && isPyWord(next) && !startsClitic(rest) {
+				b.WriteByte(' ')
+			}
+		}
+		prev = r
+	}
+	return b.String()
+}
+
+// startsClitic reports whether rest begins with re|ve|ll|m|t|s|d|n
+// (case-insensitively) followed by a word boundary.
+func startsClitic(rest string) bool {
+	for _, c := range [...]string{"re", "ve", "ll", "m", "t", "s", "d", "n"} {
+		if len(rest) >= len(c) && strings.EqualFold(rest[:len(c)], c) {
+			after, _ := utf8.DecodeRuneInString(rest[len(c):])
+			if len(rest) == len(c) || !isPyWord(after) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// contraction is one MacIntyre contraction: first+second written together
+// become two tokens. spaceAfter asks for whitespace after the word instead of
+// a word boundary (Python's (?=\s) for "wanna"); leadingSpace asks for a
+// literal space before it instead of a word boundary (" 'tis").
+type contraction struct {
+	first, second            string
+	spaceAfter, leadingSpace bool
+}
+
+// splitContractions applies NLTK's CONTRACTIONS2 and CONTRACTIONS3 rules in
+// order, each one to the whole text, case-insensitively.
+func splitContractions(s string) string {
+	for _, c := range [...]contraction{
+		{first: "can", second: "not"},
+		{first: "d", second: "'ye"},
+		{first: "gim", second: "me"},
+		{first: "gon", second: "na"},
+		{first: "got", second: "ta"},
+		{first: "lem", second: "me"},
+		{first: "more", second: "'n"},
+		{first: "wan", second: "na", spaceAfter: true},
+		{first: "'t", second: "is", leadingSpace: true},
+		{first: "'t", second: "was", leadingSpace: true},
+	} {
+		s = c.apply(s)
+	}
+	return s
+}
+
+func (c contraction) apply(s string) string {
+	word := c.first + c.second
+	// The patterns are ASCII, so an ASCII fold keeps byte offsets aligned.
+	lower := asciiLower(s)
+	if !strings.Contains(lower, word) {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for from := 0; from < len(s); {
+		k := strings.Index(lower[from:], word)
+		if k < 0 {
+			break
+		}
+		i := from + k
+		j := i + len(word)
+		ok := true
+		if c.leadingSpace {
+			ok = i > 0 && s[i-1] == ' '
+		} else if i > 0 {
+			prev, _ := utf8.DecodeLastRuneInString(s[:i])
+			ok = !isPyWord(prev)
+		}
+		if ok {
+			next, _ := utf8.DecodeRuneInString(s[j:])
+			if c.spaceAfter {
+				ok = j < len(s) && isPySpace(next)
+			} else {
+				ok = j == len(s) || !isPyWord(next)
+			}
+		}
+		if !ok {
+			from = i + 1
+			continue
+		}
+		if c.leadingSpace {
+			// The pattern " ('t)(is)" consumes the space and puts it back.
+			b.WriteString(s[last : i-1])
+		} else {
+			b.WriteString(s[last:i])
+		}
+		b.WriteByte(' ')
+		b.WriteString(s[i : i+len(c.first)])
+		b.WriteByte(' ')
+		b.WriteString(s[i+len(c.first) : j])
+		b.WriteByte(' ')
+		last = j
+		from = j
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// ---------------------------------------------------------------------------
+// URLs stay whole.
+
+// findURLs returns the byte spans of bare URLs in s: "http://", "https://" or
+// "www." up to the next whitespace or one of <>"`, without trailing sentence
+// punctuation and without a closing parenthesis that has no opening one inside
+// the URL.
+func findURLs(s string) [][2]int {
+	var spans [][2]int
+	lower := asciiLower(s)
+	for from := 0; from < len(s); {
+		i := indexURLStart(lower, from)
+		if i < 0 {
+			break
+		}
+		j := i
+		for j < len(s) {
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if isPySpace(r) || r == '<' || r == '>' || r == '"' || r == '`' {
+				break
+			}
+			j += size
+		}
+		j = trimURLEnd(s, i, j)
+		if j-i > len("www.") {
+			spans = append(spans, [2]int{i, j})
+		}
+		from = max(j, i+1)
+	}
+	return spans
+}
+
+// indexURLStart finds the next "http://", "https://" or "www." at or after
+// from that does not continue a word.
+func indexURLStart(lower string, from int) int {
+	for from < len(lower) {
+		best := -1
+		for _, p := range [...]string{"http://", "https://", "www."} {
+			if k := strings.Index(lower[from:], p); k >= 0 && (best < 0 || from+k < best) {
+				best = from + k
+			}
+		}
+		if best < 0 {
+			return -1
+		}
+		prev, _ := utf8.DecodeLastRuneInString(lower[:best])
+		if best == 0 || !isPyWord(prev) {
+			return best
+		}
+		from = best + 1
+	}
+	return -1
+}
+
+func trimURLEnd(s string, i, j int) int {
+	for j > i {
+		c := s[j-1]
+		switch c {
+		case '.', ',', ';', ':', '!', '?', '\'', '*', ']', '}':
+			j--
+			continue
+		case ')':
+			if strings.Count(s[i:j], "(") < strings.Count(s[i:j], ")") {
+				j--
+				continue
+			}
+		}
+		break
+	}
+	return j
+}
+
+// protectURLs replaces every URL and URLToken in s by the protected rune,
+// padded with spaces, and returns the originals in order.
+func protectURLs(s string) (string, []string) {
+	if strings.ContainsRune(s, protected) {
+		s = strings.ReplaceAll(s, string(protected), "\uFFFD")
+	}
+	spans := findURLs(s)
+	for from := 0; ; {
+		k := strings.Index(s[from:], URLToken)
+		if k < 0 {
+			break
+		}
+		i := from + k
+		inside := false
+		for _, sp := range spans {
+			if i >= sp[0] && i < sp[1] {
+				inside = true
+			}
+		}
+		if !inside {
+			spans = append(spans, [2]int{i, i + len(URLToken)})
+		}
+		from = i + len(URLToken)
+	}
+	if len(spans) == 0 {
+		return s, nil
+	}
+	sortSpans(spans)
+	var b strings.Builder
+	urls := make([]string, 0, len(spans))
+	last := 0
+	for _, sp := range spans {
+		b.WriteString(s[last:sp[0]])
+		b.WriteString(" \uE000 ")
+		urls = append(urls, s[sp[0]:sp[1]])
+		last = sp[1]
+	}
+	b.WriteString(s[last:])
+	return b.String(), urls
+}
+
+func sortSpans(spans [][2]int) {
+	for i := 1; i < len(spans); i++ {
+		for j := i; j > 0 && spans[j][0] < spans[j-1][0]; j-- {
+			spans[j], spans[j-1] = spans[j-1], spans[j]
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Punkt sentence splitting (NLTK's PunktSentenceTokenizer, reimplemented).
+
+// Sentences splits text into sentences the way NLTK's sent_tokenize does for
+// English: Kiss & Strunk's Punkt algorithm, with the decision procedure of
+// PunktSentenceTokenizer (candidate contexts "word[.?!]" followed by
+// punctuation or whitespace and a token; first pass: "." "?" "!" tokens and
+// non-abbreviation words ending in "." are breaks, runs of dots are
+// ellipses; second pass: abbreviations and ellipses break only before a word
+// the orthographic heuristic calls a sentence starter, initials and numbers
+// ending in "." do not break before a lower-case word; closing quotes and
+// brackets after a break are realigned into the sentence before).
+//
+// NLTK's trained English parameters are replaced by a fixed list of common
+// English abbreviations (mr, dr, e.g, i.e, u.s, jan, …) and an orthographic
+// rule: a lower-case word never starts a sentence after an abbreviation,
+// initial, number or ellipsis (on lower-cased text — the seed lower-cases
+// first — NLTK's model decides the same for all but rare words). The
+// sentences are returned with surrounding whitespace trimmed; empty ones are
+// dropped.
+func Sentences(text string) []string {
+	var out []string
+	for _, sp := range sentenceSpans(text) {
+		if s := strings.TrimFunc(text[sp[0]:sp[1]], isPySpace); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// punktNonWord reports the runes Punkt's _re_non_word_chars accepts: they
+// cannot appear within words.
+func punktNonWord(r rune) bool {
+	return strings.ContainsRune(`?!)";}]*:@'({[`, r)
+}
+
+// punktWordStartExcluded reports the runes that cannot start a Punkt word
+// token (the complement of _re_word_start).
+func punktWordStartExcluded(r rune) bool {
+	return strings.ContainsRune("(\"`{[:;&#*@)}]-,", r)
+}
+
+// periodContext is one match of Punkt's period_context_re: text[start:end]
+// is a token ending in [.?!], text[end:afterEnd] the punctuation or the
+// whitespace and token after it; nextTok is the start of that following token
+// or -1 when the match was followed by punctuation.
+type periodContext struct {
+	start, end, afterEnd, nextTok int
+}
+
+// nextPeriodContext finds the leftmost period context at or after pos,
+// emulating the greedy \S*[.?!](?=(NonWord|\s+(\S+))).
+func nextPeriodContext(text string, pos int) (periodContext, bool) {
+	i := pos
+	for i < len(text) {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if isPySpace(r) {
+			i += size
+			continue
+		}
+		runEnd := i
+		for runEnd < len(text) {
+			r, size := utf8.DecodeRuneInString(text[runEnd:])
+			if isPySpace(r) {
+				break
+			}
+			runEnd += size
+		}
+		for j := runEnd - 1; j >= i; j-- {
+			if c := text[j]; c != '.' && c != '?' && c != '!' {
+				continue
+			}
+			k := j + 1
+			if k < runEnd {
+				if r, size := utf8.DecodeRuneInString(text[k:]); punktNonWord(r) {
+					return periodContext{start: i, end: k, afterEnd: k + size, nextTok: -1}, true
+				}
+				continue
+			}
+			w := k
+			for w < len(text) {
+				r, size := utf8.DecodeRuneInString(text[w:])
+				if !isPySpace(r) {
+					break
+				}
+				w += size
+			}
+			if w == k || w == len(text) {
+				continue
+			}
+			e := w
+			for e < len(text) {
+				r, size := utf8.DecodeRuneInString(text[e:])
+				if isPySpace(r) {
+					break
+				}
+				e += size
+			}
+			return periodContext{start: i, end: k, afterEnd: e, nextTok: w}, true
+		}
+		i = runEnd
+	}
+	return periodContext{}, false
+}
+
+// sentenceSpans returns the byte spans of the sentences of text, after
+// boundary realignment.
+func sentenceSpans(text string) [][2]int {
+	var slices [][2]int
+	lastBreak := 0
+	for pos := 0; ; {
+		m, ok := nextPeriodContext(text, pos)
+		if !ok {
+			break
+		}
+		if punktContainsBreak(text[m.start:m.afterEnd]) {
+			slices = append(slices, [2]int{lastBreak, m.end})
+			if m.nextTok >= 0 {
+				lastBreak = m.nextTok
+			} else {
+				lastBreak = m.end
+			}
+		}
+		pos = m.end
+	}
+	slices = append(slices, [2]int{lastBreak, len(text)})
+	return realignBoundaries(text, slices)
+}
+
+// realignBoundaries moves closing quotes and brackets that follow a break
+// into the sentence before (Punkt's _realign_boundaries with
+// ["')\]}]+?(?:\s+|(?=--)|$)).
+func realignBoundaries(text string, slices [][2]int) [][2]int {
+	out := make([][2]int, 0, len(slices))
+	realign := 0
+	for i, sl := range slices {
+		sl[0] += realign
+		if i == len(slices)-1 {
+			if sl[0] < sl[1] {
+				out = append(out, sl)
+			}
+			continue
+		}
+		next := slices[i+1]
+		if n, end := matchRealign(text[next[0]:next[1]]); n > 0 {
+			out = append(out, [2]int{sl[0], next[0] + n})
+			realign = end
+		} else {
+			realign = 0
+			if sl[0] < sl[1] {
+				out = append(out, sl)
+			}
+		}
+	}
+	return out
+}
+
+// matchRealign matches ["')\]}]+? followed by whitespace, "--", a line end or
+// the end at the start of s. It returns the length of the closing run and
+// the length of the whole match (run plus whitespace), or 0, 0.
+func matchRealign(s string) (run, end int) {
+	n := 0
+	for n < len(s) && strings.IndexByte(`"')]}`, s[n]) >= 0 {
+		n++
+		rest := s[n:]
+		switch {
+		case rest == "" || rest[0] == '\n':
+			return n, n
+		case strings.HasPrefix(rest, "--"):
+			return n, n
+		}
+		if r, _ := utf8.DecodeRuneInString(rest); isPySpace(r) {
+			e := n
+			for e < len(s) {
+				r, size := utf8.DecodeRuneInString(s[e:])
+				if !isPySpace(r) {
+					break
+				}
+				e += size
+			}
+			return n, e
+		}
+	}
+	return 0, 0
+}
+
+// punktToken is a Punkt word token with its annotations.
+type punktToken struct {
+	tok                       string
+	typ                       string // lower-cased; numbers become "##number##"
+	periodFinal               bool
+	sentbreak, abbr, ellipsis bool
+}
+
+const punktNumber = "##number##"
+
+func newPunktToken(tok string) punktToken {
+	typ := strings.ToLower(tok)
+	if isPunktNumeric(typ) {
+		typ = punktNumber
+	}
+	return punktToken{tok: tok, typ: typ, periodFinal: strings.HasSuffix(tok, ".")}
+}
+
+// typeNoPeriod is the type without its final period (if longer than one rune).
+func (t *punktToken) typeNoPeriod() string {
+	if utf8.RuneCountInString(t.typ) > 1 && strings.HasSuffix(t.typ, ".") {
+		return t.typ[:len(t.typ)-1]
+	}
+	return t.typ
+}
+
+// isInitial matches [^\W\d]\. : one letter (or underscore) and a period.
+func (t *punktToken) isInitial() bool {
+	r, size := utf8.DecodeRuneInString(t.tok)
+	return len(t.tok) == size+1 && t.tok[size] == '.' && isPyWord(r) && !unicode.IsDigit(r)
+}
+
+// isEllipsis matches \.\.+$ : two or more periods and nothing else.
+func isEllipsis(tok string) bool {
+	return len(tok) >= 2 && strings.Trim(tok, ".") == ""
+}
+
+// isPunktNumeric matches ^-?[\.,]?\d[\d,\.-]*\.?$ .
+func isPunktNumeric(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s != "" && (s[0] == '.' || s[0] == ',') {
+		s = s[1:]
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	if s == "" || !unicode.IsDigit(r) {
+		return false
+	}
+	for _, r := range s[size:] {
+		if !unicode.IsDigit(r) && r != ',' && r != '.' && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// punktWords splits text into Punkt's word tokens: multi-character
+// punctuation (--, .., ". . ."), words that run until whitespace, a non-word
+// rune, multi-character punctuation or a word-final comma, and single runes.
+func punktWords(text string) []string {
+	var toks []string
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if isPySpace(r) {
+			i += size
+			continue
+		}
+		if n := multiCharPunct(text[i:]); n > 0 {
+			toks = append(toks, text[i:i+n])
+			i += n
+			continue
+		}
+		if !punktWordStartExcluded(r) {
+			j := i + size
+			for j < len(text) && !punktWordEnd(text, j) {
+				_, size := utf8.DecodeRuneInString(text[j:])
+				j += size
+			}
+			toks = append(toks, text[i:j])
+			i = j
+			continue
+		}
+		toks = append(toks, text[i:i+size])
+		i += size
+	}
+	return toks
+}
+
+// punktWordEnd reports whether a word token ends before text[j].
+func punktWordEnd(text string, j int) bool {
+	r, size := utf8.DecodeRuneInString(text[j:])
+	if isPySpace(r) || punktNonWord(r) || multiCharPunct(text[j:]) > 0 {
+		return true
+	}
+	if r != ',' {
+		return false
+	}
+	k := j + size
+	if k == len(text) || multiCharPunct(text[k:]) > 0 {
+		return true
+	}
+	r, _ = utf8.DecodeRuneInString(text[k:])
+	return isPySpace(r) || punktNonWord(r)
+}
+
+// multiCharPunct returns the length of (?:\-{2,}|\.{2,}|(?:\.\s){2,}\.) at
+// the start of s, or 0.
+func multiCharPunct(s string) int {
+	if n := len(s) - len(strings.TrimLeft(s, "-")); n >= 2 {
+		return n
+	}
+	if n := len(s) - len(strings.TrimLeft(s, ".")); n >= 2 {
+		return n
+	}
+	// (?:\.\s){2,}\.
+	pairs, i := 0, 0
+	for i < len(s) && s[i] == '.' {
+		r, size := utf8.DecodeRuneInString(s[i+1:])
+		if i+1 >= len(s) || !isPySpace(r) {
+			break
+		}
+		pairs++
+		i += 1 + size
+	}
+	for pairs >= 2 {
+		if i < len(s) && s[i] == '.' {
+			return i + 1
+		}
+		// Back off one pair: the regexp backtracks.
+		pairs--
+		i = backOffPair(s, i)
+	}
+	return 0
+}
+
+// backOffPair returns the start of the last ". " pair before i.
+func backOffPair(s string, i int) int {
+	_, size := utf8.DecodeLastRuneInString(s[:i])
+	return i - size - 1
+}
+
+// punktContainsBreak reports whether the context holds a sentence break
+// followed by at least one more token (text_contains_sentbreak).
+func punktContainsBreak(context string) bool {
+	words := punktWords(context)
+	toks := make([]punktToken, len(words))
+	for i, w := range words {
+		toks[i] = newPunktToken(w)
+		firstPass(&toks[i])
+	}
+	for i := range toks {
+		if i+1 < len(toks) {
+			secondPass(&toks[i], &toks[i+1])
+		}
+		if toks[i].sentbreak {
+			return i+1 < len(toks)
+		}
+	}
+	return false
+}
+
+// firstPass marks likely sentence breaks, abbreviations and ellipses.
+func firstPass(t *punktToken) {
+	switch {
+	case t.tok == "." || t.tok == "?" || t.tok == "!":
+		t.sentbreak = true
+	case isEllipsis(t.tok):
+		t.ellipsis = true
+	case t.periodFinal && !strings.HasSuffix(t.tok, ".."):
+		base := strings.ToLower(t.tok[:len(t.tok)-1])
+		last := base
+		if k := strings.LastIndexByte(base, '-'); k >= 0 {
+			last = base[k+1:]
+		}
+		if isAbbreviation(base) || isAbbreviation(last) {
+			t.abbr = true
+		} else {
+			t.sentbreak = true
+		}
+	}
+}
+
+// ortho is the answer of the orthographic heuristic.
+type ortho int
+
+const (
+	orthoUnknown ortho = iota
+	orthoStarter
+	orthoNotStarter
+)
+
+// secondPass revises the decision for t given the token after it.
+func secondPass(t, next *punktToken) {
+	if !t.periodFinal {
+		return
+	}
+	typ := t.typeNoPeriod()
+	initial := t.isInitial()
+	if (t.abbr || t.ellipsis) && !initial {
+		if orthoHeuristic(next) == orthoStarter {
+			t.sentbreak = true
+			return
+		}
+	}
+	if initial || typ == punktNumber {
+		o := orthoHeuristic(next)
+		if o == orthoNotStarter {
+			t.sentbreak, t.abbr = false, true
+			return
+		}
+		r, _ := utf8.DecodeRuneInString(next.tok)
+		if o == orthoUnknown && initial && unicode.IsUpper(r) {
+			// "J. Bach": a capitalised word after an initial is taken for a
+			// name unless it is known to occur in lower case (it is not, in
+			// this parameter-free model).
+			t.sentbreak, t.abbr = false, true
+		}
+	}
+}
+
+// orthoHeuristic decides whether tok starts a sentence. Punctuation never
+// does; a lower-case word does not; a capitalised common sentence starter
+// does; anything else is unknown.
+func orthoHeuristic(t *punktToken) ortho {
+	switch t.tok {
+	case ";", ":", ",", ".", "!", "?":
+		return orthoNotStarter
+	}
+	r, _ := utf8.DecodeRuneInString(t.tok)
+	switch {
+	case unicode.IsLower(r):
+		return orthoNotStarter
+	case unicode.IsUpper(r) && isCommonStarter(strings.ToLower(t.tok)):
+		return orthoStarter
+	}
+	return orthoUnknown
+}
+
+// isCommonStarter lists frequent English sentence starters that NLTK's model
+// has seen in lower case (so their capitalised form signals a new sentence).
+func isCommonStarter(w string) bool {
+	switch w {
+	case "a", "an", "and", "but", "he", "her", "his", "how", "i", "if", "in",
+		"it", "it's", "its", "my", "no", "not", "of", "on", "or", "she", "so",
+		"that", "the", "then", "there", "these", "they", "this", "those", "to",
+		"we", "what", "when", "where", "which", "who", "why", "yes", "you":
+		return true
+	}
+	return false
+}
+
+// isAbbreviation is the abbreviation list that stands in for NLTK's trained
+// English abbrev_types (lower case, without the final period). Words that are
+// also common English words ("no", "sat", "sun", "mar", "may") are left out:
+// on lower-cased text they would glue sentences together.
+func isAbbreviation(w string) bool {
+	switch w {
+	case "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "sen", "gov",
+		"gen", "col", "lt", "sgt", "capt", "rev", "hon", "messrs", "mt",
+		"ave", "blvd", "co", "corp", "inc", "ltd", "bros", "dept", "univ",
+		"jan", "feb", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+		"dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri",
+		"vs", "v", "e.g", "i.e", "u.s", "u.k", "u.s.a", "a.m", "p.m", "approx",
+		"cf", "ca", "viz", "ph.d", "d.c", "n.y", "l.a", "etc", "al", "fig",
+		"vol", "est", "lbs", "oz", "ft", "yr", "yrs", "hr", "hrs":
+		return true
+	}
+	return false
+}
