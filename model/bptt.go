@@ -107,6 +107,57 @@ func (w *work[F]) resetState() {
 	}
 }
 
+// stateSize is the length of the carried state: h then c of every layer.
+func (w *work[F]) stateSize() int {
+	n := 0
+	for l := range w.layers {
+		k := w.B * w.lo.hidden[l]
+		n += k
+		if w.layers[l].c != nil {
+			n += k
+		}
+	}
+	return n
+}
+
+// exportState appends the carried states (h, then c, per layer) to dst.
+func (w *work[F]) exportState(dst []float32) []float32 {
+	for l := range w.layers {
+		k := w.B * w.lo.hidden[l]
+		for _, v := range w.layers[l].h[:k] {
+			dst = append(dst, float32(v))
+		}
+		if c := w.layers[l].c; c != nil {
+			for _, v := range c[:k] {
+				dst = append(dst, float32(v))
+			}
+		}
+	}
+	return dst
+}
+
+// importState restores states saved by exportState; it reports false (and
+// changes nothing) when src does not fit.
+func (w *work[F]) importState(src []float32) bool {
+	if len(src) != w.stateSize() {
+		return false
+	}
+	for l := range w.layers {
+		k := w.B * w.lo.hidden[l]
+		for i := range k {
+			w.layers[l].h[i] = F(src[i])
+		}
+		src = src[k:]
+		if c := w.layers[l].c; c != nil {
+			for i := range k {
+				c[i] = F(src[i])
+			}
+			src = src[k:]
+		}
+	}
+	return true
+}
+
 // carry moves the last step's states into the initial rows, so that the next
 // batch continues each stream (truncated BPTT: the gradient stops here).
 func (w *work[F]) carry() {

@@ -1,0 +1,124 @@
+package model
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"testing"
+)
+
+// testVocab is a minimal vocabulary over a token list (the corpus package
+// provides the real one).
+type testVocab struct {
+	toks []string
+	idx  map[string]int
+	unk  int
+}
+
+func newTestVocab(toks []string) *testVocab {
+	v := &testVocab{toks: toks, idx: map[string]int{}}
+	for i, t := range toks {
+		v.idx[t] = i
+		if t == "UNKNOWN_TOKEN" || t == charUnknown {
+			v.unk = i
+		}
+	}
+	return v
+}
+
+func (v *testVocab) Len() int            { return len(v.toks) }
+func (v *testVocab) Token(id int) string { return v.toks[id] }
+func (v *testVocab) Unknown() int        { return v.unk }
+func (v *testVocab) Hash() string        { return vocabHash(v.toks) }
+func (v *testVocab) ID(t string) int {
+	if id, ok := v.idx[t]; ok {
+		return id
+	}
+	return v.unk
+}
+
+// charVocab returns a char vocabulary: CharUnknown, CharEnd, then the
+// distinct runes of text in order of appearance.
+func charVocab(text string) *testVocab {
+	toks := []string{charUnknown, charEnd}
+	seen := map[string]bool{charUnknown: true, charEnd: true}
+	for _, r := range text {
+		if s := string(r); !seen[s] {
+			seen[s] = true
+			toks = append(toks, s)
+		}
+	}
+	return newTestVocab(toks)
+}
+
+// encodeChars maps each comment's runes and a closing CharEnd to ids.
+func encodeChars(v *testVocab, comments ...string) []int {
+	var ids []int
+	for _, c := range comments {
+		for _, r := range c {
+			ids = append(ids, v.ID(string(r)))
+		}
+		ids = append(ids, v.ID(charEnd))
+	}
+	return ids
+}
+
+// sliceBatches cuts a token stream into B contiguous streams and serves T
+// steps of each per batch, like corpus.Batcher: Targets are the next tokens;
+// io.EOF after the last full batch of an epoch, then the next epoch.
+type sliceBatches struct {
+	data []int
+	B, T int
+	pos  Position
+	next int // calls of Next that fail after this many (for tests); 0 = never
+}
+
+func newSliceBatches(data []int, streams, steps int) *sliceBatches {
+	return &sliceBatches{data: data, B: streams, T: steps}
+}
+
+func (s *sliceBatches) perEpoch() int64 { return int64(((len(s.data) - 1) / s.B) / s.T) }
+
+func (s *sliceBatches) Next(ctx context.Context, dst *Batch) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.pos.Batch >= s.perEpoch() {
+		s.pos = Position{Epoch: s.pos.Epoch + 1}
+		return io.EOF
+	}
+	L := (len(s.data) - 1) / s.B
+	dst.Streams, dst.Steps = s.B, s.T
+	dst.Inputs = dst.Inputs[:0]
+	dst.Targets = dst.Targets[:0]
+	for b := 0; b < s.B; b++ {
+		for t := 0; t < s.T; t++ {
+			i := b*L + int(s.pos.Batch)*s.T + t
+			dst.Inputs = append(dst.Inputs, s.data[i])
+			dst.Targets = append(dst.Targets, s.data[i+1])
+		}
+	}
+	s.pos.Batch++
+	return nil
+}
+
+func (s *sliceBatches) Position() Position { return s.pos }
+
+func (s *sliceBatches) Seek(ctx context.Context, p Position) error {
+	s.pos = p
+	return ctx.Err()
+}
+
+// tinyModel builds a char model of hidden sizes over vocab.
+func tinyModel(t testing.TB, kind Kind, v Vocab, embed int, hidden []int, streams, steps int, seed uint64) *LM {
+	t.Helper()
+	cfg := DefaultConfig(kind)
+	cfg.Embed, cfg.Hidden, cfg.Streams, cfg.Steps = embed, hidden, streams, steps
+	m, err := New(cfg, v, rand.NewPCG(seed, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+const memoText = "the quick brown fox jumps over the lazy dog. "

@@ -1,0 +1,152 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+)
+
+// Vocab is what the model needs of a vocabulary; *corpus.Vocab satisfies it.
+// Ids run from 0 to Len()−1; Unknown is the id unknown tokens map to.
+type Vocab interface {
+	Len() int
+	Token(id int) string
+	Unknown() int
+	Hash() string
+}
+
+// LM is a recurrent language model over token ids: an input lookup
+// (embedding, or one-hot rows of the first layer's input weights), a stack of
+// LSTM or tanh-RNN layers and a softmax over the vocabulary.
+//
+// An LM's weights are only read by Sample, Evaluate and Clone, so any number
+// of goroutines may sample from one LM at once. Training mutates the weights:
+// train a Clone and swap it in when done.
+type LM struct {
+	cfg  Config
+	lo   *layout
+	w    []float32
+	p    params[float32]
+	voc  *vocabTable
+	be   backend
+	pool *sync.Pool // *sampler scratch, shared by clones of equal shape
+}
+
+// vocabTable is the model's immutable copy of the vocabulary: the ordered
+// tokens, an index, the unknown id, the special ids the sampler needs, and
+// the vocabulary's hash as its owner computed it.
+type vocabTable struct {
+	tokens []string
+	index  map[string]int
+	unk    int
+	hash   string
+	start  int // SENTENCE_START id or −1
+	end    int // SENTENCE_END (word) or CharEnd (char) id, or −1
+}
+
+func newVocabTable(kind Kind, tokens []string, unk int, hash string) (*vocabTable, error) {
+	if len(tokens) < 2 {
+		return nil, fmt.Errorf("%w: vocabulary of %d tokens", ErrConfig, len(tokens))
+	}
+	if unk < 0 || unk >= len(tokens) {
+		return nil, fmt.Errorf("%w: unknown id %d outside vocabulary of %d", ErrConfig, unk, len(tokens))
+	}
+	v := &vocabTable{tokens: tokens, index: make(map[string]int, len(tokens)), unk: unk, hash: hash, start: -1, end: -1}
+	for i, t := range tokens {
+		if _, dup := v.index[t]; dup {
+			return nil, fmt.Errorf("%w: duplicate token %q in vocabulary", ErrConfig, t)
+		}
+		v.index[t] = i
+	}
+	look := func(tok string) int {
+		if id, ok := v.index[tok]; ok {
+			return id
+		}
+		return -1
+	}
+	if kind.LevelName() == "char" {
+		v.end = look(charEnd)
+	} else {
+		v.start, v.end = look(sentenceStart), look(sentenceEnd)
+	}
+	return v, nil
+}
+
+func (v *vocabTable) id(tok string) int {
+	if id, ok := v.index[tok]; ok {
+		return id
+	}
+	return v.unk
+}
+
+// New builds a model of cfg over vocab, initialised from src (uniform
+// weights, see Config.InitScale and Config.ForgetBias). The same src state
+// gives the same model.
+func New(cfg Config, vocab Vocab, src rand.Source) (*LM, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if vocab == nil || src == nil {
+		return nil, fmt.Errorf("%w: nil vocabulary or random source", ErrConfig)
+	}
+	tokens := make([]string, vocab.Len())
+	for i := range tokens {
+		tokens[i] = vocab.Token(i)
+	}
+	voc, err := newVocabTable(cfg.Kind, tokens, vocab.Unknown(), vocab.Hash())
+	if err != nil {
+		return nil, err
+	}
+	m := newLM(cfg.clone(), voc)
+	initParams(m.lo, m.p, rand.New(src), cfg.InitScale, cfg.ForgetBias)
+	return m, nil
+}
+
+func newLM(cfg Config, voc *vocabTable) *LM {
+	lo := newLayout(cfg, len(voc.tokens))
+	w := make([]float32, lo.size)
+	m := &LM{cfg: cfg, lo: lo, w: w, p: view(lo, w), voc: voc, be: defaultBackend()}
+	m.pool = &sync.Pool{New: func() any { return newSampler(m.lo) }}
+	return m
+}
+
+// Config returns a copy of the model's configuration.
+func (m *LM) Config() Config { return m.cfg.clone() }
+
+// Kind returns the model kind.
+func (m *LM) Kind() Kind { return m.cfg.Kind }
+
+// NumParams returns the number of scalar parameters.
+func (m *LM) NumParams() int { return m.lo.size }
+
+// VocabSize returns the number of token ids.
+func (m *LM) VocabSize() int { return len(m.voc.tokens) }
+
+// VocabTokens returns a copy of the vocabulary, ordered by id.
+func (m *LM) VocabTokens() []string { return append([]string(nil), m.voc.tokens...) }
+
+// VocabHash returns the hash of the vocabulary the model was built with, as
+// its Vocab reported it.
+func (m *LM) VocabHash() string { return m.voc.hash }
+
+// CheckVocab returns an error wrapping ErrVocabMismatch unless v has the
+// model's vocabulary hash and size, i.e. the ids v produces mean what the
+// model learned.
+func (m *LM) CheckVocab(v Vocab) error {
+	if v == nil {
+		return fmt.Errorf("%w: nil vocabulary", ErrVocabMismatch)
+	}
+	if v.Hash() != m.voc.hash || v.Len() != len(m.voc.tokens) {
+		return fmt.Errorf("%w: model has %d tokens hashed %.12s, data has %d hashed %.12s",
+			ErrVocabMismatch, len(m.voc.tokens), m.voc.hash, v.Len(), v.Hash())
+	}
+	return nil
+}
+
+// Clone returns a deep copy of the weights that shares the immutable
+// vocabulary: train the clone while others sample from m.
+func (m *LM) Clone() *LM {
+	c := newLM(m.cfg.clone(), m.voc)
+	copy(c.w, m.w)
+	return c
+}

@@ -1,0 +1,293 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// ArgmaxTemperature is the temperature below which sampling becomes argmax
+// (greedy) decoding.
+const ArgmaxTemperature = 1e-3
+
+// SampleOptions control one generated comment.
+type SampleOptions struct {
+	// Temperature divides the logits before the softmax: p ∝ exp(z/T).
+	// 0 < T < ArgmaxTemperature is greedy; T must be finite, positive and at
+	// most Config.MaxTemperature.
+	Temperature float64
+	// TopP, when in (0, 1), samples only from the smallest set of most likely
+	// tokens whose probability adds up to at least TopP (nucleus sampling).
+	// 0 or 1 means off.
+	TopP float64
+	// Prompt is text to continue; it is tokenized by the model's level and
+	// its unknown words or characters are fed as the unknown id.
+	Prompt string
+	// MinTokens is the fewest tokens to generate before the end token may
+	// stop the comment; MaxTokens caps the generated tokens (0 = 60 words or
+	// 300 characters).
+	MinTokens, MaxTokens int
+	// Seed makes the sample reproducible: same model, options and seed, same text.
+	Seed uint64
+}
+
+// StopReason says why sampling stopped.
+type StopReason string
+
+// The stop reasons.
+const (
+	StopEnd       StopReason = "end"        // the end token was sampled
+	StopMaxTokens StopReason = "max-tokens" // MaxTokens were generated
+)
+
+// Sample is one generated comment.
+type Sample struct {
+	// Text is the detokenized comment: the prompt followed by its continuation.
+	Text string
+	// Tokens are the generated tokens (without the prompt), specials included.
+	Tokens []string
+	// LogProb is Σ log p of the generated tokens under the tempered
+	// distribution they were drawn from (0 for greedy decoding).
+	LogProb float64
+	// Stop says why generation ended.
+	Stop StopReason
+}
+
+// sampler is per-call scratch for batch-1 decoding: states, gates and
+// logits. Samplers are pooled per model so steady-state sampling allocates
+// only its output.
+type sampler struct {
+	h, c, g [][]float32
+	x       []float32
+	logits  []float32
+	prob    []float64
+	order   []int32
+}
+
+func newSampler(lo *layout) *sampler {
+	s := &sampler{logits: make([]float32, lo.vocab), prob: make([]float64, lo.vocab), order: make([]int32, lo.vocab)}
+	for l, h := range lo.hidden {
+		s.h = append(s.h, make([]float32, h))
+		s.c = append(s.c, make([]float32, h))
+		s.g = append(s.g, make([]float32, lo.gate[l]))
+	}
+	s.x = make([]float32, max(lo.embed, 1))
+	return s
+}
+
+func (s *sampler) reset() {
+	for l := range s.h {
+		clear(s.h[l])
+		clear(s.c[l])
+	}
+}
+
+// step feeds token id and leaves the next-token logits in s.logits. It is the
+// batch-1 form of forward (no dropout): GEMVs instead of GEMMs.
+func step[F Float](be backend, lo *layout, p params[F], h, c, g [][]F, x, logits []F, id int) {
+	var in []F
+	for l := range lo.hidden {
+		H, G := lo.hidden[l], lo.gate[l]
+		gl := g[l]
+		copy(gl, p.b[l])
+		switch {
+		case l > 0:
+			gemv(be, true, lo.in[l], G, 1, p.wx[l], G, in, 1, gl)
+		case lo.embed > 0:
+			E := lo.embed
+			copy(x[:E], p.emb[id*E:(id+1)*E])
+			gemv(be, true, E, G, 1, p.wx[0], G, x[:E], 1, gl)
+		default:
+			for j, v := range p.wx[0][id*G : (id+1)*G] {
+				gl[j] += v
+			}
+		}
+		gemv(be, true, H, G, 1, p.wh[l], G, h[l], 1, gl)
+		hl, cl := h[l], c[l]
+		if lo.cell == CellRNN {
+			for j, a := range gl {
+				hl[j] = tanh(a)
+			}
+		} else {
+			for j := range H {
+				i, f, o, gg := sigmoid(gl[j]), sigmoid(gl[H+j]), sigmoid(gl[2*H+j]), tanh(gl[3*H+j])
+				cl[j] = f*cl[j] + i*gg
+				hl[j] = o * tanh(cl[j])
+			}
+		}
+		in = hl
+	}
+	copy(logits, p.by)
+	gemv(be, true, lo.top(), lo.vocab, 1, p.wy, lo.vocab, in, 1, logits)
+}
+
+func (m *LM) step(s *sampler, id int) {
+	step(m.be, m.lo, m.p, s.h, s.c, s.g, s.x, s.logits, id)
+}
+
+// checkSampleOptions validates o against the model's config and returns the
+// effective MaxTokens.
+func (m *LM) checkSampleOptions(o SampleOptions) (int, error) {
+	t := o.Temperature
+	if math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 || t > m.cfg.MaxTemperature {
+		return 0, fmt.Errorf("%w: %v (want 0 < T ≤ %v; T < %v is greedy)", ErrTemperature, t, m.cfg.MaxTemperature, ArgmaxTemperature)
+	}
+	if math.IsNaN(o.TopP) || o.TopP < 0 || o.TopP > 1 {
+		return 0, fmt.Errorf("%w: top-p %v outside [0, 1]", ErrSampleOptions, o.TopP)
+	}
+	maxTok := o.MaxTokens
+	if maxTok == 0 {
+		maxTok = 60
+		if m.cfg.Kind.LevelName() == "char" {
+			maxTok = 300
+		}
+	}
+	if o.MinTokens < 0 || maxTok < 1 || o.MinTokens > maxTok || maxTok > 1<<16 {
+		return 0, fmt.Errorf("%w: min tokens %d, max tokens %d (want 0 ≤ min ≤ max ≤ 65536)", ErrSampleOptions, o.MinTokens, o.MaxTokens)
+	}
+	return maxTok, nil
+}
+
+// Sample generates one comment. It is safe for concurrent use; it checks ctx
+// between tokens.
+//
+// The model is fed a start context — SENTENCE_START for word models, the
+// end-of-comment character for char models (a comment starts after the
+// previous one ended) — then the prompt's tokens, then its own draws. It
+// never draws the unknown token or SENTENCE_START; the word model's
+// SENTENCE_END closes a sentence, and the comment when MinTokens are reached
+// (else SENTENCE_START is fed and a new sentence begins); the char model's
+// end character is masked until MinTokens are reached and then ends the
+// comment.
+func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
+	maxTok, err := m.checkSampleOptions(o)
+	if err != nil {
+		return Sample{}, err
+	}
+	level := levelOf(m.cfg.Kind)
+	char := m.cfg.Kind.LevelName() == "char"
+	voc := m.voc
+	prompt := level.Tokens(o.Prompt)
+	// Drop the tokenizer's closing tokens: the prompt is to be continued.
+	for len(prompt) > 0 {
+		last := prompt[len(prompt)-1]
+		if last != sentenceEnd && last != charEnd {
+			break
+		}
+		prompt = prompt[:len(prompt)-1]
+	}
+	if !char && (len(prompt) == 0 || prompt[0] != sentenceStart) {
+		prompt = append([]string{sentenceStart}, prompt...)
+	}
+	s := m.pool.Get().(*sampler)
+	defer m.pool.Put(s)
+	s.reset()
+	if char && voc.end >= 0 {
+		m.step(s, voc.end)
+	}
+	prev := -1
+	for _, tok := range prompt {
+		if err := ctx.Err(); err != nil {
+			return Sample{}, fmt.Errorf("model: sample: %w", err)
+		}
+		prev = voc.id(tok)
+		m.step(s, prev)
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	out := Sample{Stop: StopMaxTokens}
+	for len(out.Tokens) < maxTok {
+		if err := ctx.Err(); err != nil {
+			return Sample{}, fmt.Errorf("model: sample: %w", err)
+		}
+		allowEnd := voc.end >= 0
+		if char {
+			allowEnd = allowEnd && len(out.Tokens) >= o.MinTokens
+		} else {
+			allowEnd = allowEnd && prev != voc.start // no empty sentence
+		}
+		id, lp := m.pick(s, o, rng, allowEnd)
+		out.LogProb += lp
+		out.Tokens = append(out.Tokens, voc.tokens[id])
+		if id == voc.end {
+			if len(out.Tokens) >= o.MinTokens {
+				out.Stop = StopEnd
+				break
+			}
+			m.step(s, id)
+			id = voc.start
+			if id < 0 {
+				id = voc.end
+			}
+		}
+		m.step(s, id)
+		prev = id
+	}
+	out.Text = level.Text(append(prompt, out.Tokens...))
+	return out, nil
+}
+
+// pick draws the next id from s.logits at o.Temperature, never the unknown
+// id or SENTENCE_START, and the end id only when allowEnd. It returns the id
+// and its log-probability under the distribution drawn from.
+func (m *LM) pick(s *sampler, o SampleOptions, rng *rand.Rand, allowEnd bool) (int, float64) {
+	voc := m.voc
+	banned := func(j int) bool {
+		return j == voc.unk || j == voc.start || (j == voc.end && !allowEnd)
+	}
+	best, zmax := -1, math.Inf(-1)
+	for j, z := range s.logits {
+		if !banned(j) && float64(z) > zmax {
+			best, zmax = j, float64(z)
+		}
+	}
+	if o.Temperature < ArgmaxTemperature || best < 0 {
+		return max(best, 0), 0
+	}
+	inv := 1 / o.Temperature
+	sum := 0.0
+	n := 0
+	for j, z := range s.logits {
+		p := 0.0
+		if !banned(j) {
+			p = math.Exp((float64(z) - zmax) * inv)
+			s.order[n] = int32(j)
+			n++
+		}
+		s.prob[j] = p
+		sum += p
+	}
+	cands := s.order[:n]
+	if o.TopP > 0 && o.TopP < 1 {
+		slices.SortFunc(cands, func(a, b int32) int {
+			pa, pb := s.prob[a], s.prob[b]
+			switch {
+			case pa > pb:
+				return -1
+			case pa < pb:
+				return 1
+			}
+			return int(a - b)
+		})
+		acc := 0.0
+		for k, j := range cands {
+			acc += s.prob[j]
+			if acc >= o.TopP*sum {
+				cands = cands[:k+1]
+				break
+			}
+		}
+		sum = acc
+	}
+	u := rng.Float64() * sum
+	pick := cands[len(cands)-1]
+	for _, j := range cands {
+		u -= s.prob[j]
+		if u < 0 {
+			pick = j
+			break
+		}
+	}
+	return int(pick), math.Log(s.prob[pick] / sum)
+}
