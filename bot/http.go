@@ -161,6 +161,11 @@ func (h *HTTPInteractions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		resp.mu.Unlock()
-		writeInteractionResponse(w, <-first) // the handler is sending it right now
+		select { // the handler is sending it right now
+		case out := <-first:
+			writeInteractionResponse(w, out)
+		case <-r.Context().Done():
+		}
+	case <-r.Context().Done():
 	}
 }
