@@ -1,0 +1,206 @@
+package corpus
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Detokenize turns word tokens back into the text a person would write. It
+// undoes what WordTokens does, as far as that can be undone:
+//
+//   - SentenceStart, SentenceEnd and UnknownToken are dropped (a sentence
+//     start still capitalises the next word);
+//   - clitics join the word before: "i 'm" → "I'm", "do n't" → "don't",
+//     "it 's" → "it's", and the MacIntyre splits are rejoined: "can not" →
+//     "cannot", "gon na" → "gonna", "wan na" → "wanna", "got ta" → "gotta",
+//     "gim me" → "gimme", "lem me" → "lemme";
+//   - closing punctuation joins the word before (". , ; : ? ! ... ) ] } %"),
+//     opening brackets and "$ # @" join the word after;
+//   - the Treebank quotes “ and ” become a straight double quote, opening
+//     (joined to the word after) and closing (joined to the word before); a
+//     lone ' closes an open single quote, joins the word before as a
+//     possessive (players') or a closing quote when that word ends in "s" or
+//     punctuation or nothing follows, and otherwise opens a quote;
+//   - a sentence's first token (unless a quote or bracket) and a "." after
+//     a "." keep their space, since joining them would move a sentence
+//     boundary;
+//   - the first word of a sentence (after SentenceStart or a "." "?" "!"
+//     token, past quotes and brackets) gets an upper-case first letter, and
+//     so does the word "i"; other punctuation in between ("...", "--")
+//     cancels the capital, and URLs are never capitalised.
+//
+// Everything else is joined by single spaces. Tokens are not otherwise
+// changed, so an unknown word never turns into something else.
+//
+// Fixed point (fuzzed): for every text s, with t = Detokenize(WordTokens(s)),
+// Detokenize(WordTokens(t)) == t. One pass through the tokenizer settles the
+// text; it does not give back s itself (case, spacing and quote style are
+// normalised).
+func Detokenize(tokens []string) string {
+	var b strings.Builder
+	d := detok{capNext: true, glueNext: true}
+	for i, tok := range tokens {
+		switch tok {
+		case SentenceStart:
+			d.capNext, d.sentenceStart = true, true
+			continue
+		case SentenceEnd, UnknownToken, "":
+			continue
+		}
+		next := ""
+		for _, t := range tokens[i+1:] {
+			if t != SentenceStart && t != SentenceEnd && t != UnknownToken && t != "" {
+				next = t
+				break
+			}
+		}
+		d.write(&b, tok, next)
+	}
+	return b.String()
+}
+
+// detok is the state of one Detokenize call.
+type detok struct {
+	prev       string // the previous emitted token (as tokenized)
+	capNext    bool   // capitalise the next word
+	glueNext   bool   // no space before the next token
+	singleOpen bool   // a ' quote is open
+	// sentenceStart is set between SentenceStart and the sentence's first
+	// token.
+	sentenceStart bool
+}
+
+func (d *detok) write(b *strings.Builder, tok, next string) {
+	out := tok
+	gluePrev, glueNext := false, false
+	switch {
+	case tok == "``":
+		out, glueNext = `"`, true
+	case tok == "''":
+		out, gluePrev = `"`, true
+	case tok == "“" || tok == "«" || tok == "„" || tok == "‘":
+		glueNext = true
+	case tok == "”" || tok == "»":
+		gluePrev = true
+	case tok == "’":
+		gluePrev = true
+		glueNext = isClitic("'" + next)
+	case tok == "'":
+		switch {
+		case d.singleOpen:
+			gluePrev, d.singleOpen = true, false
+		case d.prev != "" && (next == "" || isClosingPunct(next) || strings.HasSuffix(d.prev, "s")):
+			// A closing quote without an opening one, or a possessive.
+			gluePrev = true
+		default:
+			glueNext, d.singleOpen = true, true
+		}
+	case isClosingPunct(tok):
+		gluePrev = true
+	case tok == "(" || tok == "[" || tok == "{" || tok == "$" || tok == "#" || tok == "@":
+		glueNext = true
+	case isClitic(tok):
+		gluePrev = true
+	case rejoins(d.prev, tok):
+		gluePrev = true
+	}
+
+	switch {
+	case isURLToken(tok):
+		d.capNext = false
+	case d.capNext && startsWithLetterOrDigit(out):
+		out = upperFirst(out)
+		d.capNext = false
+	case tok == "i":
+		out = "I"
+	case d.capNext && !isQuoteOrBracket(tok):
+		// "...", "--", "," and the like end the chance of a capital: after
+		// re-tokenizing they may no longer start a sentence.
+		d.capNext = false
+	}
+	if tok == "." || tok == "?" || tok == "!" {
+		d.capNext = true
+	}
+
+	if (d.sentenceStart && !isQuoteOrBracket(tok)) || (tok == "." && strings.HasSuffix(d.prev, ".")) {
+		// Punctuation that opens a sentence, and a period after a period
+		// (". . ."), keep their space: joined to the word before they would
+		// change where the text splits into sentences when tokenized again.
+		gluePrev = false
+	}
+	if b.Len() > 0 && !gluePrev && !d.glueNext {
+		b.WriteByte(' ')
+	}
+	b.WriteString(out)
+	d.glueNext = glueNext
+	d.prev = tok
+	d.sentenceStart = false
+}
+
+// isURLToken reports tokens that WordTokens keeps whole as URLs; they are
+// never capitalised.
+func isURLToken(tok string) bool {
+	return tok == URLToken || len(findURLs(tok)) > 0
+}
+
+// isQuoteOrBracket reports the tokens a capital passes over: "(What?) Ok".
+func isQuoteOrBracket(tok string) bool {
+	switch tok {
+	case "``", "''", "'", "(", ")", "[", "]", "{", "}", "“", "”", "‘", "’", "«", "»", "„":
+		return true
+	}
+	return false
+}
+
+// isClosingPunct reports tokens that attach to the word before them.
+func isClosingPunct(tok string) bool {
+	switch tok {
+	case ",", ";", ":", ")", "]", "}", "%":
+		return true
+	}
+	// ".", "?", "!", "...", "?!": runs of sentence punctuation.
+	return strings.Trim(tok, ".?!") == ""
+}
+
+// isClitic reports the clitics the Treebank rules split off a word.
+func isClitic(tok string) bool {
+	switch tok {
+	case "n't", "'s", "'m", "'re", "'ve", "'ll", "'d", "'n", "'ye":
+		return true
+	}
+	return false
+}
+
+// rejoins reports whether tok is the second half of a MacIntyre contraction
+// whose first half was prev.
+func rejoins(prev, tok string) bool {
+	switch tok {
+	case "not":
+		return prev == "can"
+	case "na":
+		return prev == "gon" || prev == "wan"
+	case "ta":
+		return prev == "got"
+	case "me":
+		return prev == "gim" || prev == "lem"
+	case "is", "was":
+		return prev == "'t"
+	}
+	return false
+}
+
+func startsWithLetterOrDigit(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// upperFirst upper-cases the first rune of s.
+func upperFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	u := unicode.ToUpper(r)
+	if u == r {
+		return s
+	}
+	return string(u) + s[size:]
+}
