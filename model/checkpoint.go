@@ -259,7 +259,7 @@ func Decode(r io.Reader) (*Checkpoint, error) {
 	if s.Epoch < 0 || s.Step < 0 || s.Tokens < 0 || s.BadEvals < 0 || !finite(float64(s.LR)) || s.LR < 0 || math.IsNaN(float64(s.BestValid)) {
 		return nil, corrupt("training state %+v", s)
 	}
-	if err := rand.NewPCG(0, 0).UnmarshalBinary(s.RNG); err != nil {
+	if err := rand.NewPCG(0, 0).UnmarshalBinary(s.RNG); len(s.RNG) > 0 && err != nil {
 		return nil, corrupt("training random state: %v", err)
 	}
 	c.State = TrainState{Epoch: s.Epoch, Step: s.Step, Tokens: s.Tokens, Position: s.Position, LR: float64(s.LR),

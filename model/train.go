@@ -173,7 +173,7 @@ func newTrainer(ctx context.Context, cp *Checkpoint, train, valid Batches, o Tra
 		o.ProgressEvery = time.Second
 	}
 	pcg := rand.NewPCG(0, 0)
-	if err := pcg.UnmarshalBinary(cp.State.RNG); err != nil {
+	if err := pcg.UnmarshalBinary(cp.State.RNG); len(cp.State.RNG) > 0 && err != nil {
 		return nil, fmt.Errorf("%w: training random state: %w", ErrCorrupt, err)
 	}
 	if cp.State.Step > 0 || cp.State.Position != (Position{}) {
@@ -230,7 +230,6 @@ func (t *trainer) budgetDone() bool {
 
 func (t *trainer) loop(ctx context.Context) (TrainStop, error) {
 	st := &t.cp.State
-	m := t.m
 	for {
 		if err := ctx.Err(); err != nil {
 			return StopCancelled, fmt.Errorf("model: train: %w", err)
@@ -259,23 +258,13 @@ func (t *trainer) loop(ctx context.Context) (TrainStop, error) {
 			}
 			return StopBudget, fmt.Errorf("model: train: next batch: %w", err)
 		}
-		if err := t.load(&t.batch); err != nil {
+		loss, count, err := t.step(&t.batch)
+		if errors.Is(err, ErrDiverged) {
+			return StopDiverged, err
+		}
+		if err != nil {
 			return StopBudget, err
 		}
-		loss, count := t.w.forward(m.be, m.p, true, t.cfg.Dropout, t.rng)
-		if !finite(loss) {
-			copy(m.w, t.good) // the weights of the previous step gave a finite loss
-			return StopDiverged, fmt.Errorf("%w: loss %v at step %d", ErrDiverged, loss, st.Step)
-		}
-		t.w.backward(m.be, m.p, t.grad)
-		norm := clipGlobalNorm(t.grad.all, t.cfg.Clip)
-		if !finite(norm) {
-			return StopDiverged, fmt.Errorf("%w: gradient norm %v at step %d", ErrDiverged, norm, st.Step)
-		}
-		copy(t.good, m.w)
-		t.cp.Optimizer.Update(m.w, t.grad.all, st.LR)
-		t.w.carry()
-		st.Step++
 		st.Tokens += int64(count)
 		st.Position = t.train.Position()
 		t.steps++
@@ -304,6 +293,30 @@ func (t *trainer) saveState() {
 	st := &t.cp.State
 	st.RNG, _ = t.pcg.MarshalBinary()
 	st.Carry = t.w.exportState(st.Carry[:0])
+}
+
+// step trains on one batch: forward, backward, clipping, the divergence
+// check and the Adam update, then carries the hidden state.
+func (t *trainer) step(b *Batch) (loss float64, count int, err error) {
+	m, st := t.m, &t.cp.State
+	if err := t.load(b); err != nil {
+		return 0, 0, err
+	}
+	loss, count = t.w.forward(m.be, m.p, true, t.cfg.Dropout, t.rng)
+	if !finite(loss) {
+		copy(m.w, t.good) // the weights of the previous step gave a finite loss
+		return 0, 0, fmt.Errorf("%w: loss %v at step %d", ErrDiverged, loss, st.Step)
+	}
+	t.w.backward(m.be, m.p, t.grad)
+	norm := clipGlobalNorm(t.grad.all, t.cfg.Clip)
+	if !finite(norm) {
+		return 0, 0, fmt.Errorf("%w: gradient norm %v at step %d", ErrDiverged, norm, st.Step)
+	}
+	copy(t.good, m.w)
+	t.cp.Optimizer.Update(m.w, t.grad.all, st.LR)
+	t.w.carry()
+	st.Step++
+	return loss, count, nil
 }
 
 func (t *trainer) load(b *Batch) error {
