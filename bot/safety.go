@@ -26,8 +26,9 @@ func noMentions() *discordgo.MessageAllowedMentions {
 // wordRE matches one word: letters and digits, with inner apostrophes (don't, rock'n'roll).
 var wordRE = regexp.MustCompile(`[\pL\pN]+(?:['’][\pL\pN]+)*`)
 
-// wordFilter masks whole words, case-insensitively (Unicode simple folding). A word
-// matches only as a whole: filtering "ass" leaves "class" and "assume" alone.
+// wordFilter masks whole words, case-insensitively. A word matches only as a whole
+// (filtering "heck" leaves "check" and "hecking" alone), or as the stem of a
+// contraction or possessive ("heck's" becomes "[expletive]'s").
 type wordFilter struct{ words map[string]bool }
 
 func newWordFilter(words []string) wordFilter {
@@ -46,8 +47,13 @@ func (f wordFilter) apply(text string) string {
 		return text
 	}
 	return wordRE.ReplaceAllStringFunc(text, func(w string) string {
-		if f.words[strings.ToLower(w)] {
+		lw := strings.ToLower(w)
+		if f.words[lw] {
 			return Mask
+		}
+		// A contraction or possessive of a filtered word keeps its suffix: heck's.
+		if i := strings.IndexAny(lw, "'’"); i > 0 && f.words[lw[:i]] {
+			return Mask + w[i:]
 		}
 		return w
 	})

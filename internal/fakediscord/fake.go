@@ -182,6 +182,7 @@ func Start(opts Options) *Server {
 	mux.HandleFunc("PATCH "+p+"/webhooks/{app}/{token}/messages/{msg}", s.editMessage)
 	mux.HandleFunc("POST "+p+"/webhooks/{app}/{token}", s.followup)
 	mux.HandleFunc("GET /ws", s.websocket)
+	mux.HandleFunc("GET /ws/", s.websocket) // discordgo appends a slash before the query
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 0, "404: Not Found")
 	})
@@ -346,13 +347,15 @@ func (s *Server) NewInteraction() (id, token string) {
 	return strconv.FormatInt(s.nextID, 10), "tok" + strconv.FormatInt(s.nextID, 36)
 }
 
-// Register records an interaction the fake will accept callbacks for, without
-// dispatching it on the gateway (for HTTP-interactions tests, where the test posts it).
-// Dispatched is set to now.
-func (s *Server) Register(id, token string) {
+// Register records an interaction delivered over HTTP (the HTTP interactions
+// transport, where the test posts it and the first response is the HTTP body): the
+// fake then accepts edits and follow-ups for it. Dispatched and the callback time are
+// set to now; the callback's Type is recorded as typ.
+func (s *Server) Register(id, token string, typ discordgo.InteractionResponseType) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.interactions[token] = &InteractionLog{ID: id, Token: token, Dispatched: time.Now()}
+	now := time.Now()
+	s.interactions[token] = &InteractionLog{ID: id, Token: token, Dispatched: now, Callback: &Callback{At: now, Type: typ}}
 	s.notifyLocked()
 }
 
@@ -434,7 +437,7 @@ func (s *Server) Drop() {
 // record wraps the REST handlers: injects 429s and records every request.
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/ws" {
+		if r.URL.Path == "/ws" || r.URL.Path == "/ws/" {
 			next.ServeHTTP(w, r)
 			return
 		}
