@@ -24,15 +24,15 @@ var (
 
 // ModelInfo describes one model as /models shows it.
 type ModelInfo struct {
-	Name        string    // what users type: "word", "char"
-	Kind        string    // "word-lstm" | "char-lstm" | "rnn"
-	Level       string    // "word" | "char": which originality rule applies; derived from Kind when empty
-	Enabled     bool      // only enabled models are offered by /comment
-	Version     string    // live checkpoint version; "" = none trained yet
-	TrainedAt   time.Time // zero = unknown
-	HeldOutLoss float64   // mean cross-entropy per token on the held-out split (nats); NaN/0 = unknown
-	CorpusSize  int       // comments the live version was trained on
-	LossCurvePNG []byte   // optional: attached to /models
+	Name         string    // what users type: "word", "char"
+	Kind         string    // "word-lstm" | "char-lstm" | "rnn"
+	Level        string    // "word" | "char": which originality rule applies; derived from Kind when empty
+	Enabled      bool      // only enabled models are offered by /comment
+	Version      string    // live checkpoint version; "" = none trained yet
+	TrainedAt    time.Time // zero = unknown
+	HeldOutLoss  float64   // mean cross-entropy per token on the held-out split (nats); NaN/0 = unknown
+	CorpusSize   int       // comments the live version was trained on
+	LossCurvePNG []byte    // optional: attached to /models
 }
 
 // level is the originality level of the model: "char" for char-level kinds, else "word".

@@ -105,9 +105,9 @@ func (l InteractionLog) Final() (Message, bool) {
 
 // Identify is one IDENTIFY payload received on the gateway.
 type Identify struct {
-	Token   string          `json:"token"`
+	Token   string           `json:"token"`
 	Intents discordgo.Intent `json:"intents"`
-	Shard   *[2]int         `json:"shard"`
+	Shard   *[2]int          `json:"shard"`
 }
 
 type rateLimit struct {
