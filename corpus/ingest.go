@@ -304,7 +304,10 @@ func NewIngester(cfg IngestConfig, store *Store, deps IngestDeps) (*Ingester, er
 		return nil, fmt.Errorf("%w: nil store", ErrIngestConfig)
 	}
 	var problems []error
-	bad := func(field, why string) { problems = append(problems, fmt.Errorf("%w: %s: %s", ErrIngestConfig, field, why)) }
+	bad := func(field, why string) {
+		problems = append(problems, fmt.Errorf("%w: %s: %s", ErrIngestConfig, field, why))
+	}
+	cfg.Subreddits = slices.Clone(cfg.Subreddits) // canonicalized below; the caller's slice stays as it was
 	for i, s := range cfg.Subreddits {
 		c, err := CanonicalSubreddit(s)
 		if err != nil {
@@ -697,12 +700,12 @@ const (
 // final is the error to return when it is not.
 func (in *Ingester) classify(err error, attempt int) (kind waitKind, wait time.Duration, final error) {
 	var (
-		er  *reddit.ErrorResponse
-		rl  *reddit.RateLimitError
-		je  *reddit.JSONErrorResponse
-		re  *oauth2.RetrieveError
-		se  *json.SyntaxError
-		te  *json.UnmarshalTypeError
+		er   *reddit.ErrorResponse
+		rl   *reddit.RateLimitError
+		je   *reddit.JSONErrorResponse
+		re   *oauth2.RetrieveError
+		se   *json.SyntaxError
+		te   *json.UnmarshalTypeError
 		nerr net.Error
 	)
 	switch {
