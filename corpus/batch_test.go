@@ -1,0 +1,402 @@
+package corpus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// charTestVocab is CharUnknown, CharEnd, then the letters a…z.
+func charTestVocab(t testing.TB) *Vocab {
+	toks := []string{CharUnknown, CharEnd}
+	for r := 'a'; r <= 'z'; r++ {
+		toks = append(toks, string(r))
+	}
+	v, err := NewVocab(toks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// rows renders each stream of ids as a string, "$" for CharEnd.
+func rows(v *Vocab, ids []int, streams, steps int) []string {
+	out := make([]string, streams)
+	for s := range streams {
+		var b strings.Builder
+		for _, id := range ids[s*steps : (s+1)*steps] {
+			tok := v.Token(id)
+			if tok == CharEnd {
+				tok = "$"
+			}
+			b.WriteString(tok)
+		}
+		out[s] = b.String()
+	}
+	return out
+}
+
+func bodies(texts ...string) Source {
+	cs := make([]Comment, len(texts))
+	for i, t := range texts {
+		cs[i] = Comment{ID: fmt.Sprintf("t1_%d", i), Body: t}
+	}
+	return SliceSource(cs)
+}
+
+func TestBatcherGolden(t *testing.T) {
+	// Encoded: ab$ cde$ f$ ghij$ k$. With 2 streams × 3 steps each stream
+	// needs 4 tokens: stream 0 takes ab$ then cde$, stream 1 f$ then ghij$.
+	// Batch 0 uses ab$ / f$g as inputs; batch 1 is served from what is left
+	// (cde$ / hij$); batch 2 would need stream 0 ("$") to take k$ and it
+	// still falls short of 4, so the epoch ends there.
+	v := charTestVocab(t)
+	b := NewBatcher(bodies("ab", "cde", "f", "ghij", "k"), LevelChar, v, 2, 3)
+	defer b.Close()
+	ctx := context.Background()
+	want := []struct{ inputs, targets []string }{
+		{[]string{"ab$", "f$g"}, []string{"b$c", "$gh"}},
+		{[]string{"cde", "hij"}, []string{"de$", "ij$"}},
+	}
+	for epoch := range 2 { // the second epoch repeats the first
+		for i, w := range want {
+			var batch Batch
+			if err := b.Next(ctx, &batch); err != nil {
+				t.Fatalf("epoch %d batch %d: %v", epoch, i, err)
+			}
+			if batch.Streams != 2 || batch.Steps != 3 {
+				t.Fatalf("batch shape %d×%d, want 2×3", batch.Streams, batch.Steps)
+			}
+			gi, gt := rows(v, batch.Inputs, 2, 3), rows(v, batch.Targets, 2, 3)
+			if !slices.Equal(gi, w.inputs) || !slices.Equal(gt, w.targets) {
+				t.Errorf("epoch %d batch %d: inputs %q targets %q, want %q %q", epoch, i, gi, gt, w.inputs, w.targets)
+			}
+			if got := b.Position(); got != (Position{Epoch: epoch, Batch: int64(i + 1)}) {
+				t.Errorf("Position after batch %d = %+v", i, got)
+			}
+		}
+		if err := b.Next(ctx, &Batch{}); err != io.EOF {
+			t.Fatalf("epoch %d end: err = %v, want io.EOF", epoch, err)
+		}
+		if got := b.Position(); got != (Position{Epoch: epoch + 1}) {
+			t.Errorf("Position after epoch %d = %+v, want {%d 0}", epoch, got, epoch+1)
+		}
+	}
+}
+
+// sampleWordBatcher batches the cleaned embedded sample at word level.
+func sampleWordBatcher(t testing.TB, src Source, streams, steps int) (*Batcher, *Vocab) {
+	t.Helper()
+	counts := NewCounts()
+	err := src(context.Background(), func(c Comment) error {
+		counts.Add(LevelWord.Tokens(c.Body)...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := BuildVocab(counts, 500, LevelWord.Specials())
+	return NewBatcher(src, LevelWord, v, streams, steps), v
+}
+
+// allBatches reads n batches (or to the end of the epoch when n < 0).
+func allBatches(t *testing.T, b *Batcher, n int) []Batch {
+	t.Helper()
+	var out []Batch
+	for n < 0 || len(out) < n {
+		var batch Batch
+		err := b.Next(context.Background(), &batch)
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("Next after %d batches: %v", len(out), err)
+		}
+		out = append(out, batch)
+	}
+	return out
+}
+
+func TestBatcherContinuityAndCoverage(t *testing.T) {
+	src := CleanSource(Sample(), DefaultCleanRules())
+	const streams, steps = 4, 16
+	b, v := sampleWordBatcher(t, src, streams, steps)
+	defer b.Close()
+	batches := allBatches(t, b, -1)
+	if len(batches) < 10 {
+		t.Fatalf("only %d batches from the sample", len(batches))
+	}
+	// Targets are inputs shifted by one; row s of a batch continues row s
+	// of the previous one.
+	for k, batch := range batches {
+		for s := range streams {
+			in := batch.Inputs[s*steps : (s+1)*steps]
+			tg := batch.Targets[s*steps : (s+1)*steps]
+			if !slices.Equal(in[1:], tg[:steps-1]) {
+				t.Fatalf("batch %d stream %d: targets are not the inputs shifted by one", k, s)
+			}
+			if k > 0 && batches[k-1].Targets[s*steps+steps-1] != in[0] {
+				t.Fatalf("batch %d stream %d does not continue batch %d", k, s, k-1)
+			}
+		}
+	}
+	// Every stream, read across batches, is whole encoded comments of the
+	// source, in source order, and together the streams hold all but the
+	// tail of the epoch.
+	var encoded [][]int
+	src(context.Background(), func(c Comment) error {
+		encoded = append(encoded, v.Encode(LevelWord.Tokens(c.Body), nil))
+		return nil
+	})
+	next := 0 // next comment the streams must hold, in order
+	streamTok := make([][]int, streams)
+	for s := range streams {
+		for _, batch := range batches {
+			streamTok[s] = append(streamTok[s], batch.Inputs[s*steps:(s+1)*steps]...)
+		}
+	}
+	pos := make([]int, streams)
+	for next < len(encoded) {
+		matched := false
+		for s := range streams {
+			rest := streamTok[s][pos[s]:]
+			c := encoded[next]
+			if len(rest) >= len(c) && slices.Equal(rest[:len(c)], c) {
+				pos[s] += len(c)
+				next++
+				matched = true
+				break
+			}
+			if len(rest) > 0 && len(rest) < len(c) && slices.Equal(rest, c[:len(rest)]) {
+				pos[s] = len(streamTok[s]) // the comment is cut by the epoch's end
+				next++
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			break
+		}
+	}
+	for s := range streams {
+		if pos[s] != len(streamTok[s]) {
+			t.Errorf("stream %d: tokens %d… are not the next comment in source order", s, pos[s])
+		}
+	}
+	dropped := len(encoded) - next
+	if dropped > streams+1 {
+		t.Errorf("%d of %d comments never reached a batch; the tail should be at most about one per stream", dropped, len(encoded))
+	}
+}
+
+func TestBatcherSeekResumes(t *testing.T) {
+	ctx := context.Background()
+	// The source is a store on disk, opened again for the "restart".
+	path := filepath.Join(t.TempDir(), "corpus.db")
+	s, err := OpenStore(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, strings.NewReader(sampleNDJSON), SampleName, FormatNDJSON, DefaultCleanRules()); err != nil {
+		t.Fatal(err)
+	}
+	const streams, steps = 3, 20
+	b, v := sampleWordBatcher(t, s.Comments(Filter{Split: Train}), streams, steps)
+	epoch0 := allBatches(t, b, -1)
+	epoch1 := allBatches(t, b, 5)
+	b.Close()
+	s.Close()
+
+	s, err = OpenStore(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r := NewBatcher(s.Comments(Filter{Split: Train}), LevelWord, v, streams, steps)
+	defer r.Close()
+	tests := []struct {
+		pos  Position
+		want Batch
+	}{
+		{Position{0, 0}, epoch0[0]},
+		{Position{0, 1}, epoch0[1]},
+		{Position{0, int64(len(epoch0) / 2)}, epoch0[len(epoch0)/2]},
+		{Position{0, int64(len(epoch0) - 1)}, epoch0[len(epoch0)-1]},
+		{Position{1, 4}, epoch1[4]},
+		{Position{0, 7}, epoch0[7]}, // backwards
+	}
+	for _, tt := range tests {
+		if err := r.Seek(ctx, tt.pos); err != nil {
+			t.Fatalf("Seek(%+v): %v", tt.pos, err)
+		}
+		var got Batch
+		if err := r.Next(ctx, &got); err != nil {
+			t.Fatalf("Next after Seek(%+v): %v", tt.pos, err)
+		}
+		if !slices.Equal(got.Inputs, tt.want.Inputs) || !slices.Equal(got.Targets, tt.want.Targets) {
+			t.Errorf("after Seek(%+v) the batch differs from the one first read there", tt.pos)
+		}
+		if want := (Position{tt.pos.Epoch, tt.pos.Batch + 1}); r.Position() != want {
+			t.Errorf("Position after Seek(%+v)+Next = %+v, want %+v", tt.pos, r.Position(), want)
+		}
+	}
+	// Past the end of the epoch: refused, and the Batcher still works.
+	err = r.Seek(ctx, Position{0, int64(len(epoch0) + 1)})
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("Seek past the epoch: err = %v, want io.ErrUnexpectedEOF", err)
+	}
+	var got Batch
+	if err := r.Next(ctx, &got); err != nil || !slices.Equal(got.Inputs, epoch0[0].Inputs) {
+		t.Errorf("after a refused Seek, Next = %v (want the epoch's first batch)", err)
+	}
+	if err := r.Seek(ctx, Position{-1, 0}); err == nil {
+		t.Errorf("Seek to a negative position succeeded")
+	}
+}
+
+func TestBatcherFailures(t *testing.T) {
+	ctx := context.Background()
+	v := charTestVocab(t)
+	var batch Batch
+
+	// Too little data for one batch: an error, not an endless run of EOFs.
+	b := NewBatcher(bodies("ab"), LevelChar, v, 2, 3)
+	if err := b.Next(ctx, &batch); !errors.Is(err, ErrEmptyEpoch) {
+		t.Errorf("tiny source: err = %v, want ErrEmptyEpoch", err)
+	}
+	b.Close()
+
+	// A source error stops the Batcher until Seek.
+	boom := errors.New("disk on fire")
+	failing := func(ctx context.Context, fn func(Comment) error) error {
+		if err := fn(Comment{ID: "t1_a", Body: "abcdefgh"}); err != nil {
+			return err
+		}
+		return boom
+	}
+	b = NewBatcher(failing, LevelChar, v, 1, 3)
+	if err := b.Next(ctx, &batch); err != nil {
+		t.Fatalf("first batch: %v", err)
+	}
+	var err error
+	for range 5 {
+		if err = b.Next(ctx, &batch); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, boom) {
+		t.Errorf("source failure: err = %v, want it wrapped", err)
+	}
+	if err2 := b.Next(ctx, &batch); !errors.Is(err2, boom) {
+		t.Errorf("after a failure Next = %v, want the same failure", err2)
+	}
+	if err := b.Seek(ctx, Position{}); err != nil {
+		t.Errorf("Seek after a failure: %v", err)
+	}
+	if err := b.Next(ctx, &batch); err != nil {
+		t.Errorf("Next after Seek: %v", err)
+	}
+	b.Close()
+	if err := b.Next(ctx, &batch); err == nil {
+		t.Errorf("Next after Close succeeded")
+	}
+
+	// Canceling the context of a Next call while it reads ends the source.
+	cctx, cancel := context.WithCancel(ctx)
+	blocking := func(sctx context.Context, fn func(Comment) error) error {
+		if err := fn(Comment{ID: "t1_a", Body: "abcd"}); err != nil {
+			return err
+		}
+		cancel() // the caller gives up while the source is reading
+		<-sctx.Done()
+		return sctx.Err()
+	}
+	b = NewBatcher(blocking, LevelChar, v, 1, 3)
+	defer b.Close()
+	if err := b.Next(cctx, &batch); err != nil {
+		t.Fatalf("first batch: %v", err)
+	}
+	if err := b.Next(cctx, &batch); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled while reading: err = %v, want context.Canceled", err)
+	}
+	if err := b.Next(context.Background(), &batch); !errors.Is(err, context.Canceled) {
+		t.Errorf("after cancellation Next = %v, want the failure kept until Seek", err)
+	}
+
+	// A token outside a vocabulary that has no unknown token.
+	noUnk, err := NewVocab([]string{"a", "b", CharEnd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = NewBatcher(bodies("abz"), LevelChar, noUnk, 1, 2)
+	defer b.Close()
+	if err := b.Next(ctx, &batch); !errors.Is(err, ErrVocab) || !strings.Contains(err.Error(), `"z"`) {
+		t.Errorf("out-of-vocabulary token: err = %v, want ErrVocab naming \"z\"", err)
+	}
+
+	for _, tt := range []struct{ streams, steps int }{{0, 3}, {2, 0}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewBatcher(%d, %d) did not panic", tt.streams, tt.steps)
+				}
+			}()
+			NewBatcher(bodies("a"), LevelChar, v, tt.streams, tt.steps)
+		}()
+	}
+}
+
+func TestBatcherNoAllocationsInSteadyState(t *testing.T) {
+	// Two long comments: most batches are cut from tokens already held.
+	long := strings.Repeat("abcdefghij", 2000)
+	b := NewBatcher(bodies(long, long), LevelChar, charTestVocab(t), 2, 10)
+	defer b.Close()
+	ctx := context.Background()
+	var batch Batch
+	if err := b.Next(ctx, &batch); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(500, func() {
+		if err := b.Next(ctx, &batch); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Next allocates %.1f times per batch in steady state, want 0", allocs)
+	}
+}
+
+func BenchmarkBatcherWordSample(b *testing.B) { benchmarkBatcher(b, LevelWord, 32, 35) }
+func BenchmarkBatcherCharSample(b *testing.B) { benchmarkBatcher(b, LevelChar, 32, 100) }
+
+// benchmarkBatcher reads epochs of the cleaned embedded sample and reports
+// tokens per second delivered in batches.
+func benchmarkBatcher(b *testing.B, level Level, streams, steps int) {
+	src := CleanSource(Sample(), DefaultCleanRules())
+	counts := NewCounts()
+	src(context.Background(), func(c Comment) error { counts.Add(level.Tokens(c.Body)...); return nil })
+	v := BuildVocab(counts, 4000, level.Specials())
+	bt := NewBatcher(src, level, v, streams, steps)
+	defer bt.Close()
+	ctx := context.Background()
+	var batch Batch
+	tokens := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		err := bt.Next(ctx, &batch)
+		if err == io.EOF {
+			continue
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		tokens += streams * steps
+	}
+	b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
+}
