@@ -156,7 +156,7 @@ type harness struct {
 
 // startGateway starts a fake Discord, points discordgo at it, connects a bot and
 // registers cleanups (shutdown, fake close, endpoint restore). Not parallel-safe.
-func startGateway(t *testing.T, cfg Config, gen *fakeGen, opts Options) *harness {
+func startGateway(t testing.TB, cfg Config, gen *fakeGen, opts Options) *harness {
 	t.Helper()
 	fake := fakediscord.Start(fakediscord.Options{HeartbeatInterval: 250 * time.Millisecond})
 	restore := fake.Install()
