@@ -28,7 +28,9 @@ const URLToken = "<url>"
 //
 // Deviations from NLTK, each on purpose: invalid UTF-8 becomes U+FFFD; every
 // whitespace rune is treated as a plain space; URLs and URLToken stay one
-// token (NLTK would cut "http://x.org/a?b" at ":" and "?").
+// token (NLTK would cut "http://x.org/a?b" at ":" and "?"); punctuation runs
+// that end the text stay in the last sentence (NLTK splits a final "wow?!"
+// into "wow?" and "!").
 //
 // Invariants (fuzzed): every token is non-empty and holds no whitespace, and
 // the result is a sequence of SentenceStart w₁ … wₙ SentenceEnd groups with
@@ -510,6 +512,12 @@ func nextPeriodContext(text string, pos int) (periodContext, bool) {
 			}
 			k := j + 1
 			if k < runEnd {
+				if endsText(text, k, runEnd) {
+					// NLTK would split "Really?!" at the end of a text into
+					// "Really?" and "!" (the FIXME in its punkt.py); a break
+					// with nothing but punctuation after it is no break.
+					continue
+				}
 				if r, size := utf8.DecodeRuneInString(text[k:]); punktNonWord(r) {
 					return periodContext{start: i, end: k, afterEnd: k + size, nextTok: -1}, true
 				}
@@ -539,6 +547,15 @@ func nextPeriodContext(text string, pos int) (periodContext, bool) {
 		i = runEnd
 	}
 	return periodContext{}, false
+}
+
+// endsText reports whether text[k:runEnd] is only sentence-final and
+// closing punctuation and nothing but whitespace follows runEnd.
+func endsText(text string, k, runEnd int) bool {
+	if strings.Trim(text[k:runEnd], `.?!"')]}`) != "" {
+		return false
+	}
+	return strings.TrimLeftFunc(text[runEnd:], isPySpace) == ""
 }
 
 // sentenceSpans returns the byte spans of the sentences of text, after

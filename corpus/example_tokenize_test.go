@@ -1,0 +1,71 @@
+package corpus_test
+
+import (
+	"fmt"
+	"strings"
+
+	"commentbot/corpus"
+)
+
+func ExampleWordTokens() {
+	toks := corpus.WordTokens("I joined a new league this year and they have different scoring rules than I'm used to. Don't you think?")
+	fmt.Println(strings.Join(toks, " "))
+	// Output:
+	// SENTENCE_START i joined a new league this year and they have different scoring rules than i 'm used to . SENTENCE_END SENTENCE_START do n't you think ? SENTENCE_END
+}
+
+func ExampleSentences() {
+	for _, s := range corpus.Sentences("Ask Mr. Smith, e.g. at 3 p.m. today. He said \"no.\" Really?!") {
+		fmt.Println(s)
+	}
+	// Output:
+	// Ask Mr. Smith, e.g. at 3 p.m. today.
+	// He said "no."
+	// Really?!
+}
+
+func ExampleDetokenize() {
+	toks := corpus.WordTokens(`i cannot believe he said "gonna" ... wait, what?!`)
+	fmt.Println(corpus.Detokenize(toks))
+	// Output:
+	// I cannot believe he said "gonna"... wait, what?!
+}
+
+func ExampleCharTokens() {
+	fmt.Printf("%q\n", corpus.CharTokens("Hi!"))
+	// Output:
+	// ["H" "i" "!" "\x03"]
+}
+
+func ExampleLevel() {
+	for _, l := range []corpus.Level{corpus.LevelWord, corpus.LevelChar} {
+		toks := l.Tokens("I'm here.")
+		fmt.Printf("%s: %d tokens, unknown %+q, back: %s\n", l, len(toks), l.Unknown(), l.Text(toks))
+	}
+	// Output:
+	// word: 6 tokens, unknown "UNKNOWN_TOKEN", back: I'm here.
+	// char: 10 tokens, unknown "\ufffd", back: I'm here.
+}
+
+func ExampleBuildVocab() {
+	counts := corpus.NewCounts()
+	counts.Add(corpus.Words("the cat saw the dog and the cat ran")...)
+	v := corpus.BuildVocab(counts, 3, corpus.LevelWord.Specials())
+	fmt.Println(v.Tokens())
+	fmt.Println(v.Encode(corpus.Words("the dog ran"), nil))
+	// Output:
+	// [UNKNOWN_TOKEN SENTENCE_START SENTENCE_END the cat saw]
+	// [3 0 0]
+}
+
+func ExampleCleanRules_Clean() {
+	rules := corpus.DefaultCleanRules()
+	c := corpus.Comment{Author: "someone", Body: "&gt; quoted text\n\nI **really** agree, see [the wiki](http://example.com/wiki) and https://example.com/x &amp;amp; more."}
+	cleaned, skip := rules.Clean(c)
+	fmt.Printf("%q %q\n", cleaned.Body, skip)
+	_, skip = rules.Clean(corpus.Comment{Author: "AutoModerator", Body: "Your post was removed."})
+	fmt.Printf("%q\n", skip)
+	// Output:
+	// "I really agree, see the wiki and <url> & more." ""
+	// "bot"
+}

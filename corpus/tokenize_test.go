@@ -1,0 +1,252 @@
+package corpus
+
+import (
+	"encoding/csv"
+	"errors"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// samplePath is the seed's Reddit sample, relative to this package.
+const samplePath = "../../shared/data/reddit-comments-2015-08.sample.csv"
+
+// sampleBodies returns the bodies of the seed's Reddit sample, skipping the
+// test when the file is absent.
+func sampleBodies(t testing.TB) []string {
+	t.Helper()
+	f, err := os.Open(samplePath)
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("seed sample %s not present: skipping the real-data check", samplePath)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	var bodies []string
+	for first := true; ; first = false {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first {
+			continue // header
+		}
+		bodies = append(bodies, rec[0])
+	}
+	if len(bodies) == 0 {
+		t.Fatalf("%s: no rows", samplePath)
+	}
+	return bodies
+}
+
+// words joins space-separated tokens for compact tables.
+func words(s string) []string { return strings.Fields(s) }
+
+func TestWordTokensGolden(t *testing.T) {
+	// The seed's own example: its first comment's first sentence.
+	in := "I joined a new league this year and they have different scoring rules than I'm used to."
+	want := words("SENTENCE_START i joined a new league this year and they have different scoring rules than i 'm used to . SENTENCE_END")
+	if got := WordTokens(in); !slices.Equal(got, want) {
+		t.Errorf("WordTokens(%q)\n got %q\nwant %q", in, got, want)
+	}
+}
+
+func TestWordTokens(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		// Contractions: Treebank splits clitics off the word before.
+		{"n't", "I don't know", "i do n't know"},
+		{"'m 're 've", "I'm sure you're right, we've seen it", "i 'm sure you 're right , we 've seen it"},
+		{"'ll 'd 's", "He'll say she'd like it's fine", "he 'll say she 'd like it 's fine"},
+		{"won't", "It won't work", "it wo n't work"},
+		{"cannot", "I cannot go", "i can not go"},
+		{"gonna wanna gotta", "gonna go, wanna eat, gotta run", "gon na go , wan na eat , got ta run"},
+		{"gimme lemme", "gimme that, lemme see", "gim me that , lem me see"},
+		{"cannot inside a word stays", "cannotx", "cannotx"},
+		{"wanna is split (NLTK pads the text with spaces)", "wanna", "wan na"},
+		{"wannabe stays", "wannabe", "wannabe"},
+		{"possessive s'", "the players' union", "the players ' union"},
+		// Punctuation.
+		{"final period", "It ends here.", "it ends here ."},
+		{"inner period stays", "Version 2.0 is out", "version 2.0 is out"},
+		{"comma and colon", "first, second: third", "first , second : third"},
+		{"question and exclamation", "Really?!", "really ? !"},
+		{"exclamation inside a word splits it", "wow!ok", "wow ! ok"},
+		{"semicolon and symbols", "a;b @c #d $5 50% R&D", "a ; b @ c # d $ 5 50 % r & d"},
+		{"brackets", "(a) [b] {c} <d>", "( a ) [ b ] { c } < d >"},
+		{"double dash", "wait--what", "wait -- what"},
+		{"en dash", "1990–2000", "1990 – 2000"},
+		{"asterisk", "**bold**", "* * bold * *"},
+		{"hyphen stays", "anti-gun league-", "anti-gun league-"},
+		// Quotes.
+		{"double quotes", `He said "hi there" loudly`, "he said `` hi there '' loudly"},
+		{"opening quote at start", `"Quoted" first`, "`` quoted '' first"},
+		{"single quotes", "'quoted' text", "' quoted ' text"},
+		{"two single quotes", "''So das''", "'' so das ''"},
+		{"curly quotes", "“hi” ‘there’", "“ hi ” ‘ there ’"},
+		// Ellipses.
+		{"ellipsis", "wait... what", "wait ... what"},
+		{"long ellipsis", "so.......", "so ......."},
+		// Abbreviations keep their period inside a sentence.
+		{"e.g.", "Fruit e.g. apples.", "fruit e.g. apples ."},
+		{"mr.", "Mr. Smith left.", "mr. smith left ."},
+		// Numbers.
+		{"thousands", "1,000 people", "1,000 people"},
+		{"decimals", "pi is 3.14", "pi is 3.14"},
+		{"leading decimal", ".2 points", ".2 points"},
+		{"comma before non-digit splits", "1,a", "1 , a"},
+		// URLs and the placeholder stay whole.
+		{"url", "see http://example.com/a?b=c&d=e for more", "see http://example.com/a?b=c&d=e for more"},
+		{"url before period", "go to https://x.org/wiki/A_(b).", "go to https://x.org/wiki/a_(b) ."},
+		{"www", "www.reddit.com/r/nfl is fun", "www.reddit.com/r/nfl is fun"},
+		{"url in parens", "(http://x.com)", "( http://x.com )"},
+		{"placeholder", "see <url> now", "see <url> now"},
+		// Emoji and other scripts pass through.
+		{"emoji alone", "nice 😂 👍🏽", "nice 😂 👍🏽"},
+		{"emoji attached", "lol😂", "lol😂"},
+		{"zwj emoji", "family 👨‍👩‍👧", "family 👨‍👩‍👧"},
+		{"accents", "Café Straße", "café straße"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := WordTokens(tc.in)
+			if len(got) < 2 || got[0] != SentenceStart || got[len(got)-1] != SentenceEnd {
+				t.Fatalf("WordTokens(%q) = %q: not one wrapped sentence", tc.in, got)
+			}
+			want := words(tc.want)
+			if inner := got[1 : len(got)-1]; !slices.Equal(inner, want) {
+				t.Errorf("WordTokens(%q)\n got %q\nwant %q", tc.in, inner, want)
+			}
+		})
+	}
+}
+
+func TestWordTokensSentences(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"two sentences", "Hi there. How are you?", "SENTENCE_START hi there . SENTENCE_END SENTENCE_START how are you ? SENTENCE_END"},
+		{"abbreviation does not split", "Ask Mr. Smith now.", "SENTENCE_START ask mr. smith now . SENTENCE_END"},
+		{"e.g. does not split", "Fruit, e.g. apples, is good.", "SENTENCE_START fruit , e.g. apples , is good . SENTENCE_END"},
+		{"number then lower case does not split", "In 2015. the end", "SENTENCE_START in 2015. the end SENTENCE_END"},
+		{"ellipsis does not split lower case", "wait... what now", "SENTENCE_START wait ... what now SENTENCE_END"},
+		{"empty", "", ""},
+		{"only space", " \n\t ", ""},
+		{"only punctuation", "...", "SENTENCE_START ... SENTENCE_END"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := WordTokens(tc.in)
+			if want := words(tc.want); !slices.Equal(got, want) {
+				t.Errorf("WordTokens(%q)\n got %q\nwant %q", tc.in, got, want)
+			}
+		})
+	}
+}
+
+func TestSentences(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   string
+		want []string
+	}{
+		// NLTK's own docstring example.
+		{"nltk doc", "Good muffins cost $3.88\nin New York.  Please buy me\ntwo of them.\n\nThanks.",
+			[]string{"Good muffins cost $3.88\nin New York.", "Please buy me\ntwo of them.", "Thanks."}},
+		{"question and exclamation", "What? No! Yes.", []string{"What?", "No!", "Yes."}},
+		{"closing quote realigned", `He said "stop." Then left.`, []string{`He said "stop."`, "Then left."}},
+		{"closing paren realigned", "(How odd?)  Quite.", []string{"(How odd?)", "Quite."}},
+		{"initial before a name", "Johann S. Bach wrote it.", []string{"Johann S. Bach wrote it."}},
+		{"abbreviation before a common starter", "I like apples etc. The end.", []string{"I like apples etc.", "The end."}},
+		{"no space no split", "end.start", []string{"end.start"}},
+		{"final punctuation run stays (NLTK would split off the !)", "Wow?!", []string{"Wow?!"}},
+		{"punctuation run inside splits after the run", "Wow?! Nice.", []string{"Wow?!", "Nice."}},
+		{"trailing space trimmed", "One.  ", []string{"One."}},
+		{"no text", "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Sentences(tc.in); !slices.Equal(got, tc.want) {
+				t.Errorf("Sentences(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestWords(t *testing.T) {
+	got := Words("I'm here. You too!")
+	want := words("i 'm here . you too !")
+	if !slices.Equal(got, want) {
+		t.Errorf("Words: got %q, want %q", got, want)
+	}
+}
+
+// checkWordTokens checks the invariants WordTokens promises and returns a
+// description of the first violation, or "".
+func checkWordTokens(toks []string) string {
+	inSentence, words := false, 0
+	for i, tok := range toks {
+		switch {
+		case tok == "":
+			return "empty token at " + itoa(i)
+		case strings.IndexFunc(tok, unicode.IsSpace) >= 0:
+			return "whitespace inside token " + itoa(i) + ": " + tok
+		case tok == SentenceStart:
+			if inSentence {
+				return "nested SENTENCE_START at " + itoa(i)
+			}
+			inSentence, words = true, 0
+		case tok == SentenceEnd:
+			if !inSentence {
+				return "SENTENCE_END without start at " + itoa(i)
+			}
+			if words == 0 {
+				return "empty sentence ending at " + itoa(i)
+			}
+			inSentence = false
+		case tok == UnknownToken:
+			return "UNKNOWN_TOKEN from text at " + itoa(i)
+		default:
+			if !inSentence {
+				return "word outside a sentence at " + itoa(i)
+			}
+			words++
+		}
+	}
+	if inSentence {
+		return "last sentence not closed"
+	}
+	return ""
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestWordTokensInvariantsOnSample(t *testing.T) {
+	bodies := sampleBodies(t)
+	sentences, toks := 0, 0
+	for i, b := range bodies {
+		got := WordTokens(b)
+		if msg := checkWordTokens(got); msg != "" {
+			t.Errorf("comment %d: %s", i, msg)
+		}
+		for _, tok := range got {
+			if tok == SentenceStart {
+				sentences++
+			}
+		}
+		toks += len(got)
+	}
+	// The seed sample holds 211 comments of several sentences each: a
+	// tokenizer that never splits, or splits at every period, is off by far.
+	if sentences < len(bodies) || sentences > 20*len(bodies) {
+		t.Errorf("%d sentences in %d comments: out of the plausible range", sentences, len(bodies))
+	}
+	t.Logf("%d comments → %d sentences, %d tokens", len(bodies), sentences, toks)
+}
