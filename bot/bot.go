@@ -248,8 +248,12 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 	var err error
 	select {
 	case <-done:
-	case <-ctx.Done():
-		err = fmt.Errorf("bot: shutdown: %w", ctx.Err())
+	default:
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("bot: shutdown: %w", ctx.Err())
+		}
 	}
 	b.cancel()
 	for _, g := range gws {
