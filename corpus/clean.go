@@ -217,10 +217,10 @@ func normalizeRune(r rune) rune {
 
 var (
 	reRule       = regexp.MustCompile(`^ {0,3}(?:(?:\* *){3,}|(?:- *){3,}|(?:_ *){3,})$`)
-	reHeader     = regexp.MustCompile(`^ {0,3}#{1,6}(?: +|$)`)
-	reHeaderTail = regexp.MustCompile(` +#+ *$`)
+	reHeader     = regexp.MustCompile(`^ {0,3}#{1,6}(?:[ \t]+|$)`)
+	reHeaderTail = regexp.MustCompile(`[ \t]+#+[ \t]*$`)
 	reListMarker = regexp.MustCompile(`^ {0,3}(?:[-*+]|\d{1,9}[.)]) +`)
-	reMDLink     = regexp.MustCompile(`\[([^\[\]\n]*)\]\(\s*([^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+"[^"\n]*")?\s*\)`)
+	reMDLink     = regexp.MustCompile(`\[([^\[\]\n]*)\]\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)`)
 	reBold3      = regexp.MustCompile(`\*\*\*(\S|\S[^*\n]*?\S)\*\*\*`)
 	reBold2      = regexp.MustCompile(`\*\*(\S|\S[^*\n]*?\S)\*\*`)
 	reItalic     = regexp.MustCompile(`(^|[^\p{L}\p{N}*])\*(\S|\S[^*\n]*?\S)\*`)
