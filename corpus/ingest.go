@@ -62,7 +62,9 @@ const (
 
 	redditTokenURL        = "https://www.reddit.com/api/v1/access_token"
 	redditOAuthBaseURL    = "https://oauth.reddit.com/"
-	redditReadonlyBaseURL = "https://www.reddit.com/"
+	// go-reddit appends ".json" to listing paths only on this exact host
+	// (www.reddit.com would answer HTML); reddit.com redirects to www.
+	redditReadonlyBaseURL = "https://reddit.com/"
 )
 
 // RedditCredentials are the Reddit API credentials. Callers fill them from
@@ -92,7 +94,7 @@ const (
 	// AuthAppOnly: client id and secret only (OAuth client_credentials grant,
 	// application-only access, read-only).
 	AuthAppOnly RedditAuthMode = "app-only"
-	// AuthReadonly: no credentials; unauthenticated requests to www.reddit.com
+	// AuthReadonly: no credentials; unauthenticated requests to reddit.com
 	// (go-reddit's NewReadonlyClient), with Reddit's lower rate limit.
 	AuthReadonly RedditAuthMode = "readonly"
 )
@@ -144,7 +146,8 @@ type IngestConfig struct {
 	Version string
 	// BaseURL and TokenURL point the client elsewhere (tests use
 	// fakereddit). Defaults: https://oauth.reddit.com/ with credentials,
-	// https://www.reddit.com/ without; Reddit's token endpoint.
+	// https://reddit.com/ (JSON through ".json") without; Reddit's token
+	// endpoint https://www.reddit.com/api/v1/access_token.
 	BaseURL, TokenURL string
 	// Timeout bounds every HTTP request, the token fetch included (the
 	// library fetches tokens without the caller's context). Default 30 s.
@@ -443,6 +446,14 @@ func (in *Ingester) newClient() (*reddit.Client, error) {
 		}
 		opts = append(opts, reddit.WithHTTPClient(hc), reddit.WithBaseURL(base))
 		return reddit.NewReadonlyClient(opts...)
+	}
+}
+
+// CloseIdleConnections closes the idle keep-alive connections of the
+// ingester's transport; call it when the ingester is dropped.
+func (in *Ingester) CloseIdleConnections() {
+	if c, ok := in.tr.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
 	}
 }
 
