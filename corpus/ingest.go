@@ -60,8 +60,8 @@ const (
 	DefaultIngestLowWater    = 10
 	DefaultIngestVersion     = "0.1.0"
 
-	redditTokenURL        = "https://www.reddit.com/api/v1/access_token"
-	redditOAuthBaseURL    = "https://oauth.reddit.com/"
+	redditTokenURL     = "https://www.reddit.com/api/v1/access_token"
+	redditOAuthBaseURL = "https://oauth.reddit.com/"
 	// go-reddit appends ".json" to listing paths only on this exact host
 	// (www.reddit.com would answer HTML); reddit.com redirects to www.
 	redditReadonlyBaseURL = "https://reddit.com/"
