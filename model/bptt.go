@@ -8,6 +8,7 @@ import (
 // layerWork is the per-layer workspace of a B×T truncated-BPTT pass. Rows
 // are time-major: row r = t·B + s holds stream s at step t, so the rows of
 // one step are contiguous and the per-step recurrent product is one GEMM.
+// Matrices have row stride stride(cols); the padding columns stay 0.
 type layerWork[F Float] struct {
 	x    []F // T·B × in: the layer input (nil for one-hot layer 0)
 	g    []F // T·B × G: gate pre-activations, then activations (i, f, o, g)
@@ -42,35 +43,35 @@ func newWork[F Float](lo *layout, streams, steps int, dropout bool) *work[F] {
 	w := &work[F]{lo: lo, T: T, B: B, ids: make([]int32, n), tgt: make([]int32, n)}
 	maxH := 0
 	for l, h := range lo.hidden {
-		maxH = max(maxH, h)
-		g := lo.gate[l]
+		sh, sg := stride(h), stride(lo.gate[l])
+		maxH = max(maxH, sh)
 		lw := layerWork[F]{
-			g:   make([]F, n*g),
-			h:   make([]F, (T+1)*B*h),
-			dg:  make([]F, n*g),
-			dh:  make([]F, n*h),
-			dhn: make([]F, B*h),
+			g:   make([]F, n*sg),
+			h:   make([]F, (T+1)*B*sh),
+			dg:  make([]F, n*sg),
+			dh:  make([]F, n*sh),
+			dhn: make([]F, B*sh),
 		}
 		if l > 0 || lo.embed > 0 {
-			lw.x = make([]F, n*lo.in[l])
+			lw.x = make([]F, n*stride(lo.in[l]))
 		}
 		if lo.cell == CellLSTM {
-			lw.c = make([]F, (T+1)*B*h)
-			lw.tc = make([]F, n*h)
-			lw.dcn = make([]F, B*h)
+			lw.c = make([]F, (T+1)*B*sh)
+			lw.tc = make([]F, n*sh)
+			lw.dcn = make([]F, B*sh)
 		}
 		if dropout && l > 0 {
-			w.layers[l-1].mask = make([]F, n*lo.hidden[l-1])
+			w.layers[l-1].mask = make([]F, n*stride(lo.hidden[l-1]))
 		}
 		w.layers = append(w.layers, lw)
 	}
-	w.top = make([]F, n*lo.top())
+	w.top = make([]F, n*stride(lo.top()))
 	if dropout {
-		w.topMask = make([]F, n*lo.top())
+		w.topMask = make([]F, n*stride(lo.top()))
 	}
-	w.logits = make([]F, n*lo.vocab)
+	w.logits = make([]F, n*stride(lo.vocab))
 	if lo.embed > 0 {
-		w.demb = make([]F, n*lo.embed)
+		w.demb = make([]F, n*stride(lo.embed))
 	}
 	w.dtop = make([]F, n*maxH)
 	return w
@@ -95,18 +96,6 @@ func (w *work[F]) load(inputs, targets []int) bool {
 	return true
 }
 
-// resetState zeroes the carried hidden and cell states (start of an epoch).
-func (w *work[F]) resetState() {
-	for l := range w.layers {
-		lw := &w.layers[l]
-		h := w.lo.hidden[l]
-		clear(lw.h[:w.B*h])
-		if lw.c != nil {
-			clear(lw.c[:w.B*h])
-		}
-	}
-}
-
 // stateSize is the length of the carried state: h then c of every layer.
 func (w *work[F]) stateSize() int {
 	n := 0
@@ -120,16 +109,19 @@ func (w *work[F]) stateSize() int {
 	return n
 }
 
-// exportState appends the carried states (h, then c, per layer) to dst.
+// exportState appends the carried states (h, then c, per layer; B rows of
+// H each, padding dropped) to dst.
 func (w *work[F]) exportState(dst []float32) []float32 {
 	for l := range w.layers {
-		k := w.B * w.lo.hidden[l]
-		for _, v := range w.layers[l].h[:k] {
-			dst = append(dst, float32(v))
-		}
-		if c := w.layers[l].c; c != nil {
-			for _, v := range c[:k] {
-				dst = append(dst, float32(v))
+		H, sh := w.lo.hidden[l], stride(w.lo.hidden[l])
+		for _, m := range [][]F{w.layers[l].h, w.layers[l].c} {
+			if m == nil {
+				continue
+			}
+			for s := range w.B {
+				for _, v := range m[s*sh : s*sh+H] {
+					dst = append(dst, float32(v))
+				}
 			}
 		}
 	}
@@ -143,19 +135,32 @@ func (w *work[F]) importState(src []float32) bool {
 		return false
 	}
 	for l := range w.layers {
-		k := w.B * w.lo.hidden[l]
-		for i := range k {
-			w.layers[l].h[i] = F(src[i])
-		}
-		src = src[k:]
-		if c := w.layers[l].c; c != nil {
-			for i := range k {
-				c[i] = F(src[i])
+		H, sh := w.lo.hidden[l], stride(w.lo.hidden[l])
+		for _, m := range [][]F{w.layers[l].h, w.layers[l].c} {
+			if m == nil {
+				continue
 			}
-			src = src[k:]
+			for s := range w.B {
+				for j, v := range src[:H] {
+					m[s*sh+j] = F(v)
+				}
+				src = src[H:]
+			}
 		}
 	}
 	return true
+}
+
+// resetState zeroes the carried hidden and cell states (start of an epoch).
+func (w *work[F]) resetState() {
+	for l := range w.layers {
+		lw := &w.layers[l]
+		h := stride(w.lo.hidden[l])
+		clear(lw.h[:w.B*h])
+		if lw.c != nil {
+			clear(lw.c[:w.B*h])
+		}
+	}
 }
 
 // carry moves the last step's states into the initial rows, so that the next
@@ -163,7 +168,7 @@ func (w *work[F]) importState(src []float32) bool {
 func (w *work[F]) carry() {
 	for l := range w.layers {
 		lw := &w.layers[l]
-		n := w.B * w.lo.hidden[l]
+		n := w.B * stride(w.lo.hidden[l])
 		copy(lw.h[:n], lw.h[w.T*n:])
 		if lw.c != nil {
 			copy(lw.c[:n], lw.c[w.T*n:])
@@ -227,60 +232,59 @@ func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, 
 	T, B, n := w.T, w.B, w.T*w.B
 	drop := train && dropout > 0
 	if lo.embed > 0 {
-		E := lo.embed
+		E, sE := lo.embed, stride(lo.embed)
 		x := w.layers[0].x
 		for r, id := range w.ids {
-			copy(x[r*E:(r+1)*E], p.emb[int(id)*E:])
+			copy(x[r*sE:r*sE+E], p.emb[int(id)*sE:])
 		}
 	}
 	for l := range w.layers {
 		lw := &w.layers[l]
 		H, G := lo.hidden[l], lo.gate[l]
+		sH, sG, sIn := stride(H), stride(G), stride(lo.in[l])
 		bias := p.b[l]
 		for r := 0; r < n; r++ {
-			copy(lw.g[r*G:(r+1)*G], bias)
+			copy(lw.g[r*sG:r*sG+G], bias)
 		}
 		if lw.x == nil {
 			// One-hot input: x_t·Wx is the row of Wx for the token.
 			for r, id := range w.ids {
-				row := p.wx[l][int(id)*G : int(id+1)*G]
-				g := lw.g[r*G : (r+1)*G]
+				row := p.wx[l][int(id)*sG : int(id)*sG+G]
+				g := lw.g[r*sG : r*sG+G]
 				for j, v := range row {
 					g[j] += v
 				}
 			}
 		} else {
-			gemm(be, false, false, n, G, lo.in[l], 1, lw.x, lo.in[l], p.wx[l], G, 1, lw.g, G)
+			gemm(be, false, false, n, G, lo.in[l], 1, lw.x, sIn, p.wx[l], sG, 1, lw.g, sG)
 		}
 		for t := 0; t < T; t++ {
-			g := lw.g[t*B*G : (t+1)*B*G]
-			gemm(be, false, false, B, G, H, 1, lw.h[t*B*H:(t+1)*B*H], H, p.wh[l], G, 1, g, G)
-			hOut := lw.h[(t+1)*B*H : (t+2)*B*H]
+			g := lw.g[t*B*sG : (t+1)*B*sG]
+			gemm(be, false, false, B, G, H, 1, lw.h[t*B*sH:(t+1)*B*sH], sH, p.wh[l], sG, 1, g, sG)
+			hOut := lw.h[(t+1)*B*sH : (t+2)*B*sH]
 			if lo.cell == CellRNN {
-				for j, a := range g {
-					v := tanh(a)
-					g[j] = v
-					hOut[j] = v
+				for s := 0; s < B; s++ {
+					gs, hs := g[s*sG:s*sG+H], hOut[s*sH:s*sH+H]
+					for j, a := range gs {
+						v := tanh(a)
+						gs[j] = v
+						hs[j] = v
+					}
 				}
 				continue
 			}
-			cPrev := lw.c[t*B*H : (t+1)*B*H]
-			cOut := lw.c[(t+1)*B*H : (t+2)*B*H]
-			tcOut := lw.tc[t*B*H : (t+1)*B*H]
+			cPrev := lw.c[t*B*sH : (t+1)*B*sH]
+			cOut := lw.c[(t+1)*B*sH : (t+2)*B*sH]
+			tcOut := lw.tc[t*B*sH : (t+1)*B*sH]
 			for s := 0; s < B; s++ {
-				gs := g[s*G : (s+1)*G]
+				gs := g[s*sG : s*sG+G]
 				ai, af, ao, ag := gs[:H], gs[H:2*H], gs[2*H:3*H], gs[3*H:4*H]
-				cp, co, tco, ho := cPrev[s*H:(s+1)*H], cOut[s*H:(s+1)*H], tcOut[s*H:(s+1)*H], hOut[s*H:(s+1)*H]
-				for j := range H {
-					i, f, o, gg := sigmoid(ai[j]), sigmoid(af[j]), sigmoid(ao[j]), tanh(ag[j])
-					ai[j], af[j], ao[j], ag[j] = i, f, o, gg
-					c := f*cp[j] + i*gg
-					tc := tanh(c)
-					co[j], tco[j], ho[j] = c, tc, o*tc
-				}
+				o := s * sH
+				cp, co, tco, ho := cPrev[o:o+H], cOut[o:o+H], tcOut[o:o+H], hOut[o:o+H]
+				lstmForward(ai, af, ao, ag, cp, co, tco, ho)
 			}
 		}
-		out := lw.h[B*H:]
+		out := lw.h[B*sH:]
 		dst := w.top
 		var mask []F
 		if l+1 < len(w.layers) {
@@ -297,10 +301,11 @@ func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, 
 		}
 	}
 	V, Ht := lo.vocab, lo.top()
+	sV, sHt := stride(V), stride(Ht)
 	for r := 0; r < n; r++ {
-		copy(w.logits[r*V:(r+1)*V], p.by)
+		copy(w.logits[r*sV:r*sV+V], p.by)
 	}
-	gemm(be, false, false, n, V, Ht, 1, w.top, Ht, p.wy, V, 1, w.logits, V)
+	gemm(be, false, false, n, V, Ht, 1, w.top, sHt, p.wy, sV, 1, w.logits, sV)
 	for _, y := range w.tgt {
 		if y >= 0 {
 			count++
@@ -308,38 +313,59 @@ func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, 
 	}
 	inv := 1 / float64(max(count, 1))
 	for r, y := range w.tgt {
-		row := w.logits[r*V : (r+1)*V]
+		row := w.logits[r*sV : r*sV+V]
 		if y < 0 {
 			if train {
 				clear(row)
 			}
 			continue
 		}
-		mx := row[0]
-		for _, v := range row[1:] {
-			mx = max(mx, v)
-		}
-		sum := 0.0
-		zy := float64(row[y] - mx)
-		if train {
-			for j, v := range row {
-				e := math.Exp(float64(v - mx))
-				row[j] = F(e)
-				sum += e
-			}
-			scale := inv / sum
-			for j, v := range row {
-				row[j] = F(float64(v) * scale)
-			}
-			row[y] -= F(inv)
-		} else {
-			for _, v := range row {
-				sum += math.Exp(float64(v - mx))
-			}
-		}
-		loss += math.Log(sum) - zy
+		loss += softmaxRow(row, int(y), train, inv)
 	}
 	return loss, count
+}
+
+// lstmForward applies the fused LSTM nonlinearities to one row: the gate
+// pre-activations in ai, af, ao, ag become i, f, o, g; co = f⊙cp + i⊙g,
+// tco = tanh(co), ho = o⊙tco.
+func lstmForward[F Float](ai, af, ao, ag, cp, co, tco, ho []F) {
+	n := len(ai)
+	af, ao, ag, cp, co, tco, ho = af[:n], ao[:n], ag[:n], cp[:n], co[:n], tco[:n], ho[:n]
+	for j := range ai {
+		i, f, o, gg := sigmoid(ai[j]), sigmoid(af[j]), sigmoid(ao[j]), tanh(ag[j])
+		ai[j], af[j], ao[j], ag[j] = i, f, o, gg
+		c := f*cp[j] + i*gg
+		tc := tanh(c)
+		co[j], tco[j], ho[j] = c, tc, o*tc
+	}
+}
+
+// softmaxRow returns −log softmax(row)[y]. With grad set it overwrites row
+// with (softmax(row) − onehot(y))·scale.
+func softmaxRow[F Float](row []F, y int, grad bool, scale float64) float64 {
+	mx := row[0]
+	for _, v := range row[1:] {
+		mx = max(mx, v)
+	}
+	sum := 0.0
+	zy := float64(row[y] - mx)
+	if !grad {
+		for _, v := range row {
+			sum += math.Exp(float64(v - mx))
+		}
+		return math.Log(sum) - zy
+	}
+	for j, v := range row {
+		e := math.Exp(float64(v - mx))
+		row[j] = F(e)
+		sum += e
+	}
+	k := F(scale / sum)
+	for j, v := range row {
+		row[j] = v * k
+	}
+	row[y] -= F(scale)
+	return math.Log(sum) - zy
 }
 
 // backward accumulates ∂(mean loss)/∂θ into grad (which it overwrites) after
@@ -358,89 +384,107 @@ func (w *work[F]) backward(be backend, p, grad params[F]) {
 	lo := w.lo
 	T, B, n := w.T, w.B, w.T*w.B
 	V, Ht := lo.vocab, lo.top()
+	sV, sHt := stride(V), stride(Ht)
 	clear(grad.all)
-	gemm(be, true, false, Ht, V, n, 1, w.top, Ht, w.logits, V, 0, grad.wy, V)
-	colSum(grad.by, w.logits, V)
+	gemm(be, true, false, Ht, V, n, 1, w.top, sHt, w.logits, sV, 0, grad.wy, sV)
+	colSum(grad.by, w.logits, V, sV)
 	L := len(w.layers)
 	{
-		dx := w.dtop[:n*Ht]
-		gemm(be, false, true, n, Ht, V, 1, w.logits, V, p.wy, V, 0, dx, Ht)
+		dx := w.dtop[:n*sHt]
+		gemm(be, false, true, n, Ht, V, 1, w.logits, sV, p.wy, sV, 0, dx, sHt)
 		applyMask(w.layers[L-1].dh, dx, w.topMask)
 	}
 	for l := L - 1; l >= 0; l-- {
 		lw := &w.layers[l]
 		H, G := lo.hidden[l], lo.gate[l]
+		sH, sG := stride(H), stride(G)
 		clear(lw.dhn)
 		if lw.dcn != nil {
 			clear(lw.dcn)
 		}
 		for t := T - 1; t >= 0; t-- {
-			g := lw.g[t*B*G : (t+1)*B*G]
-			dg := lw.dg[t*B*G : (t+1)*B*G]
-			dhs := lw.dh[t*B*H : (t+1)*B*H]
+			g := lw.g[t*B*sG : (t+1)*B*sG]
+			dg := lw.dg[t*B*sG : (t+1)*B*sG]
+			dhs := lw.dh[t*B*sH : (t+1)*B*sH]
 			if lo.cell == CellRNN {
-				for j, h := range g {
-					dg[j] = (dhs[j] + lw.dhn[j]) * (1 - h*h)
+				for s := 0; s < B; s++ {
+					gs, dgs := g[s*sG:s*sG+H], dg[s*sG:s*sG+H]
+					dh, dhn := dhs[s*sH:s*sH+H], lw.dhn[s*sH:s*sH+H]
+					for j, h := range gs {
+						dgs[j] = (dh[j] + dhn[j]) * (1 - h*h)
+					}
 				}
 			} else {
-				cPrev := lw.c[t*B*H : (t+1)*B*H]
-				tcs := lw.tc[t*B*H : (t+1)*B*H]
+				cPrev := lw.c[t*B*sH : (t+1)*B*sH]
+				tcs := lw.tc[t*B*sH : (t+1)*B*sH]
 				for s := 0; s < B; s++ {
-					gs, dgs := g[s*G:(s+1)*G], dg[s*G:(s+1)*G]
-					ai, af, ao, ag := gs[:H], gs[H:2*H], gs[2*H:3*H], gs[3*H:4*H]
-					di, df, do, dgg := dgs[:H], dgs[H:2*H], dgs[2*H:3*H], dgs[3*H:4*H]
-					cp, tc := cPrev[s*H:(s+1)*H], tcs[s*H:(s+1)*H]
-					dh, dhn, dcn := dhs[s*H:(s+1)*H], lw.dhn[s*H:(s+1)*H], lw.dcn[s*H:(s+1)*H]
-					for j := range H {
-						i, f, o, gg, tcj := ai[j], af[j], ao[j], ag[j], tc[j]
-						d := dh[j] + dhn[j]
-						dc := d*o*(1-tcj*tcj) + dcn[j]
-						do[j] = d * tcj * o * (1 - o)
-						di[j] = dc * gg * i * (1 - i)
-						df[j] = dc * cp[j] * f * (1 - f)
-						dgg[j] = dc * i * (1 - gg*gg)
-						dcn[j] = dc * f
-					}
+					gs, dgs := g[s*sG:s*sG+G], dg[s*sG:s*sG+G]
+					o := s * sH
+					lstmBackward(gs[:H], gs[H:2*H], gs[2*H:3*H], gs[3*H:4*H],
+						dgs[:H], dgs[H:2*H], dgs[2*H:3*H], dgs[3*H:4*H],
+						cPrev[o:o+H], tcs[o:o+H], dhs[o:o+H], lw.dhn[o:o+H], lw.dcn[o:o+H])
 				}
 			}
 			if t > 0 {
-				gemm(be, false, true, B, H, G, 1, dg, G, p.wh[l], G, 0, lw.dhn, H)
+				gemm(be, false, true, B, H, G, 1, dg, sG, p.wh[l], sG, 0, lw.dhn, sH)
 			}
 		}
-		gemm(be, true, false, H, G, n, 1, lw.h[:n*H], H, lw.dg, G, 0, grad.wh[l], G)
-		colSum(grad.b[l], lw.dg, G)
+		gemm(be, true, false, H, G, n, 1, lw.h[:n*sH], sH, lw.dg, sG, 0, grad.wh[l], sG)
+		colSum(grad.b[l], lw.dg, G, sG)
 		in := lo.in[l]
+		sIn := stride(in)
 		if lw.x == nil {
 			for r, id := range w.ids {
-				row := grad.wx[l][int(id)*G : int(id+1)*G]
-				for j, v := range lw.dg[r*G : (r+1)*G] {
+				row := grad.wx[l][int(id)*sG : int(id)*sG+G]
+				for j, v := range lw.dg[r*sG : r*sG+G] {
 					row[j] += v
 				}
 			}
 			continue
 		}
-		gemm(be, true, false, in, G, n, 1, lw.x, in, lw.dg, G, 0, grad.wx[l], G)
+		gemm(be, true, false, in, G, n, 1, lw.x, sIn, lw.dg, sG, 0, grad.wx[l], sG)
 		if l > 0 {
-			dx := w.dtop[:n*in]
-			gemm(be, false, true, n, in, G, 1, lw.dg, G, p.wx[l], G, 0, dx, in)
+			dx := w.dtop[:n*sIn]
+			gemm(be, false, true, n, in, G, 1, lw.dg, sG, p.wx[l], sG, 0, dx, sIn)
 			applyMask(w.layers[l-1].dh, dx, w.layers[l-1].mask)
 			continue
 		}
 		E := lo.embed
-		gemm(be, false, true, n, E, G, 1, lw.dg, G, p.wx[0], G, 0, w.demb, E)
+		gemm(be, false, true, n, E, G, 1, lw.dg, sG, p.wx[0], sG, 0, w.demb, sIn)
 		for r, id := range w.ids {
-			row := grad.emb[int(id)*E : int(id+1)*E]
-			for j, v := range w.demb[r*E : (r+1)*E] {
+			row := grad.emb[int(id)*sIn : int(id)*sIn+E]
+			for j, v := range w.demb[r*sIn : r*sIn+E] {
 				row[j] += v
 			}
 		}
 	}
 }
 
-// colSum sets dst[j] = Σ_r m[r·cols+j].
-func colSum[F Float](dst, m []F, cols int) {
+// lstmBackward is the fused per-row LSTM backward step (see backward): from
+// the activations i, f, o, g, c_{t−1}, tanh(c_t), the incoming δh (dh + dhn)
+// and δc (dcn), it writes the pre-activation gradients di, df, do, dg and
+// replaces dcn with δc_{t−1}.
+func lstmBackward[F Float](ai, af, ao, ag, di, df, do, dg, cp, tc, dh, dhn, dcn []F) {
+	n := len(ai)
+	af, ao, ag, di, df, do, dg = af[:n], ao[:n], ag[:n], di[:n], df[:n], do[:n], dg[:n]
+	cp, tc, dh, dhn, dcn = cp[:n], tc[:n], dh[:n], dhn[:n], dcn[:n]
+	for j := range ai {
+		i, f, o, gg, tcj := ai[j], af[j], ao[j], ag[j], tc[j]
+		d := dh[j] + dhn[j]
+		dc := d*o*(1-tcj*tcj) + dcn[j]
+		do[j] = d * tcj * o * (1 - o)
+		di[j] = dc * gg * i * (1 - i)
+		df[j] = dc * cp[j] * f * (1 - f)
+		dg[j] = dc * i * (1 - gg*gg)
+		dcn[j] = dc * f
+	}
+}
+
+// colSum sets dst[j] = Σ_r m[r·ld+j] for j < cols.
+func colSum[F Float](dst, m []F, cols, ld int) {
 	clear(dst)
-	for r := 0; r+cols <= len(m); r += cols {
+	dst = dst[:cols]
+	for r := 0; r+cols <= len(m); r += ld {
 		for j, v := range m[r : r+cols] {
 			dst[j] += v
 		}

@@ -10,7 +10,8 @@ import (
 // slab. Weights, gradients and Adam moments share it, so clipping, Adam and
 // the checkpoint codec work on one slice.
 //
-// Matrices are row-major. For layer l with input width in_l, hidden width
+// Matrices are row-major with row stride stride(cols) (padding stays 0).
+// For layer l with input width in_l, hidden width
 // H_l and gate width G_l (4·H_l for an LSTM, H_l for a tanh RNN):
 //
 //	emb  V × E        (only when Embed > 0)
@@ -34,7 +35,19 @@ type layout struct {
 	b      [][2]int
 	wy     [2]int
 	by     [2]int
-	size   int
+	size   int // slab length, row padding included
+	count  int // scalar parameters, padding excluded
+}
+
+// stride returns the row stride used for a matrix of cols columns: cols,
+// padded by one cache line when it is a multiple of 64 floats, because
+// power-of-two strides make the rows of a GEMM block collide in the same
+// cache sets (measured: up to 2× slower pure-Go GEMMs on G = 2048).
+func stride(cols int) int {
+	if cols >= 64 && cols%64 == 0 {
+		return cols + 16
+	}
+	return cols
 }
 
 func newLayout(cfg Config, vocab int) *layout {
@@ -42,7 +55,8 @@ func newLayout(cfg Config, vocab int) *layout {
 	off := 0
 	take := func(n int) [2]int { r := [2]int{off, off + n}; off += n; return r }
 	if lo.embed > 0 {
-		lo.emb = take(vocab * lo.embed)
+		lo.emb = take(vocab * stride(lo.embed))
+		lo.count += vocab * lo.embed
 	}
 	in := lo.embed
 	if in == 0 {
@@ -55,13 +69,15 @@ func newLayout(cfg Config, vocab int) *layout {
 		}
 		lo.in = append(lo.in, in)
 		lo.gate = append(lo.gate, g)
-		lo.wx = append(lo.wx, take(in*g))
-		lo.wh = append(lo.wh, take(h*g))
+		lo.wx = append(lo.wx, take(in*stride(g)))
+		lo.wh = append(lo.wh, take(h*stride(g)))
 		lo.b = append(lo.b, take(g))
+		lo.count += in*g + h*g + g
 		in = h
 	}
-	lo.wy = take(in * vocab)
+	lo.wy = take(in * stride(vocab))
 	lo.by = take(vocab)
+	lo.count += in*vocab + vocab
 	lo.size = off
 	return lo
 }
@@ -99,26 +115,29 @@ func view[F Float](lo *layout, slab []F) params[F] {
 // layers (as PyTorch does) and the input width for the output layer; biases
 // 0 except the LSTM forget gate, which starts at forgetBias.
 func initParams[F Float](lo *layout, p params[F], rng *rand.Rand, scale, forgetBias float64) {
-	uni := func(dst []F, a float64) {
-		for i := range dst {
-			dst[i] = F((2*rng.Float64() - 1) * a)
+	uni := func(dst []F, cols int, a float64) {
+		ld := stride(cols)
+		for r := 0; r+cols <= len(dst); r += ld {
+			for i := range dst[r : r+cols] {
+				dst[r+i] = F((2*rng.Float64() - 1) * a)
+			}
 		}
 	}
 	clear(p.all)
 	if p.emb != nil {
-		uni(p.emb, scale)
+		uni(p.emb, lo.embed, scale)
 	}
 	for l, h := range lo.hidden {
 		a := 1 / math.Sqrt(float64(h))
-		uni(p.wx[l], a)
-		uni(p.wh[l], a)
+		uni(p.wx[l], lo.gate[l], a)
+		uni(p.wh[l], lo.gate[l], a)
 		if lo.cell == CellLSTM {
 			for j := h; j < 2*h; j++ {
 				p.b[l][j] = F(forgetBias)
 			}
 		}
 	}
-	uni(p.wy, 1/math.Sqrt(float64(lo.top())))
+	uni(p.wy, lo.vocab, 1/math.Sqrt(float64(lo.top())))
 }
 
 // sigmoid is σ(x) = 1/(1+e^(−x)).

@@ -90,21 +90,22 @@ func step[F Float](be backend, lo *layout, p params[F], h, c, g [][]F, x, logits
 	var in []F
 	for l := range lo.hidden {
 		H, G := lo.hidden[l], lo.gate[l]
+		sG := stride(G)
 		gl := g[l]
 		copy(gl, p.b[l])
 		switch {
 		case l > 0:
-			gemv(be, true, lo.in[l], G, 1, p.wx[l], G, in, 1, gl)
+			gemv(be, true, lo.in[l], G, 1, p.wx[l], sG, in, 1, gl)
 		case lo.embed > 0:
-			E := lo.embed
-			copy(x[:E], p.emb[id*E:(id+1)*E])
-			gemv(be, true, E, G, 1, p.wx[0], G, x[:E], 1, gl)
+			E, sE := lo.embed, stride(lo.embed)
+			copy(x[:E], p.emb[id*sE:id*sE+E])
+			gemv(be, true, E, G, 1, p.wx[0], sG, x[:E], 1, gl)
 		default:
-			for j, v := range p.wx[0][id*G : (id+1)*G] {
+			for j, v := range p.wx[0][id*sG : id*sG+G] {
 				gl[j] += v
 			}
 		}
-		gemv(be, true, H, G, 1, p.wh[l], G, h[l], 1, gl)
+		gemv(be, true, H, G, 1, p.wh[l], sG, h[l], 1, gl)
 		hl, cl := h[l], c[l]
 		if lo.cell == CellRNN {
 			for j, a := range gl {
@@ -120,7 +121,7 @@ func step[F Float](be backend, lo *layout, p params[F], h, c, g [][]F, x, logits
 		in = hl
 	}
 	copy(logits, p.by)
-	gemv(be, true, lo.top(), lo.vocab, 1, p.wy, lo.vocab, in, 1, logits)
+	gemv(be, true, lo.top(), lo.vocab, 1, p.wy, stride(lo.vocab), in, 1, logits)
 }
 
 func (m *LM) step(s *sampler, id int) {

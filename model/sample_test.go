@@ -177,3 +177,46 @@ func TestSampleWhileTraining(t *testing.T) {
 		t.Errorf("the trained clone did not change")
 	}
 }
+
+// TestStepMatchesForward feeds the same tokens through the batch-1 sampler
+// step and through the training forward pass (B=1, no dropout) and wants the
+// same logits, for each kind and for widths with padded strides.
+func TestStepMatchesForward(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   Config
+		vocab int
+	}{
+		{"word lstm padded", Config{Kind: WordLSTM, Embed: 64, Hidden: []int{16, 64}}, 64},
+		{"char lstm", Config{Kind: CharLSTM, Hidden: []int{5, 7}}, 9},
+		{"rnn", Config{Kind: RNN, Hidden: []int{64}}, 11},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lo := newLayout(c.cfg, c.vocab)
+			p := view(lo, make([]float32, lo.size))
+			initParams(lo, p, rand.New(rand.NewPCG(1, 1)), 0.5, 1)
+			const T = 5
+			w := newWork[float32](lo, 1, T, false)
+			ids := []int{1, 4, 0, 3, 2}
+			if !w.load(ids, ids) {
+				t.Fatal("load")
+			}
+			be := defaultBackend()
+			w.forward(be, p, false, 0, nil)
+			// forward(train=false) leaves raw logits in w.logits.
+			s := newSampler(lo)
+			sV := stride(lo.vocab)
+			worst := 0.0
+			for tt, id := range ids {
+				step(be, lo, p, s.h, s.c, s.g, s.x, s.logits, id)
+				for j := range lo.vocab {
+					worst = max(worst, math.Abs(float64(s.logits[j]-w.logits[tt*sV+j])))
+				}
+			}
+			if worst > 1e-5 {
+				t.Errorf("step and forward logits differ by up to %g", worst)
+			}
+		})
+	}
+}
