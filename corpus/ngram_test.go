@@ -1,0 +1,213 @@
+package corpus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// numbered returns n distinct words "w0 w1 …" starting at from.
+func numbered(from, n int) []string {
+	ws := make([]string, n)
+	for i := range ws {
+		ws[i] = fmt.Sprintf("w%d", from+i)
+	}
+	return ws
+}
+
+func TestNGramIndexWordBoundary(t *testing.T) {
+	x := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
+	x.Add(Comment{Body: strings.Join(numbered(0, 20), " ")})
+	for _, tc := range []struct {
+		name string
+		text string
+		want bool
+	}{
+		{"7 consecutive words", "I say " + strings.Join(numbered(5, 7), " ") + " indeed", false},
+		{"8 consecutive words", "I say " + strings.Join(numbered(5, 8), " ") + " indeed", true},
+		{"8 words, case and punctuation differ", "I say " + strings.ToUpper(strings.Join(numbered(5, 8), " ")) + ".", true},
+		{"8 words but one out of order", strings.Join(append(numbered(5, 4), numbered(10, 4)...), " "), false},
+		{"7 and 7 around a gap", strings.Join(numbered(0, 7), " ") + " gap " + strings.Join(numbered(7, 7), " "), false},
+		{"whole comment", strings.Join(numbered(0, 20), " "), true},
+		{"empty", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := x.Copies(LevelWord, tc.text); got != tc.want {
+				t.Errorf("Copies(word, %q) = %v, want %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNGramIndexCharBoundary(t *testing.T) {
+	const body = "The quick brown fox jumps over the lazy dog while the cat watches from the fence."
+	x := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
+	x.Add(Comment{Body: body})
+	for _, tc := range []struct {
+		name string
+		text string
+		want bool
+	}{
+		{"49 characters", "xx" + body[10:59] + "yy", false},
+		{"50 characters", "xx" + body[10:60] + "yy", true},
+		{"50 characters, other case and spacing", strings.ToUpper(body[10:30]) + "  \n" + body[31:60], true},
+		{"49 then 49 with a change between", body[:49] + "#" + body[50:], false},
+		{"short text", "fox", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := x.Copies(LevelChar, tc.text); got != tc.want {
+				t.Errorf("Copies(char, %q) = %v, want %v", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNGramIndexOtherLengths(t *testing.T) {
+	x := NewNGramIndex(2, 3)
+	x.AddText("alpha beta gamma")
+	for _, tc := range []struct {
+		level Level
+		text  string
+		want  bool
+	}{
+		{LevelWord, "beta gamma", true},
+		{LevelWord, "gamma beta", false},
+		{LevelChar, "xpha", true},
+		{LevelChar, "ahp", false},
+	} {
+		if got := x.Copies(tc.level, tc.text); got != tc.want {
+			t.Errorf("Copies(%s, %q) = %v, want %v", tc.level, tc.text, got, tc.want)
+		}
+	}
+	words, chars := x.Len()
+	// 3 words → 2 bigrams; 16 runes → 14 trigrams, all distinct.
+	if words != 2 || chars != 14 {
+		t.Errorf("Len() = %d, %d; want 2, 14", words, chars)
+	}
+}
+
+func TestNGramIndexPanics(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    func()
+	}{
+		{"zero word n", func() { NewNGramIndex(0, 5) }},
+		{"negative char n", func() { NewNGramIndex(5, -1) }},
+		{"bad level", func() { NewNGramIndex(1, 1).Copies("bogus", "x") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			tc.f()
+		})
+	}
+}
+
+func TestBuildNGramIndex(t *testing.T) {
+	cs := make([]Comment, 0, 300)
+	for i := range 300 {
+		cs = append(cs, Comment{ID: fmt.Sprint(i), Body: strings.Join(numbered(i*100, 30), " ")})
+	}
+	src := func(ctx context.Context, fn func(Comment) error) error {
+		for _, c := range cs {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	built, err := BuildNGramIndex(context.Background(), src, DefaultWordNGram, DefaultCharNGram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
+	for _, c := range cs {
+		added.Add(c) // goes through the map-merge path (more than 2¹⁵ char n-grams)
+	}
+	bw, bc := built.Len()
+	aw, ac := added.Len()
+	if bw != aw || bc != ac || bw != 300*(30-8+1) {
+		t.Errorf("built Len %d, %d; added Len %d, %d; want %d word n-grams", bw, bc, aw, ac, 300*23)
+	}
+	for _, x := range []*NGramIndex{built, added} {
+		if !x.Copies(LevelWord, strings.Join(numbered(29910, 8), " ")) {
+			t.Error("last comment's n-gram not found")
+		}
+		if x.Copies(LevelWord, strings.Join(numbered(29925, 8), " ")) {
+			t.Error("n-gram across comments found")
+		}
+	}
+
+	// A failing source stops the build with its error.
+	boom := errors.New("boom")
+	_, err = BuildNGramIndex(context.Background(), func(ctx context.Context, fn func(Comment) error) error { return boom }, 8, 50)
+	if !errors.Is(err, boom) {
+		t.Errorf("BuildNGramIndex error %v does not wrap the source's", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := BuildNGramIndex(ctx, src, 8, 50); !errors.Is(err, context.Canceled) {
+		t.Errorf("BuildNGramIndex on a cancelled context: %v", err)
+	}
+}
+
+// TestNGramIndexConcurrent runs readers alongside a writer; run with -race.
+func TestNGramIndexConcurrent(t *testing.T) {
+	x := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
+	x.AddText(strings.Join(numbered(0, 10), " "))
+	var wg sync.WaitGroup
+	for r := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				if !x.Copies(LevelWord, strings.Join(numbered(0, 8), " ")) {
+					t.Errorf("reader %d, round %d: indexed n-gram missing", r, i)
+					return
+				}
+				x.Copies(LevelChar, "some text that is long enough to make at least one window")
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range 200 {
+			x.AddText(strings.Join(numbered(1000+i*20, 20), " "))
+		}
+	})
+	wg.Wait()
+	if !x.Copies(LevelWord, strings.Join(numbered(1000+199*20, 8), " ")) {
+		t.Error("last added text not indexed")
+	}
+}
+
+// TestNGramIndexSample indexes the seed sample and checks each comment is
+// found and a fresh sentence is not.
+func TestNGramIndexSample(t *testing.T) {
+	rules := DefaultCleanRules()
+	x := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
+	var kept []string
+	for _, b := range sampleBodies(t) {
+		if c, why := rules.Clean(Comment{Author: "a", Body: b}); why == "" {
+			x.Add(c)
+			kept = append(kept, c.Body)
+		}
+	}
+	for i, b := range kept {
+		if len(Words(b)) >= DefaultWordNGram && !x.Copies(LevelWord, b) {
+			t.Errorf("comment %d not found at word level", i)
+		}
+		if len([]rune(b)) >= DefaultCharNGram && !x.Copies(LevelChar, b) {
+			t.Errorf("comment %d not found at char level", i)
+		}
+	}
+	fresh := "Purple elephants rarely negotiate tax treaties with sentient umbrellas on Tuesdays."
+	if x.Copies(LevelWord, fresh) || x.Copies(LevelChar, fresh) {
+		t.Error("a sentence nobody wrote counts as a copy")
+	}
+	w, c := x.Len()
+	t.Logf("%d comments: %d word 8-grams, %d char 50-grams", len(kept), w, c)
+}
