@@ -133,9 +133,10 @@ type IngestConfig struct {
 	// Subreddits are names ("golang") or multis ("golang+rust"), with or
 	// without "r/". Each is one listing with its own cursor.
 	Subreddits []string
-	// MaxPerRun caps the listing entries fetched per subreddit per run
-	// (default 1000, roughly what Reddit's listing keeps). A pass cut by the
-	// cap is continued by the next run.
+	// MaxPerRun caps, per subreddit and run, the listing entries fetched
+	// that are newer than the stored newest comment (default 1000, about
+	// what Reddit's listing keeps). A pass cut by the cap is continued by
+	// the next run.
 	MaxPerRun int
 	// PageSize is the listing limit per request, 1…100 (default 100).
 	PageSize int
@@ -177,9 +178,9 @@ type IngestConfig struct {
 // IngestDeps are the ingester's collaborators; zero fields get real ones.
 type IngestDeps struct {
 	Logger *slog.Logger // default: discard
-	// Rand jitters backoffs. Default: a PCG seeded from the clock. Only the
-	// ingester's own goroutine (one Run at a time) uses it.
-	Rand *rand.Rand
+	// Source jitters backoffs. Default: a PCG seeded from the clock. Only
+	// the Run in progress uses it (runs are serialized).
+	Source rand.Source
 	// Now is the clock (default time.Now); Sleep waits d or until ctx is
 	// done, returning ctx.Err() then (default: a timer). Tests inject a fake
 	// pair so that no test really waits for a rate limit.
@@ -370,7 +371,7 @@ func NewIngester(cfg IngestConfig, store *Store, deps IngestDeps) (*Ingester, er
 		cfg.BaseURL += "/" // go-reddit resolves "r/x/comments" against it: without the slash the last segment is lost
 	}
 
-	in := &Ingester{cfg: cfg, store: store, log: deps.Logger, rnd: deps.Rand, now: deps.Now, sleep: deps.Sleep, run: make(chan struct{}, 1)}
+	in := &Ingester{cfg: cfg, store: store, log: deps.Logger, now: deps.Now, sleep: deps.Sleep, run: make(chan struct{}, 1)}
 	if cfg.Rules != nil {
 		in.rules = *cfg.Rules
 	} else {
@@ -382,9 +383,11 @@ func NewIngester(cfg IngestConfig, store *Store, deps IngestDeps) (*Ingester, er
 	if in.now == nil {
 		in.now = time.Now
 	}
-	if in.rnd == nil {
-		in.rnd = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x1b873593))
+	src := deps.Source
+	if src == nil {
+		src = rand.NewPCG(uint64(time.Now().UnixNano()), 0x1b873593)
 	}
+	in.rnd = rand.New(src)
 	if in.sleep == nil {
 		in.sleep = sleepCtx
 	}
@@ -721,7 +724,8 @@ func (in *Ingester) classify(err error, attempt int) (kind waitKind, wait time.D
 	)
 	switch {
 	case errors.As(err, &re): // the token endpoint said no
-		if code := re.Response.StatusCode; code == http.StatusTooManyRequests || code >= 500 {
+		if re.Response != nil && (re.Response.StatusCode == http.StatusTooManyRequests || re.Response.StatusCode >= 500) {
+			code := re.Response.StatusCode
 			return in.rateOrBackoff(code, re.Response.Header, attempt)
 		}
 		return 0, 0, fmt.Errorf("%w: token endpoint: %w", ErrRedditAuth, err)

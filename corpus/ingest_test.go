@@ -96,7 +96,7 @@ func (f *fixture) ingester(t testing.TB, edit func(*IngestConfig)) *Ingester {
 		edit(&cfg)
 	}
 	in, err := NewIngester(cfg, f.store, IngestDeps{
-		Rand: rand.New(rand.NewPCG(1, 2)), Now: f.clock.Now, Sleep: f.clock.Sleep,
+		Source: rand.NewPCG(1, 2), Now: f.clock.Now, Sleep: f.clock.Sleep,
 		Transport: http.DefaultTransport.(*http.Transport).Clone(),
 	})
 	if err != nil {
@@ -445,6 +445,75 @@ func TestIngest5xx(t *testing.T) {
 			t.Errorf("cursor = %+v, want %+v", got, w)
 		}
 	})
+}
+
+// TestIngestTokenErrors: a token endpoint 500 or 429 is retried; refused
+// credentials fail at once with ErrRedditAuth and store nothing.
+func TestIngestTokenErrors(t *testing.T) {
+	tests := []struct {
+		name        string
+		fault       *fakereddit.Fault
+		creds       RedditCredentials
+		wantErr     error
+		wantRetries int
+		wantTokens  int
+	}{
+		{"500 once", &fakereddit.Fault{Endpoint: fakereddit.Token, Kind: fakereddit.Status500, Times: 1}, testCreds, nil, 1, 2},
+		{"429 once", &fakereddit.Fault{Endpoint: fakereddit.Token, Kind: fakereddit.Status429, Times: 1, RetryAfter: time.Second}, testCreds, nil, 1, 2},
+		{"truncated token", &fakereddit.Fault{Endpoint: fakereddit.Token, Kind: fakereddit.TruncatedJSON, Times: 1}, testCreds, nil, 1, 2},
+		{"wrong secret", nil, RedditCredentials{ClientID: "cid", ClientSecret: "nope", Username: "commentbot_test", Password: "pw"}, ErrRedditAuth, 0, 1},
+		{"wrong password", nil, RedditCredentials{ClientID: "cid", ClientSecret: "csecret", Username: "commentbot_test", Password: "nope"}, ErrRedditAuth, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			cs := f.add("golang", 5)
+			if tt.fault != nil {
+				f.srv.SetFault(*tt.fault)
+			}
+			rep, err := f.ingester(t, func(c *IngestConfig) { c.Credentials = tt.creds }).Run(context.Background())
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("Run error = %v, want %v", err, tt.wantErr)
+			}
+			if rep.Retries != tt.wantRetries || f.srv.Count(fakereddit.Token) != tt.wantTokens {
+				t.Errorf("retries %d token requests %d, want %d %d", rep.Retries, f.srv.Count(fakereddit.Token), tt.wantRetries, tt.wantTokens)
+			}
+			w := want(cs)
+			if tt.wantErr != nil {
+				w = map[string]string{}
+			}
+			diffStored(t, stored(t, f.store), w)
+		})
+	}
+}
+
+// TestIngestConcurrentRuns: two Runs at once are serialized: every comment
+// is stored once, none is counted new twice.
+func TestIngestConcurrentRuns(t *testing.T) {
+	f := newFixture(t)
+	cs := f.add("golang", 230)
+	in := f.ingester(t, nil)
+	var wg sync.WaitGroup
+	reps := make([]IngestReport, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Go(func() { reps[i], errs[i] = in.Run(context.Background()) })
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("errors %v %v", errs[0], errs[1])
+	}
+	diffStored(t, stored(t, f.store), want(cs))
+	if n := reps[0].New + reps[1].New; n != 230 || reps[0].Updated+reps[1].Updated != 0 {
+		t.Errorf("new %d+%d, want 230 in all", reps[0].New, reps[1].New)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	in.run <- struct{}{} // a run in progress
+	if _, err := in.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run on a busy ingester with a cancelled ctx: %v, want context.Canceled", err)
+	}
+	<-in.run
 }
 
 // TestIngestHangingToken: a token endpoint that never answers costs one
