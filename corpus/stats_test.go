@@ -3,6 +3,7 @@ package corpus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -125,4 +126,31 @@ func TestStatsRealSample(t *testing.T) {
 		t.Errorf("bodies have %d characters, the whole file only %d", st.Characters, utf8.RuneCount(data))
 	}
 	t.Logf("\n%s", st)
+}
+
+// The figures, checked by hand: 20 word tokens ("." three times, "i"
+// twice, 15 others once, 17 distinct); the 5-word vocabulary is ".", "i"
+// and the first three words seen once (joined, a, new); 77 characters of
+// which only " " and "e" appear 5 times or more.
+func ExampleComputeStats() {
+	src := SliceSource([]Comment{
+		{ID: "t1_a", Body: "I joined a new league this year. I'm used to other rules."},
+		{ID: "t1_b", Body: "Same here, honestly."},
+	})
+	st, err := ComputeStats(context.Background(), src, 5)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(st)
+	// Output:
+	// comments                           2
+	// sentences                          3
+	// word tokens                        20
+	// unique word tokens                 17
+	// vocabulary size                    8 (5 most frequent + 3 specials)
+	// least frequent word in vocabulary  "new" (1 times)
+	// characters                         77
+	// distinct characters                23
+	// char vocabulary size               4 (seen ≥ 5 times + 2 specials)
 }
