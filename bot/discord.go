@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -46,6 +47,30 @@ type discordResponder struct {
 
 	mu    sync.Mutex
 	state int
+	sent  chan struct{} // closed when the first response's call has returned
+}
+
+// newDiscordResponder returns a responder whose first response goes through initial.
+func newDiscordResponder(rest *discordgo.Session, i *discordgo.Interaction, filesInInitial bool,
+	initial func(ctx context.Context, resp *discordgo.InteractionResponse) error) *discordResponder {
+	return &discordResponder{rest: rest, i: i, filesInInitial: filesInInitial, initial: initial, sent: make(chan struct{})}
+}
+
+// callInitial sends the first response and marks it sent, success or not.
+func (d *discordResponder) callInitial(ctx context.Context, resp *discordgo.InteractionResponse) error {
+	defer close(d.sent)
+	return d.initial(ctx, resp)
+}
+
+// afterInitial waits until the first response has been sent: Discord refuses edits
+// and follow-ups before it.
+func (d *discordResponder) afterInitial(ctx context.Context) error {
+	select {
+	case <-d.sent:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bot: waiting for the first response to interaction %s: %w", d.i.ID, ctx.Err())
+	}
 }
 
 func flags(ephemeral bool) discordgo.MessageFlags {
@@ -80,7 +105,7 @@ func (d *discordResponder) respond(ctx context.Context, r reply) error {
 	case st == stateFresh:
 		d.state = stateAnswered
 		d.mu.Unlock()
-		err := d.initial(ctx, &discordgo.InteractionResponse{
+		err := d.callInitial(ctx, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Content: r.content, AllowedMentions: noMentions(),
 				Flags: flags(r.ephemeral), Files: r.files},
@@ -92,6 +117,9 @@ func (d *discordResponder) respond(ctx context.Context, r reply) error {
 	case st == stateDeferred:
 		d.state = stateAnswered
 		d.mu.Unlock()
+		if err := d.afterInitial(ctx); err != nil {
+			return err
+		}
 		c := r.content
 		_, err := d.rest.InteractionResponseEdit(d.i, &discordgo.WebhookEdit{Content: &c,
 			AllowedMentions: noMentions(), Files: r.files}, discordgo.WithContext(ctx))
@@ -111,13 +139,16 @@ func (d *discordResponder) deferNow(ctx context.Context, ephemeral bool) error {
 	if ephemeral {
 		resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
 	}
-	if err := d.initial(ctx, resp); err != nil {
+	if err := d.callInitial(ctx, resp); err != nil {
 		return fmt.Errorf("bot: defer interaction %s: %w", d.i.ID, err)
 	}
 	return nil
 }
 
 func (d *discordResponder) followup(ctx context.Context, r reply) error {
+	if err := d.afterInitial(ctx); err != nil {
+		return err
+	}
 	_, err := d.rest.FollowupMessageCreate(d.i, true, &discordgo.WebhookParams{Content: r.content,
 		AllowedMentions: noMentions(), Flags: flags(r.ephemeral), Files: r.files}, discordgo.WithContext(ctx))
 	if err != nil {
@@ -143,5 +174,14 @@ func (b *Bot) serveInteraction(i *discordgo.Interaction, r *discordResponder) {
 		return
 	}
 	defer b.inflight.Done()
+	// Should validation be slow (a Generator whose Models blocks), defer before
+	// Discord's deadline passes; the handler's answer then becomes an edit.
+	watchdog := time.AfterFunc(firstResponseBudget, func() {
+		if err := r.deferAnswer(ctx, false); err != nil {
+			b.count(func(s *Stats) { s.RespondErrors++ })
+			b.log.ErrorContext(ctx, "deferring a slow interaction failed", "interaction", i.ID, "err", err)
+		}
+	})
+	defer watchdog.Stop()
 	b.handle(ctx, inv, r)
 }

@@ -24,6 +24,7 @@ type fakeGen struct {
 	mu        sync.Mutex
 	models    []ModelInfo
 	delay     time.Duration // per Generate, honouring ctx
+	slowList  time.Duration // per Models call
 	calls     []GenerateRequest
 	retrained []string
 	override  func(GenerateRequest) string // when set, the text
@@ -56,7 +57,16 @@ func fakeText(req GenerateRequest) string {
 	return req.Model + ": " + strings.Join(words, " ")
 }
 
-func (g *fakeGen) Models(context.Context) []ModelInfo {
+func (g *fakeGen) Models(ctx context.Context) []ModelInfo {
+	g.mu.Lock()
+	slow := g.slowList
+	g.mu.Unlock()
+	if slow > 0 {
+		select {
+		case <-time.After(slow):
+		case <-ctx.Done():
+		}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return append([]ModelInfo(nil), g.models...)

@@ -46,12 +46,10 @@ func (b *Bot) Connect(ctx context.Context, token, appID string) (*Gateway, error
 		}
 		i := ic.Interaction
 		rest := interactionSession(token, client)
-		b.serveInteraction(i, &discordResponder{
-			rest: rest, i: i, filesInInitial: true,
-			initial: func(ctx context.Context, resp *discordgo.InteractionResponse) error {
+		b.serveInteraction(i, newDiscordResponder(rest, i, true,
+			func(ctx context.Context, resp *discordgo.InteractionResponse) error {
 				return rest.InteractionRespond(i, resp, discordgo.WithContext(ctx))
-			},
-		})
+			}))
 	})
 	opened := make(chan error, 1)
 	go func() { opened <- s.Open() }()

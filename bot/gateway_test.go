@@ -23,11 +23,14 @@ import (
 // bounds; IDENTIFY asks for no intents; Refresh re-registers only on a change.
 func TestGatewayRegistersCommands(t *testing.T) {
 	gen := newFakeGen()
-	h := startGateway(t, testConfig(), gen, Options{})
+	cfg := testConfig()
+	cfg.ShardID, cfg.ShardCount = 1, 2
+	h := startGateway(t, cfg, gen, Options{})
 
 	ids := h.fake.Identifies()
-	if len(ids) != 1 || ids[0].Intents != discordgo.IntentsNone || ids[0].Token != "Bot "+testToken {
-		t.Fatalf("identifies = %+v, want one with token %q and no intents", ids, "Bot "+testToken)
+	if len(ids) != 1 || ids[0].Intents != discordgo.IntentsNone || ids[0].Token != "Bot "+testToken ||
+		ids[0].Shard == nil || *ids[0].Shard != [2]int{1, 2} {
+		t.Fatalf("identifies = %+v, want one with token %q, no intents, shard [1 2]", ids, "Bot "+testToken)
 	}
 	cmds, puts := h.fake.Commands("555")
 	if puts != 1 {
@@ -228,7 +231,16 @@ func TestGatewayAbuseLimits(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	h := startGateway(t, cfg, gen, Options{Now: clock})
+	var outcomes []string
+	metrics := MetricsFunc(func(command, outcome string, first, total time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first <= 0 || first > total {
+			t.Errorf("%s %s: first response %v, total %v", command, outcome, first, total)
+		}
+		outcomes = append(outcomes, command+":"+outcome)
+	})
+	h := startGateway(t, cfg, gen, Options{Now: clock, Metrics: metrics})
 	edited := func(l fakediscord.InteractionLog) bool { return len(l.Edits) > 0 }
 
 	if l := h.dispatch(t, dmCmd("comment", "alice"), edited); !strings.Contains(l.Edits[0].Text(), "-# word") {
@@ -265,6 +277,22 @@ func TestGatewayAbuseLimits(t *testing.T) {
 	}
 	if s := h.bot.Stats(); s.Limited != 2 || s.Busy != 1 {
 		t.Errorf("stats = %+v, want 2 limited, 1 busy", s)
+	}
+	// The observation follows the answer: wait for the eighth.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := len(outcomes)
+		mu.Unlock()
+		if n >= 8 {
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(outcomes)
+	want := []string{"comment:busy", "comment:limited", "comment:limited", "comment:ok", "comment:ok", "comment:ok", "comment:ok", "comment:ok"}
+	if !slices.Equal(outcomes, want) {
+		t.Errorf("metrics outcomes = %v, want %v", outcomes, want)
 	}
 }
 
@@ -543,4 +571,45 @@ func TestGatewayShutdownFinishesInFlight(t *testing.T) {
 	if l, _ := h.fake.Interaction(i.Token); len(l.Edits) != 1 {
 		t.Errorf("after Shutdown the in-flight comment has %d edits, want 1", len(l.Edits))
 	}
+}
+
+// Tried: a Generator whose model listing takes 2.7 s, so validation alone would miss
+// Discord's 3 s deadline, on the gateway and over HTTP. Survives: the bot defers by
+// itself within the deadline and edits the comment in afterwards.
+func TestSlowValidationStillDeferred(t *testing.T) {
+	edited := func(l fakediscord.InteractionLog) bool { return len(l.Edits) > 0 }
+	t.Run("gateway", func(t *testing.T) {
+		gen := newFakeGen()
+		h := startGateway(t, testConfig(), gen, Options{})
+		gen.mu.Lock()
+		gen.slowList = 2700 * time.Millisecond
+		gen.mu.Unlock()
+		l := h.dispatch(t, guildCmd("comment", "u", "c", 0), edited)
+		if l.Callback.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || l.Latency() > discordgo.InteractionDeadline {
+			t.Errorf("callback %v after %v, want deferred within the deadline", l.Callback.Type, l.Latency())
+		}
+		if !strings.Contains(l.Edits[0].Text(), "-# word v3") || len(l.Refused) != 0 {
+			t.Errorf("answer %q, refused %v", l.Edits[0].Text(), l.Refused)
+		}
+	})
+	t.Run("http", func(t *testing.T) {
+		gen := newFakeGen()
+		h := startHTTP(t, gen)
+		gen.mu.Lock()
+		gen.slowList = 2700 * time.Millisecond
+		gen.mu.Unlock()
+		i := guildCmd("comment", "u", "c", 0)
+		body := interactionJSON(t, h.fake, i)
+		h.fake.Register(i.ID, i.Token, discordgo.InteractionResponseDeferredChannelMessageWithSource)
+		start := time.Now()
+		status, out := h.post(t, h.priv, h.now, body, body)
+		took := time.Since(start)
+		if status != 200 || !strings.Contains(string(out), `"type":5`) || took > discordgo.InteractionDeadline {
+			t.Errorf("HTTP answer %d %s after %v, want a deferral within the deadline", status, out, took)
+		}
+		l := (&harness{fake: h.fake}).await(t, i.Token, edited)
+		if !strings.Contains(l.Edits[0].Text(), "-# word v3") {
+			t.Errorf("answer %q", l.Edits[0].Text())
+		}
+	})
 }

@@ -28,12 +28,6 @@ type responder interface {
 	followup(ctx context.Context, r reply) error
 }
 
-// outcome of one command, for Metrics and Stats.
-type outcome struct {
-	name  string
-	first time.Duration // time to the first response; 0 = none sent
-}
-
 // handle runs one command to its end: validation, limits, the answer. It never
 // panics: a panic in a collaborator is logged and answered with a plain error.
 func (b *Bot) handle(ctx context.Context, inv invocation, r responder) {

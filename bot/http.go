@@ -19,8 +19,8 @@ import (
 // HTTP interaction to be accepted; signatures seen within it are refused a second time.
 const ReplayWindow = 5 * time.Minute
 
-// firstResponseBudget is how long the HTTP transport waits for the handler's first
-// response before it answers "deferred" itself: well inside Discord's 3 s.
+// firstResponseBudget is how long a transport waits for the handler's first response
+// before it defers by itself: well inside Discord's 3 s.
 const firstResponseBudget = 2500 * time.Millisecond
 
 // maxInteractionBody bounds the request body read before the signature check.
@@ -135,19 +135,19 @@ func (h *HTTPInteractions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	first := make(chan *discordgo.InteractionResponse, 1)
-	resp := &discordResponder{
-		rest: interactionSession(h.token, h.client), i: &i,
-		initial: func(_ context.Context, resp *discordgo.InteractionResponse) error {
+	resp := newDiscordResponder(interactionSession(h.token, h.client), &i, false,
+		func(_ context.Context, resp *discordgo.InteractionResponse) error {
 			select {
 			case first <- resp:
 				return nil
 			default:
 				return errors.New("bot: first HTTP response already sent")
 			}
-		},
-	}
+		})
 	go h.b.serveInteraction(&i, resp)
-	timer := time.NewTimer(firstResponseBudget)
+	// serveInteraction defers by itself after firstResponseBudget; this backstop only
+	// matters if the bot is shutting down and never answers.
+	timer := time.NewTimer(firstResponseBudget + 300*time.Millisecond)
 	defer timer.Stop()
 	select {
 	case out := <-first:
@@ -157,6 +157,7 @@ func (h *HTTPInteractions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if resp.state == stateFresh {
 			resp.state = stateDeferred
 			resp.mu.Unlock()
+			close(resp.sent)
 			writeInteractionResponse(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
 			return
 		}
