@@ -591,8 +591,7 @@ func (s *Server) listingLocked(r *http.Request, h http.Header, grant string) (in
 	if v, err := strconv.Atoi(q.Get("limit")); err == nil && v > 0 {
 		limit = min(v, 100)
 	}
-	all := s.selectLocked(set) // newest first
-	page := pageOf(all, q.Get("after"), q.Get("before"), limit)
+	page, older, newer := s.pageLocked(set, q.Get("after"), q.Get("before"), limit)
 	raw := q.Get("raw_json") == "1"
 
 	var l listing
@@ -603,12 +602,11 @@ func (s *Server) listingLocked(r *http.Request, h http.Header, grant string) (in
 		l.Data.Children = append(l.Data.Children, thing{Kind: "t1", Data: toJSON(c, raw)})
 	}
 	if len(page) > 0 {
-		first, last := idNum(page[0].ID), idNum(page[len(page)-1].ID)
-		if last > idNum(all[len(all)-1].ID) {
+		if older {
 			a := page[len(page)-1].Fullname()
 			l.Data.After = &a
 		}
-		if (q.Get("after") != "" || q.Get("before") != "") && first < idNum(all[0].ID) {
+		if (q.Get("after") != "" || q.Get("before") != "") && newer {
 			b := page[0].Fullname()
 			l.Data.Before = &b
 		}
@@ -622,27 +620,64 @@ func (s *Server) listingLocked(r *http.Request, h http.Header, grant string) (in
 	return http.StatusOK, bytes.TrimSpace(buf.Bytes())
 }
 
-// pageOf picks one page from all (newest first): with after, the limit
-// comments older than after; with before, the limit comments newer than
-// before that are closest to it; else the newest limit.
-func pageOf(all []Comment, after, before string, limit int) []Comment {
-	switch {
-	case after != "":
-		a := idNum(strings.TrimPrefix(after, "t1_"))
-		i := 0
-		for i < len(all) && idNum(all[i].ID) >= a {
+// pageLocked picks one page of the listing of set (newest first): with
+// after, the limit comments older than after; with before, the limit
+// comments newer than before that are closest to it; else the newest limit.
+// older and newer report whether the listing has comments beyond the page's
+// last and first.
+func (s *Server) pageLocked(set map[string]bool, after, before string, limit int) (page []Comment, older, newer bool) {
+	in := func(i int) bool { return set[strings.ToLower(s.comments[i].Subreddit)] }
+	if before != "" {
+		b := idNum(strings.TrimPrefix(before, "t1_"))
+		i, found := s.findLocked(strings.TrimPrefix(before, "t1_"))
+		if found {
 			i++
 		}
-		return all[i:min(i+limit, len(all))]
-	case before != "":
-		b := idNum(strings.TrimPrefix(before, "t1_"))
-		j := 0
-		for j < len(all) && idNum(all[j].ID) > b {
-			j++
+		for ; i < len(s.comments); i++ {
+			if !in(i) || idNum(s.comments[i].ID) <= b {
+				continue
+			}
+			if len(page) == limit {
+				newer = true
+				break
+			}
+			page = append(page, s.comments[i])
 		}
-		return all[max(j-limit, 0):j]
+		if len(page) > 0 {
+			oldest, _ := s.findLocked(page[0].ID)
+			for j := oldest - 1; j >= 0; j-- {
+				if in(j) {
+					older = true
+					break
+				}
+			}
+		}
+		slices.Reverse(page)
+		return page, older, newer
 	}
-	return all[:min(limit, len(all))]
+	start := len(s.comments) - 1
+	if after != "" {
+		i, _ := s.findLocked(strings.TrimPrefix(after, "t1_"))
+		start = i - 1 // the comments before index i have smaller ids
+	}
+	i := start
+	for ; i >= 0; i-- {
+		if !in(i) {
+			continue
+		}
+		if len(page) == limit {
+			older = true
+			break
+		}
+		page = append(page, s.comments[i])
+	}
+	for j := start + 1; j < len(s.comments) && len(page) > 0; j++ {
+		if in(j) {
+			newer = true
+			break
+		}
+	}
+	return page, older, newer
 }
 
 func (s *Server) selectLocked(set map[string]bool) []Comment {

@@ -144,6 +144,24 @@ func TestMulti(t *testing.T) {
 	if got := p.Data.Children[0].Data.Subreddit; got != "Alpha" {
 		t.Errorf("subreddit = %q, want the case it was added with, Alpha", got)
 	}
+	// paging one at a time through the multi skips gamma's comments
+	var walked []string
+	after := ""
+	for range 5 {
+		p, _ := get(t, s, "/r/alpha+beta/comments?limit=1&after="+after)
+		walked = append(walked, p.names()...)
+		if p.Data.After == nil {
+			break
+		}
+		after = *p.Data.After
+	}
+	if !slices.Equal(walked, want) {
+		t.Errorf("walked with after = %v, want %v", walked, want)
+	}
+	p, _ = get(t, s, "/r/alpha+beta/comments?limit=1&before="+a1.Fullname())
+	if got := p.names(); !slices.Equal(got, want[1:2]) || str(p.Data.After) != b1.Fullname() || str(p.Data.Before) != b1.Fullname() {
+		t.Errorf("before a1 = %v after %s before %s, want [%s] with both anchors", got, str(p.Data.After), str(p.Data.Before), b1.Fullname())
+	}
 	if _, resp := get(t, s, "/r/alpha+nope/comments"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("multi with an unknown part: status %d, want 404", resp.StatusCode)
 	}
