@@ -411,6 +411,12 @@ type ImportStats struct {
 // or a canceled ctx leaves the store exactly as it was. Synthetic ids come
 // from the body as read, before cleaning, so a re-import with other rules
 // updates the same comments rather than adding new ones.
+//
+// The file streams through (memory stays bounded by MaxRecordBytes and
+// SQLite's page cache), but the transaction holds the store's write lock
+// until the file ends: other writers (CommitPage, RecordRun) wait up to the
+// busy timeout (10 s) and then fail with SQLITE_BUSY, so import a large
+// dump while nothing is ingesting.
 func (s *Store) Import(ctx context.Context, r io.Reader, name string, f Format, rules CleanRules) (ImportStats, error) {
 	st := ImportStats{File: name, Skipped: make(map[SkipReason]int)}
 	err := s.write(ctx, func(w *writer) error {

@@ -539,7 +539,8 @@ func BenchmarkImportSampleCSV(b *testing.B) {
 }
 
 // BenchmarkImportSynthetic1M imports 1,000,000 generated NDJSON comments per
-// iteration: run it alone with -benchtime=1x (it takes about a minute).
+// iteration: run it alone with -benchtime=1x (about two minutes on a busy
+// 2-core machine).
 func BenchmarkImportSynthetic1M(b *testing.B) {
 	benchmarkImport(b, "synthetic.ndjson", FormatNDJSON, func() io.Reader { return newSyntheticReader(1_000_000, 1) })
 }
