@@ -632,6 +632,9 @@ func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source stri
 		}
 		cs = append(cs, c)
 	}
+	// Oldest first: within a page the store's order (and which of two equal
+	// texts counts as the original) follows Reddit's time.
+	slices.Reverse(cs)
 	st, err := in.store.CommitPage(ctx, source, cursor, cs)
 	if err != nil {
 		return err

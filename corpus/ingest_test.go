@@ -1128,3 +1128,47 @@ func TestIngestRealSample(t *testing.T) {
 	}
 	t.Logf("%d real comments: %d stored, %d skipped %v, %d duplicates after cleaning", len(cs), rep.New, rep.Skipped, rep.SkipReasons, rep.Duplicate)
 }
+
+// ExampleIngester ingests a subreddit from the fake Reddit with app-only
+// credentials: the AutoModerator comment is skipped, the escaped one is
+// stored raw, and the cursor remembers the newest comment.
+func ExampleIngester() {
+	ctx := context.Background()
+	srv := fakereddit.Start()
+	defer srv.Close()
+	srv.AddComments("golang",
+		fakereddit.Comment{Author: "gopher", Body: "Generics & iterators <3"},
+		fakereddit.Comment{Author: "AutoModerator", Body: "Please read the rules."},
+		fakereddit.Comment{Author: "rustacean", Body: "Fair enough, that is a nice API."},
+	)
+	store, err := OpenStore(ctx, ":memory:")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close()
+	in, err := NewIngester(IngestConfig{
+		Subreddits: []string{"r/golang"},
+		BaseURL:    srv.BaseURL(), TokenURL: srv.TokenURL(), // omit both for the real Reddit
+		Credentials: RedditCredentials{ClientID: "id", ClientSecret: "secret"},
+	}, store, IngestDeps{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rep, err := in.Run(ctx)
+	fmt.Println(in.Mode(), err)
+	fmt.Printf("pages %d, requests %d, new %d, skipped %d\n", rep.Pages, rep.Requests, rep.New, rep.Skipped)
+	_ = store.Comments(Filter{})(ctx, func(c Comment) error {
+		fmt.Printf("%s %s: %s\n", c.ID, c.Author, c.Body)
+		return nil
+	})
+	cur, _ := store.Cursor(ctx, CursorSource("golang"))
+	fmt.Println("newest:", cur.Newest)
+	// Output:
+	// app-only <nil>
+	// pages 1, requests 2, new 2, skipped 1
+	// t1_a00000 gopher: Generics & iterators <3
+	// t1_a00002 rustacean: Fair enough, that is a nice API.
+	// newest: t1_a00002
+}

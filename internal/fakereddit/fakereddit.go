@@ -190,6 +190,14 @@ const firstID = 36 * 36 * 36 * 36 * 36 * 10
 // rate limit 600 requests per 600 s, real clock.
 func New(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
+	s := Start(opts...)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start is New for code without a testing.TB (examples, demos): the caller
+// must Close the server.
+func Start(opts ...Option) *Server {
 	s := &Server{
 		release: make(chan struct{}),
 		now:     time.Now,
@@ -207,7 +215,6 @@ func New(tb testing.TB, opts ...Option) *Server {
 	mux.HandleFunc("/api/v1/access_token", s.serveToken)
 	mux.HandleFunc("/r/{sub}/{listing}", s.serveListing)
 	s.srv = httptest.NewServer(mux)
-	tb.Cleanup(s.Close)
 	return s
 }
 
