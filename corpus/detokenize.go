@@ -33,11 +33,33 @@ import (
 // Everything else is joined by single spaces. Tokens are not otherwise
 // changed, so an unknown word never turns into something else.
 //
-// Fixed point (fuzzed): for every text s, with t = Detokenize(WordTokens(s)),
-// Detokenize(WordTokens(t)) == t. One pass through the tokenizer settles the
-// text; it does not give back s itself (case, spacing and quote style are
-// normalised).
+// Fixed point (fuzzed): for every token list x, t = Detokenize(x) satisfies
+// Detokenize(WordTokens(t)) == t, so in particular Detokenize(WordTokens(·))
+// is idempotent on text. The rules alone almost always give that; for the
+// rest Detokenize re-tokenizes its own output and renders again until it
+// stops changing (at most maxSettle rounds). It does not give back the
+// original text: case, spacing and quote style are normalised.
 func Detokenize(tokens []string) string {
+	out := render(tokens)
+	// Settle: the rules above are local, and a few token sequences render to
+	// text that tokenizes differently (a period that stops ending a
+	// sentence, say). Re-rendering until nothing changes makes the result a
+	// fixed point; in practice one round settles it.
+	for range maxSettle {
+		next := render(WordTokens(out))
+		if next == out {
+			break
+		}
+		out = next
+	}
+	return out
+}
+
+// maxSettle bounds the settling rounds of Detokenize.
+const maxSettle = 4
+
+// render applies the detokenization rules once.
+func render(tokens []string) string {
 	var b strings.Builder
 	d := detok{capNext: true, glueNext: true}
 	for i, tok := range tokens {
@@ -129,7 +151,16 @@ func (d *detok) write(b *strings.Builder, tok, next string) {
 		// change where the text splits into sentences when tokenized again.
 		gluePrev = false
 	}
-	if b.Len() > 0 && !gluePrev && !d.glueNext {
+	space := b.Len() > 0 && !gluePrev && !d.glueNext
+	if tok == "``" || tok == "''" {
+		// The tokenizer reads a straight double quote as opening at the
+		// start, after a space or after an opening bracket, and as closing
+		// anywhere else; so that the quote reads back the same, its role
+		// here follows the same rule.
+		text := b.String()
+		glueNext = text == "" || space || strings.ContainsRune("([{<", rune(text[len(text)-1]))
+	}
+	if space {
 		b.WriteByte(' ')
 	}
 	b.WriteString(out)

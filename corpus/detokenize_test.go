@@ -12,7 +12,7 @@ func TestDetokenize(t *testing.T) {
 		{"golden", "SENTENCE_START i joined a league than i 'm used to . SENTENCE_END", "I joined a league than I'm used to."},
 		{"clitics", "SENTENCE_START do n't you think it 's ok , we 've they 're he 'll she 'd i 'm SENTENCE_END", "Don't you think it's ok, we've they're he'll she'd I'm"},
 		{"macintyre rejoined", "SENTENCE_START i can not , gon na , wan na , got ta , gim me , lem me SENTENCE_END", "I cannot, gonna, wanna, gotta, gimme, lemme"},
-		{"punctuation joins the word before", "SENTENCE_START wait ... what ? ! yes ; no : maybe , 50 % SENTENCE_END", "Wait... what?! Yes; no: maybe, 50%"},
+		{"punctuation joins the word before", "SENTENCE_START wait ... then go ? ! yes ; no : maybe , 50 % SENTENCE_END", "Wait... then go?! Yes; no: maybe, 50%"},
 		{"openers join the word after", "SENTENCE_START costs $ 5 ( or # 1 ) [ a ] { b } @ me SENTENCE_END", "Costs $5 (or #1) [a] {b} @me"},
 		{"double quotes", "SENTENCE_START he said `` stop now '' and left . SENTENCE_END", `He said "stop now" and left.`},
 		{"quote opens a sentence", "SENTENCE_START `` hi '' , she said . SENTENCE_END", `"Hi", she said.`},
@@ -20,7 +20,7 @@ func TestDetokenize(t *testing.T) {
 		{"possessive", "SENTENCE_START the players ' union SENTENCE_END", "The players' union"},
 		{"closing single quote before punctuation", "SENTENCE_START thank you ' . SENTENCE_END", "Thank you'."},
 		{"every sentence capitalised", "SENTENCE_START one . SENTENCE_END SENTENCE_START two ? SENTENCE_END SENTENCE_START three SENTENCE_END", "One. Two? Three"},
-		{"capital after . even without markers", "a . b ? c ! d", "A. B? C! D"},
+		{"capital after . even without markers", "one . two ? three ! four", "One. Two? Three! Four"},
 		{"capital passes brackets", "SENTENCE_START ( what ? ) ok SENTENCE_END", "(What?) Ok"},
 		{"capital stopped by ellipsis", "SENTENCE_START ... then what SENTENCE_END", "... then what"},
 		{"standalone i", "SENTENCE_START you and i and i 'd SENTENCE_END", "You and I and I'd"},
@@ -30,6 +30,9 @@ func TestDetokenize(t *testing.T) {
 		{"period after period keeps its space", "SENTENCE_START and . . . coke SENTENCE_END", "And. . . Coke"},
 		{"sentence-initial punctuation keeps its space", "SENTENCE_START hi . SENTENCE_END SENTENCE_START ... ok SENTENCE_END", "Hi. ... ok"},
 		{"double dash spaced", "SENTENCE_START a -- b SENTENCE_END", "A -- b"},
+		// Settling: NLTK's sentence splitter reads "a." as an initial, so "b"
+		// does not start a sentence once the text is tokenized again.
+		{"settled after an initial", "a . b ? c", "A. b? C"},
 		{"nothing", "", ""},
 		{"only specials", "SENTENCE_START SENTENCE_END UNKNOWN_TOKEN", ""},
 	} {
