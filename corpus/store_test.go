@@ -333,3 +333,48 @@ func TestNormalizeText(t *testing.T) {
 		t.Errorf("normKey does not follow NormalizeText")
 	}
 }
+
+func TestConcurrentWritersAndReaders(t *testing.T) {
+	// Several writers and a reader on one file store: BEGIN IMMEDIATE and the
+	// busy timeout make writers queue, WAL lets the reader run alongside.
+	ctx := context.Background()
+	s, err := OpenStore(ctx, filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const writers, batches, per = 4, 20, 10
+	errs := make(chan error, writers+1)
+	for w := range writers {
+		go func() {
+			for b := range batches {
+				cs := make([]Comment, per)
+				for i := range cs {
+					cs[i] = Comment{ID: fmt.Sprintf("t1_w%db%di%d", w, b, i), Body: fmt.Sprintf("writer %d batch %d item %d", w, b, i)}
+				}
+				if _, err := s.Upsert(ctx, cs); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		for range 20 {
+			if err := s.Comments(Filter{})(ctx, func(Comment) error { return nil }); err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	for range writers + 1 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent use: %v", err)
+		}
+	}
+	if n, err := s.Count(ctx, Filter{}); err != nil || n != writers*batches*per {
+		t.Errorf("Count = %d, %v; want %d", n, err, writers*batches*per)
+	}
+}
