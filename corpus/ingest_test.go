@@ -1172,3 +1172,60 @@ func ExampleIngester() {
 	// t1_a00002 rustacean: Fair enough, that is a nice API.
 	// newest: t1_a00002
 }
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC)
+	tests := []struct {
+		v    string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, false},
+		{"3", 3 * time.Second, true},
+		{" 1.5 ", 1500 * time.Millisecond, true},
+		{"Fri, 27 Nov 2026 04:00:10 GMT", 10 * time.Second, true},
+		{"Fri, 27 Nov 2026 03:59:00 GMT", 0, true}, // in the past: retry now
+		{"-4", 0, false},
+		{"soon", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := retryAfter(http.Header{"Retry-After": {tt.v}}, now)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("retryAfter(%q) = %v %v, want %v %v", tt.v, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestBackoff: attempt n waits in [d/2, d] with d = min(max, base·2ⁿ).
+func TestBackoff(t *testing.T) {
+	f := newFixture(t)
+	in := f.ingester(t, func(c *IngestConfig) { c.BackoffBase = time.Second; c.BackoffMax = 10 * time.Second })
+	for attempt, d := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
+		lo, hi := d, time.Duration(0)
+		for range 200 {
+			w := in.backoff(attempt)
+			lo, hi = min(lo, w), max(hi, w)
+		}
+		if lo < d/2 || hi > d || hi-lo < d/4 {
+			t.Errorf("attempt %d: waits in [%v, %v], want spread over [%v, %v]", attempt, lo, hi, d/2, d)
+		}
+	}
+	if w := in.backoff(500); w < 5*time.Second || w > 10*time.Second {
+		t.Errorf("attempt 500: %v, want the cap's range", w)
+	}
+}
+
+func TestSleepCtx(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := sleepCtx(ctx, time.Millisecond); err != nil {
+		t.Errorf("1ms sleep: %v", err)
+	}
+	cancel()
+	start := time.Now()
+	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled sleep: %v, want context.Canceled", err)
+	}
+	if time.Since(start) > time.Second {
+		t.Error("a cancelled sleep did not return at once")
+	}
+}
