@@ -227,6 +227,7 @@ type UpsertStats struct {
 	Updated    int // stored ids whose body changed (an edit)
 	Unchanged  int // stored ids with the same body (score and other fields are not compared)
 	Duplicates int
+	Forgotten  int // stored comments deleted because they are gone from Reddit (CommitPageGone)
 }
 
 // Add adds o to st.
@@ -235,6 +236,7 @@ func (st *UpsertStats) Add(o UpsertStats) {
 	st.Updated += o.Updated
 	st.Unchanged += o.Unchanged
 	st.Duplicates += o.Duplicates
+	st.Forgotten += o.Forgotten
 }
 
 // Upsert stores cs in one transaction: all or nothing.
@@ -281,6 +283,17 @@ type Cursor struct {
 // transaction (see Upsert for what is written). A zero cursor.Updated is set
 // to the current time.
 func (s *Store) CommitPage(ctx context.Context, source string, cursor Cursor, cs []Comment) (UpsertStats, error) {
+	return s.CommitPageGone(ctx, source, cursor, cs, nil)
+}
+
+// CommitPageGone is CommitPage that also deletes, in the same transaction,
+// the stored comments whose ids are in gone: comments an ingester sees again
+// as "[deleted]" or "[removed]", so that their text is no longer trained on
+// (a later copy of the same text, if any, takes their place in Comments).
+// Ids not stored are ignored; Forgotten counts the rows deleted. Deletion
+// leaves no tombstone: importing an old dump that holds the comment adds it
+// again.
+func (s *Store) CommitPageGone(ctx context.Context, source string, cursor Cursor, cs []Comment, gone []string) (UpsertStats, error) {
 	if cursor.Updated.IsZero() {
 		cursor.Updated = time.Now()
 	}
@@ -290,6 +303,17 @@ func (s *Store) CommitPage(ctx context.Context, source string, cursor Cursor, cs
 			if err := w.put(ctx, &cs[i], &st); err != nil {
 				return err
 			}
+		}
+		for _, id := range gone {
+			res, err := w.tx.ExecContext(ctx, `DELETE FROM comments WHERE id = ?`, id)
+			if err != nil {
+				return fmt.Errorf("forget %s: %w", id, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("forget %s: %w", id, err)
+			}
+			st.Forgotten += int(n)
 		}
 		_, err := w.tx.ExecContext(ctx, `INSERT INTO cursors(source, newest, pending, after_token, updated)
 			VALUES (?, ?, ?, ?, ?)

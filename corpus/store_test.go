@@ -378,3 +378,35 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 		t.Errorf("Count = %d, %v; want %d", n, err, writers*batches*per)
 	}
 }
+
+func TestCommitPageGone(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	if _, err := s.Upsert(ctx, []Comment{
+		{ID: "t1_a", Body: "same text"}, {ID: "t1_b", Body: "other"}, {ID: "t1_c", Body: "SAME  text"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cur := Cursor{Newest: "t1_z", Updated: ts(9)}
+	st, err := s.CommitPageGone(ctx, "r/x", cur, []Comment{{ID: "t1_d", Body: "new"}}, []string{"t1_a", "t1_b", "t1_never_stored"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (UpsertStats{New: 1, Forgotten: 2}); st != want {
+		t.Errorf("CommitPageGone stats = %+v, want %+v", st, want)
+	}
+	// a and b are gone; c, the later copy of a's text, is trained on now.
+	if got, want := ids(collect(t, s.Comments(Filter{}))), []string{"t1_c", "t1_d"}; !slices.Equal(got, want) {
+		t.Errorf("Comments = %v, want %v", got, want)
+	}
+	if got, _ := s.Cursor(ctx, "r/x"); got != cur {
+		t.Errorf("cursor = %+v, want %+v", got, cur)
+	}
+	// A refused page forgets nothing.
+	if _, err := s.CommitPageGone(ctx, "r/x", Cursor{}, []Comment{{Body: "no id"}}, []string{"t1_c"}); err == nil {
+		t.Fatal("page with an invalid comment accepted")
+	}
+	if n, _ := s.Count(ctx, Filter{}); n != 2 {
+		t.Errorf("Count after a refused page = %d, want 2", n)
+	}
+}
