@@ -4,9 +4,21 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"testing"
 	"time"
 )
+
+// cpuSeconds is the process's user+system CPU time. Benchmarks report work
+// per CPU-second beside work per wall-second: on a machine shared with other
+// jobs, wall time depends on their load, CPU time much less.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
 
 // benchVocab returns a vocabulary of n tokens whose first are the word
 // specials (or CharUnknown, CharEnd for char models).
@@ -45,14 +57,17 @@ func benchTrain(b *testing.B, cfg Config, vocab int) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu := time.Now(), cpuSeconds()
 	for range b.N {
 		if _, _, err := tr.step(&batch); err != nil {
 			b.Fatal(err)
 		}
 	}
-	sec := time.Since(start).Seconds()
-	b.ReportMetric(float64(b.N*cfg.Streams*cfg.Steps)/sec, "tokens/s")
+	sec, cpuSec := time.Since(start).Seconds(), cpuSeconds()-cpu
+	tokens := float64(b.N * cfg.Streams * cfg.Steps)
+	b.ReportMetric(tokens/sec, "tokens/s")
+	b.ReportMetric(tokens/cpuSec, "tokens/cpu-s")
+	b.ReportMetric(tokens*trainFLOPs(m.lo)/sec/1e9, "GFLOP/s")
 }
 
 // BenchmarkTrainChar: char-lstm [128, 512], 96 symbols, 64 streams × 64
@@ -77,7 +92,7 @@ func BenchmarkSample(b *testing.B) {
 	o := SampleOptions{Temperature: 0.8, MinTokens: 300, MaxTokens: 300}
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu := time.Now(), cpuSeconds()
 	chars := 0
 	for i := range b.N {
 		o.Seed = uint64(i)
@@ -88,6 +103,7 @@ func BenchmarkSample(b *testing.B) {
 		chars += len(s.Tokens)
 	}
 	b.ReportMetric(float64(chars)/time.Since(start).Seconds(), "chars/s")
+	b.ReportMetric(float64(chars)/(cpuSeconds()-cpu), "chars/cpu-s")
 }
 
 // BenchmarkSgemm is the same-run baseline for the figures above: one
@@ -100,9 +116,26 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 	be := defaultBackend()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu := time.Now(), cpuSeconds()
 	for range b.N {
 		gemm(be, false, false, n, n, n, 1, a, n, a, n, 0, c, n)
 	}
 	b.ReportMetric(2*n*n*n*float64(b.N)/time.Since(start).Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(2*n*n*n*float64(b.N)/(cpuSeconds()-cpu)/1e9, "GFLOP/cpu-s")
+}
+
+// trainFLOPs is the GEMM work of one training token: 2 flops per
+// multiply-add, forward (input, recurrent and output products) plus backward
+// (twice that: weight and input gradients; no input gradient for one-hot).
+func trainFLOPs(lo *layout) float64 {
+	f := 0.0
+	for l, h := range lo.hidden {
+		g := float64(lo.gate[l])
+		rec := float64(h) * g
+		f += 3 * 2 * rec
+		if l > 0 || lo.embed > 0 {
+			f += 3 * 2 * float64(lo.in[l]) * g
+		}
+	}
+	return f + 3*2*float64(lo.top()*lo.vocab)
 }

@@ -265,11 +265,8 @@ func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, 
 			if lo.cell == CellRNN {
 				for s := 0; s < B; s++ {
 					gs, hs := g[s*sG:s*sG+H], hOut[s*sH:s*sH+H]
-					for j, a := range gs {
-						v := tanh(a)
-						gs[j] = v
-						hs[j] = v
-					}
+					tanhRow(gs, gs)
+					copy(hs, gs)
 				}
 				continue
 			}
@@ -328,7 +325,14 @@ func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, 
 // lstmForward applies the fused LSTM nonlinearities to one row: the gate
 // pre-activations in ai, af, ao, ag become i, f, o, g; co = f⊙cp + i⊙g,
 // tco = tanh(co), ho = o⊙tco.
+// float32 rows take the fast exp (fastmath.go); float64 rows use package
+// math, so the gradient check sees exact nonlinearities.
 func lstmForward[F Float](ai, af, ao, ag, cp, co, tco, ho []F) {
+	if a, ok := any(ai).([]float32); ok {
+		lstmForward32(a, any(af).([]float32), any(ao).([]float32), any(ag).([]float32),
+			any(cp).([]float32), any(co).([]float32), any(tco).([]float32), any(ho).([]float32))
+		return
+	}
 	n := len(ai)
 	af, ao, ag, cp, co, tco, ho = af[:n], ao[:n], ag[:n], cp[:n], co[:n], tco[:n], ho[:n]
 	for j := range ai {
@@ -337,6 +341,41 @@ func lstmForward[F Float](ai, af, ao, ag, cp, co, tco, ho []F) {
 		c := f*cp[j] + i*gg
 		tc := tanh(c)
 		co[j], tco[j], ho[j] = c, tc, o*tc
+	}
+}
+
+// tanhRow sets dst = tanh(src) elementwise (fast exp for float32).
+func tanhRow[F Float](dst, src []F) {
+	if d, ok := any(dst).([]float32); ok {
+		s := any(src).([]float32)[:len(d)]
+		for j, v := range s {
+			d[j] = tanh32(v)
+		}
+		return
+	}
+	src = src[:len(dst)]
+	for j, v := range src {
+		dst[j] = tanh(v)
+	}
+}
+
+// lstmCell is the batch-1 LSTM update for sampling: g holds the H·4
+// pre-activations (i, f, o, g); c and h are updated in place.
+func lstmCell[F Float](g, c, h []F) {
+	H := len(h)
+	if g32, ok := any(g).([]float32); ok {
+		c32, h32 := any(c).([]float32)[:H], any(h).([]float32)
+		for j := range h32 {
+			i, f, o, gg := sigmoid32(g32[j]), sigmoid32(g32[H+j]), sigmoid32(g32[2*H+j]), tanh32(g32[3*H+j])
+			c32[j] = f*c32[j] + i*gg
+			h32[j] = o * tanh32(c32[j])
+		}
+		return
+	}
+	for j := range h {
+		i, f, o, gg := sigmoid(g[j]), sigmoid(g[H+j]), sigmoid(g[2*H+j]), tanh(g[3*H+j])
+		c[j] = f*c[j] + i*gg
+		h[j] = o * tanh(c[j])
 	}
 }
 

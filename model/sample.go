@@ -108,15 +108,9 @@ func step[F Float](be backend, lo *layout, p params[F], h, c, g [][]F, x, logits
 		gemv(be, true, H, G, 1, p.wh[l], sG, h[l], 1, gl)
 		hl, cl := h[l], c[l]
 		if lo.cell == CellRNN {
-			for j, a := range gl {
-				hl[j] = tanh(a)
-			}
+			tanhRow(hl, gl)
 		} else {
-			for j := range H {
-				i, f, o, gg := sigmoid(gl[j]), sigmoid(gl[H+j]), sigmoid(gl[2*H+j]), tanh(gl[3*H+j])
-				cl[j] = f*cl[j] + i*gg
-				hl[j] = o * tanh(cl[j])
-			}
+			lstmCell(gl, cl[:H], hl[:H])
 		}
 		in = hl
 	}

@@ -1,0 +1,46 @@
+package model
+
+import "math"
+
+// exp32 approximates e^x in float32 to about 2 ulp: x = n·ln2 + r with
+// |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2^n by building the exponent
+// bits. Inputs are clamped to [−87, 88] (e^x stays a normal float32), so
+// sigmoid and tanh built on it saturate cleanly instead of producing NaN.
+func exp32(x float32) float32 {
+	x = min(max(x, -87), 88)
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - n*ln2hi - n*ln2lo
+	// Taylor/minimax coefficients for e^r on [−ln2/2, ln2/2] (Cephes expf).
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	p = p*r*r + r + 1
+	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
+
+// sigmoid32 is σ(x) = 1/(1+e^(−x)) in float32.
+func sigmoid32(x float32) float32 { return 1 / (1 + exp32(-x)) }
+
+// tanh32 is tanh(x) = 1 − 2/(e^(2x)+1) in float32 (absolute error ~1e-7).
+func tanh32(x float32) float32 { return 1 - 2/(exp32(2*x)+1) }
+
+// lstmForward32 is lstmForward for float32 with the fast exp.
+func lstmForward32(ai, af, ao, ag, cp, co, tco, ho []float32) {
+	n := len(ai)
+	af, ao, ag, cp, co, tco, ho = af[:n], ao[:n], ag[:n], cp[:n], co[:n], tco[:n], ho[:n]
+	for j := range ai {
+		i, f, o, gg := sigmoid32(ai[j]), sigmoid32(af[j]), sigmoid32(ao[j]), tanh32(ag[j])
+		ai[j], af[j], ao[j], ag[j] = i, f, o, gg
+		c := f*cp[j] + i*gg
+		tc := tanh32(c)
+		co[j], tco[j], ho[j] = c, tc, o*tc
+	}
+}

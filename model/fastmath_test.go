@@ -1,0 +1,35 @@
+package model
+
+import (
+	"math"
+	"testing"
+)
+
+// TestFastMath compares exp32, sigmoid32 and tanh32 with the float64 math
+// package over [−100, 100] (including saturation) and wants relative error
+// below 1e-6 for exp and absolute error below 1e-6 for sigmoid and tanh.
+func TestFastMath(t *testing.T) {
+	worst := [3]float64{}
+	for i := -200000; i <= 200000; i++ {
+		x := float32(i) / 2000
+		if e, w := float64(exp32(x)), math.Exp(float64(x)); x > -87 && x < 88 {
+			worst[0] = max(worst[0], math.Abs(e-w)/w)
+		}
+		worst[1] = max(worst[1], math.Abs(float64(sigmoid32(x))-1/(1+math.Exp(-float64(x)))))
+		worst[2] = max(worst[2], math.Abs(float64(tanh32(x))-math.Tanh(float64(x))))
+	}
+	for i, c := range []struct {
+		name string
+		tol  float64
+	}{{"exp32 relative", 1e-6}, {"sigmoid32 absolute", 1e-6}, {"tanh32 absolute", 1e-6}} {
+		if worst[i] > c.tol {
+			t.Errorf("%s error %.3g, want < %g", c.name, worst[i], c.tol)
+		}
+		t.Logf("%s error %.3g", c.name, worst[i])
+	}
+	for _, x := range []float32{float32(math.Inf(1)), float32(math.Inf(-1)), 1e30, -1e30} {
+		if s, h := sigmoid32(x), tanh32(x); math.IsNaN(float64(s)) || math.IsNaN(float64(h)) {
+			t.Errorf("x=%v: sigmoid %v tanh %v", x, s, h)
+		}
+	}
+}
