@@ -88,15 +88,16 @@ func (st Stats) WriteTo(w io.Writer) (int64, error) {
 	if st.LeastFrequent != "" {
 		least = fmt.Sprintf("%q (%d times)", st.LeastFrequent, st.LeastFrequentCount)
 	}
-	requested := "all words"
+	nspec := len(LevelWord.Specials())
+	requested := fmt.Sprintf("all %d words", st.VocabSize-nspec)
 	if st.VocabRequested > 0 {
-		requested = fmt.Sprintf("%d most frequent", st.VocabRequested)
+		requested = fmt.Sprintf("N=%d: %d most frequent words", st.VocabRequested, st.VocabSize-nspec)
 	}
 	fmt.Fprintf(tw, "comments\t%d\n", st.Comments)
 	fmt.Fprintf(tw, "sentences\t%d\n", st.Sentences)
 	fmt.Fprintf(tw, "word tokens\t%d\n", st.Words)
 	fmt.Fprintf(tw, "unique word tokens\t%d\n", st.UniqueWords)
-	fmt.Fprintf(tw, "vocabulary size\t%d (%s + %d specials)\n", st.VocabSize, requested, len(LevelWord.Specials()))
+	fmt.Fprintf(tw, "vocabulary size\t%d (%s + %d specials)\n", st.VocabSize, requested, nspec)
 	fmt.Fprintf(tw, "least frequent word in vocabulary\t%s\n", least)
 	fmt.Fprintf(tw, "characters\t%d\n", st.Characters)
 	fmt.Fprintf(tw, "distinct characters\t%d\n", st.UniqueChars)

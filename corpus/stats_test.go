@@ -55,6 +55,10 @@ func TestComputeStats(t *testing.T) {
 			t.Errorf("ComputeStats(vocab %d):\n got %+v\nwant %+v", tt.vocab, got, want)
 		}
 	}
+	all, _ := ComputeStats(context.Background(), bodies(texts...), 0)
+	if !strings.Contains(all.String(), "11 (all 8 words + 3 specials)") {
+		t.Errorf("vocabulary of every word:\n%s", all)
+	}
 	if _, err := ComputeStats(context.Background(), bodies("x"), -1); err == nil {
 		t.Errorf("negative vocabulary size accepted")
 	}
@@ -67,7 +71,7 @@ func TestComputeStats(t *testing.T) {
 	if err != nil || empty.Comments != 0 || empty.LeastFrequent != "" || empty.VocabSize != 3 {
 		t.Errorf("empty source: %+v, %v", empty, err)
 	}
-	if !strings.Contains(empty.String(), "least frequent word in vocabulary  -") {
+	if !strings.Contains(empty.String(), "least frequent word in vocabulary  -") || !strings.Contains(empty.String(), "3 (N=10: 0 most frequent words + 3 specials)") {
 		t.Errorf("empty stats table:\n%s", empty)
 	}
 }
@@ -85,7 +89,7 @@ func TestStatsTable(t *testing.T) {
 		"sentences                          900",
 		"word tokens                        12000",
 		"unique word tokens                 3000",
-		"vocabulary size                    3003 (4000 most frequent + 3 specials)",
+		"vocabulary size                    3003 (N=4000: 3000 most frequent words + 3 specials)",
 		`least frequent word in vocabulary  "zebra" (1 times)`,
 		"characters                         60000",
 		"distinct characters                90",
@@ -148,7 +152,7 @@ func ExampleComputeStats() {
 	// sentences                          3
 	// word tokens                        20
 	// unique word tokens                 17
-	// vocabulary size                    8 (5 most frequent + 3 specials)
+	// vocabulary size                    8 (N=5: 5 most frequent words + 3 specials)
 	// least frequent word in vocabulary  "new" (1 times)
 	// characters                         77
 	// distinct characters                23
