@@ -410,3 +410,50 @@ func TestCommitPageGone(t *testing.T) {
 		t.Errorf("Count after a refused page = %d, want 2", n)
 	}
 }
+
+// BenchmarkUpsert measures the store alone (no parsing or cleaning):
+// batches of 1000 new comments into a file store.
+func BenchmarkUpsert(b *testing.B) {
+	ctx := context.Background()
+	s, err := OpenStore(ctx, filepath.Join(b.TempDir(), "u.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	batch := make([]Comment, 1000)
+	n := 0
+	for b.Loop() {
+		for i := range batch {
+			batch[i] = Comment{ID: fmt.Sprintf("t1_%d", n), Subreddit: "bench", Author: "a", Body: fmt.Sprintf("comment body number %d with some words", n), Score: 1, Created: ts(int64(n))}
+			n++
+		}
+		if _, err := s.Upsert(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "comments/s")
+}
+
+// BenchmarkComments measures streaming 10,000 stored comments.
+func BenchmarkComments(b *testing.B) {
+	ctx := context.Background()
+	s, err := OpenStore(ctx, filepath.Join(b.TempDir(), "c.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	cs := make([]Comment, 10000)
+	for i := range cs {
+		cs[i] = Comment{ID: fmt.Sprintf("t1_%d", i), Body: fmt.Sprintf("comment body number %d", i)}
+	}
+	if _, err := s.Upsert(ctx, cs); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		if err := s.Comments(Filter{Split: Train})(ctx, func(Comment) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "comments/s")
+}
