@@ -211,3 +211,21 @@ func TestNGramIndexSample(t *testing.T) {
 	w, c := x.Len()
 	t.Logf("%d comments: %d word 8-grams, %d char 50-grams", len(kept), w, c)
 }
+
+// benchNGramCopies indexes comments and reports Copies queries per second
+// at the given level, querying texts that are mostly not copies.
+func benchNGramCopies(b *testing.B, level Level, comments []string) {
+	x := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
+	for _, c := range comments[:len(comments)/2] {
+		x.AddText(c)
+	}
+	queries := comments[len(comments)/2:]
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		x.Copies(level, queries[i%len(queries)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+}
+
+func BenchmarkNGramCopiesWord(b *testing.B) { benchNGramCopies(b, LevelWord, benchComments(4, 2000)) }
+func BenchmarkNGramCopiesChar(b *testing.B) { benchNGramCopies(b, LevelChar, benchComments(4, 2000)) }

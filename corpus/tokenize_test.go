@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -250,3 +251,82 @@ func TestWordTokensInvariantsOnSample(t *testing.T) {
 	}
 	t.Logf("%d comments → %d sentences, %d tokens", len(bodies), sentences, toks)
 }
+
+// benchComments returns n synthetic comments drawn with a seeded generator:
+// words, contractions, numbers, URLs and punctuation in the proportions of
+// casual English comments.
+func benchComments(seed uint64, n int) []string {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))
+	vocab := strings.Fields("i you the a to and of it that is in was for on this but they " +
+		"don't I'm it's can't gonna really think game league player team time people " +
+		"e.g. Mr. 1,000 3.14 http://example.com/x (maybe) \"quoted\" 😂")
+	ends := []string{".", ".", ".", "?", "!", "...", "?!"}
+	out := make([]string, n)
+	for i := range out {
+		var b strings.Builder
+		for range 1 + rng.IntN(5) {
+			for w := range 4 + rng.IntN(16) {
+				if w > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(vocab[rng.IntN(len(vocab))])
+				if rng.IntN(10) == 0 {
+					b.WriteByte(',')
+				}
+			}
+			b.WriteString(ends[rng.IntN(len(ends))])
+			b.WriteByte(' ')
+		}
+		out[i] = b.String()
+	}
+	return out
+}
+
+// benchWordTokens tokenizes the comments b.N times round-robin and reports
+// tokens and comments per second.
+func benchWordTokens(b *testing.B, comments []string) {
+	var toks, bytes int
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		c := comments[i%len(comments)]
+		toks += len(WordTokens(c))
+		bytes += len(c)
+	}
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64(toks)/s, "tokens/s")
+	b.ReportMetric(float64(b.N)/s, "comments/s")
+	b.ReportMetric(float64(bytes)/s/1e6, "MB/s")
+}
+
+func BenchmarkWordTokens(b *testing.B) { benchWordTokens(b, benchComments(1, 1000)) }
+
+// benchDetokenize detokenizes pre-tokenized comments and reports tokens per
+// second.
+func benchDetokenize(b *testing.B, comments []string) {
+	tokenized := make([][]string, len(comments))
+	for i, c := range comments {
+		tokenized[i] = WordTokens(c)
+	}
+	var toks int
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		t := tokenized[i%len(tokenized)]
+		Detokenize(t)
+		toks += len(t)
+	}
+	b.ReportMetric(float64(toks)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+func BenchmarkDetokenize(b *testing.B) { benchDetokenize(b, benchComments(2, 1000)) }
+
+// benchCleanBody cleans comments and reports comments per second.
+func benchCleanBody(b *testing.B, comments []string) {
+	rules := DefaultCleanRules()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		rules.CleanBody(comments[i%len(comments)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "comments/s")
+}
+
+func BenchmarkCleanBody(b *testing.B) { benchCleanBody(b, benchComments(3, 1000)) }

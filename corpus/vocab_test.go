@@ -206,3 +206,25 @@ func TestWordVocabOnSample(t *testing.T) {
 		t.Errorf("most frequent token %q: want . , or the", top)
 	}
 }
+
+// benchEncode builds the seed-sized word vocabulary and reports tokens
+// encoded per second.
+func benchEncode(b *testing.B, comments []string) {
+	c := NewCounts()
+	tokenized := make([][]string, len(comments))
+	for i, s := range comments {
+		tokenized[i] = WordTokens(s)
+		c.Add(tokenized[i]...)
+	}
+	v := BuildVocab(c, 4000, LevelWord.Specials())
+	var ids []int
+	var n int
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		ids = v.Encode(tokenized[i%len(tokenized)], ids)
+		n += len(ids)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+func BenchmarkVocabEncode(b *testing.B) { benchEncode(b, benchComments(5, 1000)) }
