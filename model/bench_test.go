@@ -1,6 +1,7 @@
 package model
 
 import (
+	"commentbot/corpus"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -22,7 +23,7 @@ func cpuSeconds() float64 {
 
 // benchVocab returns a vocabulary of n tokens whose first are the word
 // specials (or CharUnknown, CharEnd for char models).
-func benchVocab(n int, char bool) *testVocab {
+func benchVocab(n int, char bool) *corpus.Vocab {
 	var toks []string
 	if char {
 		toks = []string{charUnknown, charEnd}

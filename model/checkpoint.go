@@ -107,7 +107,7 @@ func Encode(w io.Writer, c *Checkpoint) error {
 	}
 	m := c.Model
 	h := ckptHeader{
-		Config: m.cfg, Level: m.cfg.Kind.LevelName(), Tokens: m.voc.tokens, Unknown: m.voc.unk,
+		Config: m.cfg, Level: string(m.cfg.Kind.Level()), Tokens: m.voc.tokens, Unknown: m.voc.unk,
 		VocabHash: m.voc.hash, Params: m.lo.size, Carry: len(c.State.Carry),
 		State: ckptState{Epoch: c.State.Epoch, Step: c.State.Step, Tokens: c.State.Tokens, Position: c.State.Position,
 			LR: jfloat(c.State.LR), BestValid: jfloat(c.State.BestValid), BadEvals: c.State.BadEvals, RNG: c.State.RNG},
@@ -199,15 +199,15 @@ func Decode(r io.Reader) (*Checkpoint, error) {
 	if err := h.Config.Validate(); err != nil {
 		return nil, corrupt("%v", err)
 	}
-	if h.Level != h.Config.Kind.LevelName() {
+	if h.Level != string(h.Config.Kind.Level()) {
 		return nil, corrupt("level %q does not fit kind %q", h.Level, h.Config.Kind)
-	}
-	if got := vocabHash(h.Tokens); got != h.VocabHash {
-		return nil, fmt.Errorf("%w: checkpoint's %d tokens hash to %.12s, recorded %.12s", ErrVocabMismatch, len(h.Tokens), got, h.VocabHash)
 	}
 	voc, err := newVocabTable(h.Config.Kind, h.Tokens, h.Unknown, h.VocabHash)
 	if err != nil {
 		return nil, corrupt("vocabulary: %v", err)
+	}
+	if got := vocabHash(h.Tokens); got != h.VocabHash {
+		return nil, fmt.Errorf("%w: checkpoint's %d tokens hash to %.12s, recorded %.12s", ErrVocabMismatch, len(h.Tokens), got, h.VocabHash)
 	}
 	lo := newLayout(h.Config, len(h.Tokens))
 	if h.Params != lo.size {

@@ -39,14 +39,6 @@ func (k Kind) Cell() Cell {
 	return CellLSTM
 }
 
-// LevelName returns "char" for CharLSTM and "word" for the word kinds.
-func (k Kind) LevelName() string {
-	if k == CharLSTM {
-		return "char"
-	}
-	return "word"
-}
-
 // Valid reports whether k is one of the known kinds.
 func (k Kind) Valid() bool { return k == WordLSTM || k == CharLSTM || k == RNN }
 

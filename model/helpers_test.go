@@ -1,45 +1,25 @@
 package model
 
 import (
+	"commentbot/corpus"
 	"context"
 	"io"
 	"math/rand/v2"
 	"testing"
 )
 
-// testVocab is a minimal vocabulary over a token list (the corpus package
-// provides the real one).
-type testVocab struct {
-	toks []string
-	idx  map[string]int
-	unk  int
-}
-
-func newTestVocab(toks []string) *testVocab {
-	v := &testVocab{toks: toks, idx: map[string]int{}}
-	for i, t := range toks {
-		v.idx[t] = i
-		if t == "UNKNOWN_TOKEN" || t == charUnknown {
-			v.unk = i
-		}
+// newTestVocab is a corpus vocabulary over toks.
+func newTestVocab(toks []string) *corpus.Vocab {
+	v, err := corpus.NewVocab(toks)
+	if err != nil {
+		panic(err)
 	}
 	return v
 }
 
-func (v *testVocab) Len() int            { return len(v.toks) }
-func (v *testVocab) Token(id int) string { return v.toks[id] }
-func (v *testVocab) Unknown() int        { return v.unk }
-func (v *testVocab) Hash() string        { return vocabHash(v.toks) }
-func (v *testVocab) ID(t string) int {
-	if id, ok := v.idx[t]; ok {
-		return id
-	}
-	return v.unk
-}
-
 // charVocab returns a char vocabulary: CharUnknown, CharEnd, then the
 // distinct runes of text in order of appearance.
-func charVocab(text string) *testVocab {
+func charVocab(text string) *corpus.Vocab {
 	toks := []string{charUnknown, charEnd}
 	seen := map[string]bool{charUnknown: true, charEnd: true}
 	for _, r := range text {
@@ -52,7 +32,7 @@ func charVocab(text string) *testVocab {
 }
 
 // encodeChars maps each comment's runes and a closing CharEnd to ids.
-func encodeChars(v *testVocab, comments ...string) []int {
+func encodeChars(v *corpus.Vocab, comments ...string) []int {
 	var ids []int
 	for _, c := range comments {
 		for _, r := range c {
@@ -122,3 +102,5 @@ func tinyModel(t testing.TB, kind Kind, v Vocab, embed int, hidden []int, stream
 }
 
 const memoText = "the quick brown fox jumps over the lazy dog. "
+
+func randSource(seed uint64) rand.Source { return rand.NewPCG(seed, 99) }

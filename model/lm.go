@@ -1,6 +1,7 @@
 package model
 
 import (
+	"commentbot/corpus"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -64,7 +65,7 @@ func newVocabTable(kind Kind, tokens []string, unk int, hash string) (*vocabTabl
 		}
 		return -1
 	}
-	if kind.LevelName() == "char" {
+	if kind.Level() == corpus.LevelChar {
 		v.end = look(charEnd)
 	} else {
 		v.start, v.end = look(sentenceStart), look(sentenceEnd)

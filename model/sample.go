@@ -1,6 +1,7 @@
 package model
 
 import (
+	"commentbot/corpus"
 	"context"
 	"fmt"
 	"math"
@@ -135,7 +136,7 @@ func (m *LM) checkSampleOptions(o SampleOptions) (int, error) {
 	maxTok := o.MaxTokens
 	if maxTok == 0 {
 		maxTok = 60
-		if m.cfg.Kind.LevelName() == "char" {
+		if m.cfg.Kind.Level() == corpus.LevelChar {
 			maxTok = 300
 		}
 	}
@@ -161,8 +162,8 @@ func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 	if err != nil {
 		return Sample{}, err
 	}
-	level := levelOf(m.cfg.Kind)
-	char := m.cfg.Kind.LevelName() == "char"
+	level := m.cfg.Kind.Level()
+	char := m.cfg.Kind.Level() == corpus.LevelChar
 	voc := m.voc
 	prompt := level.Tokens(o.Prompt)
 	// Drop the tokenizer's closing tokens: the prompt is to be continued.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"commentbot/corpus"
 	"context"
 	"errors"
 	"math"
@@ -11,7 +12,7 @@ import (
 )
 
 // wordVocab is a small word vocabulary with the three specials first.
-func wordVocab() *testVocab {
+func wordVocab() *corpus.Vocab {
 	return newTestVocab([]string{"UNKNOWN_TOKEN", sentenceStart, sentenceEnd, "the", "cat", "sat", "on", "mat", ".", "a"})
 }
 
