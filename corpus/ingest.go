@@ -12,11 +12,9 @@ package corpus
 //
 // Tests drive it against internal/fakereddit (BaseURL/TokenURL from the fake).
 //
-// NOTE for the Store's owner (API wish, not blocking): a comment stored by an
-// earlier run and later deleted or removed on Reddit is seen again as
-// "[deleted]"/"[removed]"; the ingester skips it but cannot take the stored
-// body out of training. A way to forget ids in the same transaction, e.g.
-// CommitPage(ctx, source, cursor, cs, gone []string), would close that gap.
+// A comment stored by an earlier run and later deleted or removed on Reddit
+// is seen again as "[deleted]"/"[removed]": the page's commit forgets it
+// (Store.CommitPageGone), so its text is no longer trained on.
 
 import (
 	"context"
@@ -218,6 +216,7 @@ type SubredditReport struct {
 	Unchanged int    // stored comments seen again unchanged
 	Duplicate int    // new or updated comments whose text another comment already has
 	Skipped   int    // entries not stored: cleaned away or not comments
+	Forgotten int    // stored comments deleted from the store: now deleted or removed on Reddit
 	// SkipReasons counts Skipped by reason (CleanRules' reasons, and
 	// "not-a-comment" for listing entries of another kind).
 	SkipReasons   map[SkipReason]int
@@ -239,7 +238,7 @@ type IngestReport struct {
 	Started, Finished time.Time
 	Subreddits        []SubredditReport
 	Pages, Requests, Retries, Fetched,
-	New, Updated, Unchanged, Duplicate, Skipped int
+	New, Updated, Unchanged, Duplicate, Skipped, Forgotten int
 	SkipReasons                map[SkipReason]int
 	RateLimitWait, BackoffWait time.Duration
 }
@@ -250,6 +249,7 @@ func (r IngestReport) Figures() map[string]float64 {
 		"pages": float64(r.Pages), "requests": float64(r.Requests), "retries": float64(r.Retries),
 		"fetched": float64(r.Fetched), "new": float64(r.New), "updated": float64(r.Updated),
 		"unchanged": float64(r.Unchanged), "duplicate": float64(r.Duplicate), "skipped": float64(r.Skipped),
+		"forgotten":         float64(r.Forgotten),
 		"rate_limit_wait_s": r.RateLimitWait.Seconds(), "backoff_wait_s": r.BackoffWait.Seconds(),
 	}
 	for k, v := range r.SkipReasons {
@@ -269,6 +269,7 @@ func (r *IngestReport) add(s SubredditReport) {
 	r.Unchanged += s.Unchanged
 	r.Duplicate += s.Duplicate
 	r.Skipped += s.Skipped
+	r.Forgotten += s.Forgotten
 	r.RateLimitWait += s.RateLimitWait
 	r.BackoffWait += s.BackoffWait
 	for k, v := range s.SkipReasons {
@@ -497,7 +498,7 @@ func (in *Ingester) Run(ctx context.Context) (IngestReport, error) {
 // crash — leaves every committed page and its cursor consistent, and the
 // next run continues from the cursor. Entries of a page older than Newest
 // are stored again (the page holds them anyway), so an edit of a comment
-// near the boundary updates it.
+// near the boundary updates it, and one now deleted or removed is forgotten.
 //
 // A failing subreddit does not stop the others, except when ctx is done.
 // The error joins the failures; the report covers what was done either way.
@@ -527,7 +528,7 @@ func (in *Ingester) RunSubreddits(ctx context.Context, subs []string) (IngestRep
 		}
 		in.log.Log(ctx, lvl, "ingest subreddit", "subreddit", canon, "pages", sr.Pages, "requests", sr.Requests,
 			"retries", sr.Retries, "fetched", sr.Fetched, "new", sr.New, "updated", sr.Updated, "unchanged", sr.Unchanged,
-			"duplicate", sr.Duplicate, "skipped", sr.Skipped, "skip_reasons", sr.SkipReasons,
+			"duplicate", sr.Duplicate, "skipped", sr.Skipped, "skip_reasons", sr.SkipReasons, "forgotten", sr.Forgotten,
 			"rate_limit_wait", sr.RateLimitWait, "backoff_wait", sr.BackoffWait, "caught_up", sr.CaughtUp,
 			"gap", sr.Gap, "error", sr.Error)
 		if ctx.Err() != nil {
@@ -536,7 +537,7 @@ func (in *Ingester) RunSubreddits(ctx context.Context, subs []string) (IngestRep
 	}
 	rep.Finished = in.now()
 	in.log.Info("ingest run", "subreddits", len(rep.Subreddits), "pages", rep.Pages, "requests", rep.Requests,
-		"retries", rep.Retries, "new", rep.New, "updated", rep.Updated, "skipped", rep.Skipped,
+		"retries", rep.Retries, "new", rep.New, "updated", rep.Updated, "skipped", rep.Skipped, "forgotten", rep.Forgotten,
 		"rate_limit_wait", rep.RateLimitWait, "backoff_wait", rep.BackoffWait, "took", rep.Finished.Sub(rep.Started))
 	if err := errors.Join(errs...); err != nil {
 		return rep, fmt.Errorf("corpus: ingest: %w", err)
@@ -633,6 +634,7 @@ func (in *Ingester) ingest(ctx context.Context, spec string) (sr SubredditReport
 func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source string, cursor Cursor, l redditListing) error {
 	now := in.now()
 	cs := make([]Comment, 0, len(l.Data.Children))
+	var gone []string
 	for _, ch := range l.Data.Children {
 		if ch.Kind != "t1" {
 			sr.Skipped++
@@ -643,6 +645,9 @@ func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source stri
 		if why != "" {
 			sr.Skipped++
 			sr.SkipReasons[why]++
+			if why == SkipDeleted || why == SkipRemoved {
+				gone = append(gone, c.ID) // stored by an earlier run? then forget it
+			}
 			continue
 		}
 		cs = append(cs, c)
@@ -650,11 +655,12 @@ func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source stri
 	// Oldest first: within a page the store's order (and which of two equal
 	// texts counts as the original) follows Reddit's time.
 	slices.Reverse(cs)
-	st, err := in.store.CommitPage(ctx, source, cursor, cs)
+	st, err := in.store.CommitPageGone(ctx, source, cursor, cs, gone)
 	if err != nil {
 		return err
 	}
 	sr.Pages++
+	sr.Forgotten += st.Forgotten
 	sr.New += st.New
 	sr.Updated += st.Updated
 	sr.Unchanged += st.Unchanged

@@ -687,6 +687,37 @@ func TestIngestEdited(t *testing.T) {
 	}
 }
 
+// TestIngestDeletedLater: comments stored by one run and deleted or removed
+// on Reddit before the next are taken out of the store by that run.
+func TestIngestDeletedLater(t *testing.T) {
+	f := newFixture(t)
+	cs := f.add("golang", 6)
+	in := f.ingester(t, nil)
+	if _, err := in.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.EditComment(cs[2].Fullname(), "[deleted]")
+	f.srv.EditComment(cs[4].Fullname(), "[removed]")
+	more := f.add("golang", 1)
+	rep, err := in.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs[2].Body, cs[4].Body = "[deleted]", "[removed]"
+	diffStored(t, stored(t, f.store), want(cs, more))
+	if rep.Forgotten != 2 || rep.Skipped != 2 || rep.New != 1 || rep.Updated != 0 {
+		t.Errorf("forgotten %d skipped %d new %d updated %d, want 2 2 1 0", rep.Forgotten, rep.Skipped, rep.New, rep.Updated)
+	}
+	if rep.Figures()["forgotten"] != 2 {
+		t.Errorf("Figures = %v, want forgotten 2", rep.Figures())
+	}
+	// seen again: nothing left to forget
+	rep, err = in.Run(context.Background())
+	if err != nil || rep.Forgotten != 0 || rep.Skipped != 2 {
+		t.Errorf("third run: err %v forgotten %d skipped %d, want nil 0 2", err, rep.Forgotten, rep.Skipped)
+	}
+}
+
 // TestIngestCancelMidRun: ctx cancelled while the second page is requested:
 // the run stops with context.Canceled, the first page and its cursor are
 // stored, and the next run continues from there — every comment stored
