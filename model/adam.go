@@ -42,14 +42,6 @@ func (a *Adam) Update(w, g []float32, lr float64) {
 	}
 }
 
-// clone returns a deep copy.
-func (a *Adam) clone() *Adam {
-	c := *a
-	c.M = append([]float32(nil), a.M...)
-	c.V = append([]float32(nil), a.V...)
-	return &c
-}
-
 // globalNorm returns ‖g‖₂ accumulated in float64 (NaN or Inf if any entry is).
 func globalNorm[F Float](g []F) float64 {
 	s := 0.0

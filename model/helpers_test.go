@@ -50,7 +50,6 @@ type sliceBatches struct {
 	data []int
 	B, T int
 	pos  Position
-	next int // calls of Next that fail after this many (for tests); 0 = never
 }
 
 func newSliceBatches(data []int, streams, steps int) *sliceBatches {

@@ -82,8 +82,7 @@ func newLayout(cfg Config, vocab int) *layout {
 	return lo
 }
 
-func (lo *layout) layers() int { return len(lo.hidden) }
-func (lo *layout) top() int    { return lo.hidden[len(lo.hidden)-1] }
+func (lo *layout) top() int { return lo.hidden[len(lo.hidden)-1] }
 
 // params are views into one slab laid out by a layout.
 type params[F Float] struct {

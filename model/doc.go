@@ -1,0 +1,54 @@
+// Package model is commentbot's language model: one recurrent network over
+// token ids that serves the three configurations of the product —
+// word-lstm (embedding → LSTM → softmax), char-lstm (one-hot → LSTM →
+// dropout → LSTM → dropout → softmax) and rnn (the seed's tanh RNN) — with
+// its training, evaluation, sampling and checkpoint codec.
+//
+// # Model
+//
+// An LM maps token ids to an input (a learned embedding row, or for one-hot
+// input the id's row of the first layer's input weights), runs a stack of
+// LSTM or tanh-RNN layers with inverted dropout between them and before the
+// output, and ends in a softmax over the vocabulary. The equations are on
+// work.forward and work.backward (bptt.go). Sizes and hyper-parameters are
+// a Config; DefaultConfig gives the product defaults per Kind.
+//
+// # Numerics and speed
+//
+// The numeric core is generic over Float: training and sampling run in
+// float32, and the gradient check runs the same code in float64 against
+// finite differences. Training is minibatched truncated BPTT over B streams
+// × T steps predicting every position, with the hidden state carried from
+// batch to batch. The large products are GEMMs: the input projection of all
+// T steps of a layer at once, one recurrent GEMM per step, the output layer
+// for all steps at once, and the weight gradients as whole-sequence GEMMs.
+// Workspaces are allocated once per batch shape; nothing is allocated in the
+// step loop. Row strides that are multiples of 64 floats are padded by a
+// cache line (power-of-two strides made gonum's GEMM up to 2× slower).
+// Sampling is batch 1 (GEMV) with pooled per-call scratch.
+//
+// BLAS is chosen at build time: gonum's pure-Go implementation by default
+// (CGO_ENABLED=0 builds), OpenBLAS through gonum.org/v1/netlib with
+// -tags openblas (cgo, Debian package libopenblas-dev). BLASBackend reports
+// which. The package never calls the process-global blas32.Use/blas64.Use.
+//
+// # Training
+//
+// Train runs Adam with global-norm clipping, dropout and per-epoch
+// learning-rate decay over a Batches stream (a *corpus.Batcher), evaluates
+// on held-out batches for early stopping, stops on NaN/Inf keeping the last
+// good weights, honours ctx at every step and a budget of epochs, steps or
+// time, and reports Progress (NewProgressReporter draws a bar on a terminal
+// or logs with log/slog). Everything needed to resume — weights, Adam
+// moments, data position, carried state, dropout RNG state, metrics — is a
+// Checkpoint, encoded with Encode and read back with Decode through
+// io.Writer/io.Reader; the package opens no files (write the atomic
+// temp-file/fsync/rename helper where files are owned).
+//
+// # Concurrency
+//
+// Sample, Evaluate and Clone only read an LM, so many goroutines may sample
+// from one model while another goroutine trains a Clone. Randomness is always
+// injected (a rand.Source for initialisation, a seed for sampling and
+// dropout); there is no package-level mutable state.
+package model
