@@ -506,13 +506,20 @@ func nextPeriodContext(text string, pos int) (periodContext, bool) {
 			}
 			runEnd += size
 		}
+		// tail: text[tail:runEnd] is the run's final stretch of sentence-end
+		// and closing punctuation; lastRun: nothing but space follows.
+		tail := runEnd
+		for tail > i && strings.IndexByte(`.?!"')]}`, text[tail-1]) >= 0 {
+			tail--
+		}
+		lastRun := strings.TrimLeftFunc(text[runEnd:], isPySpace) == ""
 		for j := runEnd - 1; j >= i; j-- {
 			if c := text[j]; c != '.' && c != '?' && c != '!' {
 				continue
 			}
 			k := j + 1
 			if k < runEnd {
-				if endsText(text, k, runEnd) {
+				if lastRun && k >= tail {
 					// NLTK would split "Really?!" at the end of a text into
 					// "Really?" and "!" (the FIXME in its punkt.py); a break
 					// with nothing but punctuation after it is no break.
@@ -547,15 +554,6 @@ func nextPeriodContext(text string, pos int) (periodContext, bool) {
 		i = runEnd
 	}
 	return periodContext{}, false
-}
-
-// endsText reports whether text[k:runEnd] is only sentence-final and
-// closing punctuation and nothing but whitespace follows runEnd.
-func endsText(text string, k, runEnd int) bool {
-	if strings.Trim(text[k:runEnd], `.?!"')]}`) != "" {
-		return false
-	}
-	return strings.TrimLeftFunc(text[runEnd:], isPySpace) == ""
 }
 
 // sentenceSpans returns the byte spans of the sentences of text, after
