@@ -57,6 +57,10 @@ type RedditConfig struct {
 	UserAgent string        `yaml:"user_agent"`
 	MaxPerRun int           `yaml:"max_per_run"`
 	Timeout   time.Duration `yaml:"timeout"`
+	// BaseURL and TokenURL override Reddit's endpoints (a proxy, or a fake in tests);
+	// empty means Reddit's own.
+	BaseURL  string `yaml:"base_url"`
+	TokenURL string `yaml:"token_url"`
 }
 
 // ModelConfig is one named model: its kind, sizes and training hyper-parameters.

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run runs the CLI in-process and returns its exit code, stdout and stderr.
+func run(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
+		Getenv: func(string) string { return "" }}
+	code := Main(context.Background(), args, env)
+	return code, out.String(), errb.String()
+}
+
+const sampleCSV = "../../shared/data/reddit-comments-2015-08.sample.csv"
+
+func TestEveryCommandAnswersHelp(t *testing.T) {
+	for _, c := range commands() {
+		args := append(strings.Fields(c.name), "--help")
+		code, out, _ := run(t, "", args...)
+		if code != 0 || !strings.Contains(out, "Usage: commentbot "+c.name) {
+			t.Errorf("%v: exit %d, stdout %q", args, code, out)
+		}
+	}
+	code, out, _ := run(t, "", "help")
+	for _, c := range commands() {
+		if !strings.Contains(out, c.name) {
+			t.Errorf("help does not list %q", c.name)
+		}
+	}
+	if code != 0 {
+		t.Errorf("help: exit %d", code)
+	}
+}
+
+func TestUnknownCommandAndBadFlag(t *testing.T) {
+	if code, _, errs := run(t, "", "frobnicate"); code != 2 || !strings.Contains(errs, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, stderr %q", code, errs)
+	}
+	if code, _, _ := run(t, "", "import", "--no-such-flag"); code != 2 {
+		t.Errorf("bad flag: exit %d, want 2", code)
+	}
+	if code, _, _ := run(t, "", "import"); code != 2 {
+		t.Errorf("import without files: exit %d, want 2", code)
+	}
+}
+
+func TestImportAndStats(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.ndjson")
+	os.WriteFile(good, []byte(`{"name":"t1_a","subreddit":"cooking","author":"x","body":"Salt the water. It's worth it!","score":3,"created_utc":1700000000}
+{"name":"t1_b","subreddit":"cooking","author":"AutoModerator","body":"Your post was removed.","score":1,"created_utc":1700000001}
+{"name":"t1_c","subreddit":"cooking","author":"y","body":"I don't measure anything, honestly.","score":1,"created_utc":1700000002}
+`), 0o644)
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("body\n\"fine\n"), 0o644) // unterminated quote
+	data := filepath.Join(dir, "data")
+
+	code, out, errs := run(t, "", "import", "--data-dir", data, good)
+	if code != 0 || !strings.Contains(out, "new 2") || !strings.Contains(out, "bot:1") {
+		t.Fatalf("import: exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	code, out, _ = run(t, "", "import", "--data-dir", data, good)
+	if code != 0 || !strings.Contains(out, "new 0") || !strings.Contains(out, "unchanged 2") {
+		t.Errorf("re-import added something: exit %d, %s", code, out)
+	}
+	// A malformed file is refused with its line; the store keeps its 2 comments.
+	code, _, errs = run(t, "", "import", "--data-dir", data, bad)
+	if code != 1 || !strings.Contains(errs, "bad.csv:") {
+		t.Errorf("bad file: exit %d, stderr %q", code, errs)
+	}
+	code, out, _ = run(t, "", "corpus", "stats", "--data-dir", data)
+	if code != 0 || !regexpLine(out, "comments", "2") {
+		t.Errorf("stats after refused import: exit %d\n%s", code, out)
+	}
+}
+
+func TestStatsOnSeedSample(t *testing.T) {
+	if _, err := os.Stat(sampleCSV); err != nil {
+		t.Skipf("seed sample not available (%v): this test needs ../shared/data", err)
+	}
+	code, out, errs := run(t, "", "corpus", "stats", "--file", sampleCSV)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, k := range []string{"comments", "sentences", "unique word tokens", "vocabulary size", "least frequent word", "characters", "char vocabulary size"} {
+		if !strings.Contains(out, k) {
+			t.Errorf("stats lack %q:\n%s", k, out)
+		}
+	}
+	if !regexpLine(out, "comments", "210") {
+		t.Errorf("want 210 comments kept of the sample's 211 (one is over max_chars):\n%s", out)
+	}
+}
+
+// regexpLine reports whether out has a line starting with key whose first number is want.
+func regexpLine(out, key, want string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); strings.HasPrefix(l, key+" ") && len(f) > 1 && f[len(strings.Fields(key))] == want {
+			return true
+		}
+	}
+	return false
+}

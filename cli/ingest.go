@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"commentbot/config"
+	"commentbot/corpus"
+)
+
+// newIngester builds the Reddit ingester from the config and the environment's credentials.
+func newIngester(cfg config.Config, st *corpus.Store, env Env, log *slog.Logger) (*corpus.Ingester, error) {
+	rules := cleanRules(cfg)
+	return corpus.NewIngester(corpus.IngestConfig{
+		Subreddits:  cfg.Reddit.Subreddits,
+		MaxPerRun:   cfg.Reddit.MaxPerRun,
+		UserAgent:   cfg.Reddit.UserAgent,
+		BaseURL:     cfg.Reddit.BaseURL,
+		TokenURL:    cfg.Reddit.TokenURL,
+		Timeout:     cfg.Reddit.Timeout,
+		Credentials: corpus.RedditCredentialsFromEnv(env.Getenv),
+		Rules:       &rules,
+	}, st, corpus.IngestDeps{Logger: log})
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return fmt.Sprint(*s) }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func ingestCmd(ctx context.Context, args []string, env Env) error {
+	var c common
+	fs := flags("ingest", "[flags]",
+		"Fetch the newest comments of the configured subreddits (or --subreddit) from Reddit,\n"+
+			"clean them and store them, page by page, resuming where the last run stopped.\n"+
+			"Credentials come from REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, REDDIT_USERNAME,\n"+
+			"REDDIT_PASSWORD; with none, Reddit's read-only endpoints are used.", env)
+	c.register(fs, env)
+	var subs stringList
+	fs.Var(&subs, "subreddit", "subreddit to fetch (repeatable; a+b fetches several in one listing); default: the config's")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	log := logger(cfg, env)
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	in, err := newIngester(cfg, st, env, log)
+	if err != nil {
+		return err
+	}
+	defer in.CloseIdleConnections()
+	started := time.Now()
+	var rep corpus.IngestReport
+	if len(subs) > 0 {
+		rep, err = in.RunSubreddits(ctx, subs)
+	} else {
+		rep, err = in.Run(ctx)
+	}
+	outcome, detail := "ok", ""
+	if err != nil {
+		outcome, detail = "error", err.Error()
+	}
+	if _, rerr := st.RecordRun(context.WithoutCancel(ctx), corpus.Run{Job: "ingest", Started: started, Ended: time.Now(),
+		Outcome: outcome, Figures: rep.Figures(), Detail: detail}); rerr != nil {
+		log.Warn("recording the ingest run failed", "err", rerr)
+	}
+	fmt.Fprintf(env.Stdout, "ingest: %d pages, %d requests, %d new, %d updated, %d unchanged, %d skipped %v, waited %v for rate limits\n",
+		rep.Pages, rep.Requests, rep.New, rep.Updated, rep.Unchanged, rep.Skipped, rep.SkipReasons, rep.RateLimitWait.Round(time.Millisecond))
+	return err
+}
