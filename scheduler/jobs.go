@@ -1,0 +1,602 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"commentbot/config"
+	"commentbot/corpus"
+)
+
+// Job names, as recorded in runs.
+const (
+	JobIngest    = "ingest"
+	JobFineTune  = "fine-tune"
+	JobPost      = "post"
+	JobBootstrap = "bootstrap"
+	JobFullTrain = "train-full"
+)
+
+// RunIngest runs one ingest and records it. Without an Ingester it does nothing.
+// Concurrent calls are serialised.
+func (s *Scheduler) RunIngest(ctx context.Context) error {
+	if s.opts.Ingester == nil {
+		return nil
+	}
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s.ingestMu.Lock()
+	defer s.ingestMu.Unlock()
+	r := Run{Job: JobIngest, Started: s.now()}
+	n, err := s.opts.Ingester.Ingest(ctx)
+	r.Ended = s.now()
+	r.Outcome = outcomeOf(err)
+	r.Figures = map[string]float64{"new": float64(n.New), "updated": float64(n.Updated), "skipped": float64(n.Skipped)}
+	s.met.ingested.WithLabelValues("new").Add(float64(n.New))
+	s.met.ingested.WithLabelValues("updated").Add(float64(n.Updated))
+	s.met.ingested.WithLabelValues("skipped").Add(float64(n.Skipped))
+	if err != nil {
+		s.met.ingestErrors.Inc()
+		r.Detail = err.Error()
+	}
+	s.record(r)
+	if err != nil {
+		return fmt.Errorf("scheduler: ingest: %w", err)
+	}
+	return nil
+}
+
+// Generated is one comment from a live model.
+type Generated struct {
+	Text    string
+	Model   string
+	Version int
+	Tokens  int
+	Seed    uint64
+	Elapsed time.Duration
+}
+
+// Generate samples one comment from the live version of name. It holds no lock
+// while sampling: a promotion or rollback during the call swaps the pointer for
+// the next caller, this one finishes on the version it started with.
+// o.MaxTokens 0 means the model config's max_tokens.
+func (s *Scheduler) Generate(ctx context.Context, name string, o SampleOptions) (Generated, error) {
+	ld, err := s.live.Get(name)
+	if err != nil {
+		return Generated{}, err
+	}
+	if o.MaxTokens <= 0 || o.MaxTokens > ld.Config.MaxTokens {
+		o.MaxTokens = ld.Config.MaxTokens
+	}
+	t0 := time.Now()
+	smp, err := ld.Model.Sample(ctx, o)
+	el := time.Since(t0)
+	if err != nil {
+		return Generated{}, fmt.Errorf("scheduler: generate %s v%d: %w", name, ld.Version, err)
+	}
+	s.met.genTokens.WithLabelValues(name).Add(float64(smp.Tokens))
+	s.met.genSeconds.WithLabelValues(name).Add(el.Seconds())
+	if el > 0 {
+		s.met.genTokensPerSec.WithLabelValues(name).Set(float64(smp.Tokens) / el.Seconds())
+	}
+	return Generated{Text: smp.Text, Model: name, Version: ld.Version, Tokens: smp.Tokens, Seed: o.Seed, Elapsed: el}, nil
+}
+
+// RunPost generates a comment for a scheduled post and sends it; recorded.
+func (s *Scheduler) RunPost(ctx context.Context, p config.Post) error {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	r := Run{Job: JobPost, Model: p.Model, Started: s.now(), Figures: map[string]float64{"temperature": p.Temperature}}
+	err = func() error {
+		if s.opts.Poster == nil {
+			return ErrNoPoster
+		}
+		g, err := s.Generate(ctx, p.Model, SampleOptions{Temperature: p.Temperature, Seed: s.nextSeed()})
+		if err != nil {
+			return err
+		}
+		r.Figures["version"] = float64(g.Version)
+		r.Figures["tokens"] = float64(g.Tokens)
+		r.Detail = "channel " + p.Channel
+		return s.opts.Poster.Post(ctx, p.Channel, g.Text)
+	}()
+	r.Ended = s.now()
+	r.Outcome = outcomeOf(err)
+	if err != nil {
+		r.Detail = fmt.Sprintf("channel %s: %v", p.Channel, err)
+	}
+	s.record(r)
+	if err != nil {
+		return fmt.Errorf("scheduler: post to %s: %w", p.Channel, err)
+	}
+	return nil
+}
+
+// FineTuneReport is the outcome of one fine-tune.
+type FineTuneReport struct {
+	Model                string
+	From                 int // live version the candidate started from
+	Promoted             bool
+	Version              int // new version when promoted
+	Decision             Decision
+	Fresh, Replay        int // comments trained on
+	Train                TrainResult
+	LiveFixed, CandFixed float64
+	LiveFresh, CandFresh float64
+	FreshTokens          int64
+	Skipped              string // non-empty when nothing was trained
+}
+
+// FineTune trains a copy of the live version of name on the comments ingested
+// since its last fine-tune (mixed with a replay sample of older ones,
+// schedule.replay_ratio older per fresh one), within schedule.fine_tune_minutes,
+// then runs the promotion Gate on the fixed held-out set and on held-out fresh
+// comments; a passing candidate becomes the next version and goes live, a
+// failing one is dropped with its reason recorded. The vocabulary stays the live
+// one's (new words map to the unknown token). Cancelling ctx abandons the
+// candidate; live is untouched.
+func (s *Scheduler) FineTune(ctx context.Context, name string) (FineTuneReport, error) {
+	rep := FineTuneReport{Model: name}
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer done()
+	r := Run{Job: JobFineTune, Model: name, Started: s.now()}
+	err = s.fineTune(ctx, name, &rep)
+	r.Ended = s.now()
+	r.Outcome = outcomeOf(err)
+	switch {
+	case err != nil:
+		r.Detail = err.Error()
+	case rep.Skipped != "":
+		r.Outcome, r.Detail = OutcomeSkipped, rep.Skipped
+	case rep.Promoted:
+		r.Outcome, r.Detail = OutcomePromoted, fmt.Sprintf("v%d → v%d: %s", rep.From, rep.Version, rep.Decision.Reason)
+	default:
+		r.Outcome, r.Detail = OutcomeRejected, fmt.Sprintf("v%d kept: %s", rep.From, rep.Decision.Reason)
+	}
+	if rep.Skipped == "" {
+		r.Figures = map[string]float64{
+			"from_version": float64(rep.From), "version": float64(rep.Version),
+			"fresh_comments": float64(rep.Fresh), "replay_comments": float64(rep.Replay),
+			"tokens_trained": float64(rep.Train.Tokens), "steps": float64(rep.Train.Steps),
+			"loss_before": rep.LiveFixed, "loss_after": rep.CandFixed,
+			"fresh_loss_before": rep.LiveFresh, "fresh_loss_after": rep.CandFresh,
+			"fresh_tokens": float64(rep.FreshTokens),
+		}
+	}
+	s.record(r)
+	if err != nil {
+		return rep, fmt.Errorf("scheduler: fine-tune %s: %w", name, err)
+	}
+	return rep, nil
+}
+
+func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneReport) error {
+	if !s.acquire(name) {
+		return ErrBusy
+	}
+	defer s.release(name)
+	ld, err := s.live.Get(name)
+	if err != nil {
+		return err
+	}
+	rep.From = ld.Version
+	cfg := s.Config()
+	since := s.lastFineTune(ctx, name, ld)
+	now := s.now()
+	seed := s.nextSeed()
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+
+	fresh, err := collect(ctx, s.store.Comments(Query{Split: SplitTrain, ValidFraction: cfg.Corpus.ValidationFraction, IngestedAfter: since}), 0)
+	if err != nil {
+		return fmt.Errorf("fresh comments: %w", err)
+	}
+	if len(fresh) == 0 {
+		rep.Skipped = fmt.Sprintf("no comments ingested since %s", since.Format(time.RFC3339))
+		return nil
+	}
+	k := int(math.Round(cfg.Schedule.ReplayRatio * float64(len(fresh))))
+	replay, err := reservoir(ctx, s.store.Comments(Query{Split: SplitTrain, ValidFraction: cfg.Corpus.ValidationFraction}), k, since, rng)
+	if err != nil {
+		return fmt.Errorf("replay sample: %w", err)
+	}
+	rep.Fresh, rep.Replay = len(fresh), len(replay)
+	mixed := append(append(make([]corpus.Comment, 0, len(fresh)+len(replay)), fresh...), replay...)
+	rng.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
+
+	cand := ld.Model.Clone()
+	spec := s.budget(cfg.Schedule.FineTuneMinutes)
+	spec.Train, spec.Seed = sliceSource(mixed), seed
+	spec.Progress = s.progress(name)
+	rep.Train, err = cand.Train(ctx, spec)
+	if err != nil && !errors.Is(err, ErrDiverged) {
+		return fmt.Errorf("train: %w", err) // cancelled: the candidate is dropped
+	}
+	if err != nil {
+		rep.Train.Diverged = true
+	}
+
+	// The fixed held-out set: the first EvalLimit validation comments (stable
+	// store order) ingested before the fresh ones, so it never overlaps them and
+	// stops changing once the corpus has EvalLimit of them.
+	fixed := ingestedBy(s.store.Comments(Query{Split: SplitValidation, ValidFraction: cfg.Corpus.ValidationFraction}), since, s.opts.EvalLimit)
+	freshValid := s.store.Comments(Query{Split: SplitValidation, ValidFraction: cfg.Corpus.ValidationFraction, IngestedAfter: since})
+	// Live is evaluated on a clone so evaluation never shares scratch space with
+	// the generations it is serving.
+	liveCopy := ld.Model.Clone()
+	if rep.LiveFixed, _, err = liveCopy.Evaluate(ctx, fixed); err != nil {
+		return fmt.Errorf("evaluate live: %w", err)
+	}
+	if rep.CandFixed, _, err = cand.Evaluate(ctx, fixed); err != nil {
+		return fmt.Errorf("evaluate candidate: %w", err)
+	}
+	if rep.LiveFresh, rep.FreshTokens, err = liveCopy.Evaluate(ctx, freshValid); err != nil {
+		return fmt.Errorf("evaluate live on fresh: %w", err)
+	}
+	if rep.CandFresh, _, err = cand.Evaluate(ctx, freshValid); err != nil {
+		return fmt.Errorf("evaluate candidate on fresh: %w", err)
+	}
+	rep.Decision = Gate(GateInput{
+		LiveFixed: rep.LiveFixed, CandFixed: rep.CandFixed,
+		LiveFresh: rep.LiveFresh, CandFresh: rep.CandFresh, FreshTokens: rep.FreshTokens,
+		Tolerance: cfg.Schedule.PromoteTolerance, Diverged: rep.Train.Diverged,
+	})
+	s.met.trainLoss.WithLabelValues(name).Set(rep.Train.Loss)
+	if !rep.Decision.Promote {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	info, err := s.repo.Save(name, cand, VersionInfo{
+		Parent: ld.Version, Job: JobFineTune, Created: now, VocabHash: cand.VocabHash(),
+		HeldOutLoss: rep.CandFixed, HeldOutTokens: 1, FreshLoss: rep.CandFresh, FreshTokens: rep.FreshTokens,
+		TrainLoss: rep.Train.Loss, TokensTrained: ld.Info.TokensTrained + rep.Train.Tokens, Steps: rep.Train.Steps,
+		DataUntil: now,
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.promote(name, info, cand); err != nil {
+		return err
+	}
+	rep.Promoted, rep.Version = true, info.Version
+	return nil
+}
+
+// ErrDiverged is what a Model's Train may wrap to report NaN/Inf; a fine-tune
+// candidate is then rejected (recorded as such), not treated as a crash.
+var ErrDiverged = errors.New("scheduler: training diverged")
+
+// promote makes a saved version live on disk, then in memory, prunes old
+// versions and redraws the loss plot.
+func (s *Scheduler) promote(name string, info VersionInfo, m Model) error {
+	if err := s.repo.SetLive(name, info.Version); err != nil {
+		return err
+	}
+	info.Live = true
+	s.publish(name, info.Version, info, m)
+	if removed, err := s.repo.Prune(name, s.Config().Schedule.KeepVersions); err != nil {
+		s.log.Warn("prune failed", "model", name, "err", err)
+	} else if len(removed) > 0 {
+		s.log.Info("pruned versions", "model", name, "removed", removed)
+	}
+	s.writePlot(name, info.Version, m)
+	s.notify()
+	return nil
+}
+
+func (s *Scheduler) writePlot(name string, v int, m Model) {
+	png, err := LossPlot(fmt.Sprintf("%s v%d", name, v), m.History())
+	if err == nil {
+		err = s.repo.WriteFile(name, "loss.png", png)
+	}
+	if err != nil {
+		s.log.Warn("loss plot not written", "model", name, "err", err)
+	}
+}
+
+// LossPNG returns the loss-curve PNG of name (drawn after its last training).
+func (s *Scheduler) LossPNG(name string) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(s.repo.Dir(name), "loss.png"))
+	if err == nil {
+		return b, nil
+	}
+	ld, gerr := s.live.Get(name)
+	if gerr != nil {
+		return nil, fmt.Errorf("scheduler: loss plot of %s: %w", name, err)
+	}
+	return LossPlot(fmt.Sprintf("%s v%d", name, ld.Version), ld.Model.History())
+}
+
+// lastFineTune is where fresh data starts for name: the start of its last
+// fine-tune run that got as far as a decision, or the data horizon of the live
+// version, whichever is later.
+func (s *Scheduler) lastFineTune(ctx context.Context, name string, ld *Loaded) time.Time {
+	since := ld.Info.DataUntil
+	runs, err := s.store.Runs(ctx, JobFineTune, 200)
+	if err != nil {
+		s.log.Warn("cannot read past runs", "err", err)
+		return since
+	}
+	for _, r := range runs {
+		if r.Model == name && (r.Outcome == OutcomePromoted || r.Outcome == OutcomeRejected) {
+			if r.Started.After(since) {
+				since = r.Started
+			}
+			break
+		}
+	}
+	return since
+}
+
+// budget turns minutes (or Options.TrainSteps) into a TrainSpec bound.
+func (s *Scheduler) budget(minutes float64) TrainSpec {
+	if s.opts.TrainSteps > 0 {
+		return TrainSpec{MaxSteps: s.opts.TrainSteps}
+	}
+	return TrainSpec{MaxDuration: time.Duration(minutes * float64(time.Minute))}
+}
+
+// progress returns a callback that updates the metrics, logs and forwards.
+func (s *Scheduler) progress(name string) func(TrainProgress) {
+	last := time.Time{}
+	return func(p TrainProgress) {
+		s.met.trainLoss.WithLabelValues(name).Set(p.Loss)
+		s.met.trainTokensSec.WithLabelValues(name).Set(p.TokensPerSec)
+		if time.Since(last) >= 10*time.Second {
+			last = time.Now()
+			s.log.Info("training", "model", name, "step", p.Step, "epoch", p.Epoch, "loss", p.Loss,
+				"valid_loss", p.ValidLoss, "tokens_per_sec", p.TokensPerSec, "eta", p.ETA.Round(time.Second))
+		}
+		if s.opts.OnProgress != nil {
+			s.opts.OnProgress(name, p)
+		}
+	}
+}
+
+// startBootstrap trains name from scratch in the background (first start, or a
+// model enabled without a checkpoint); it is published when done.
+func (s *Scheduler) startBootstrap(name string) {
+	ctx, done, err := s.begin(s.ctx)
+	if err != nil {
+		return
+	}
+	go func() {
+		defer done()
+		if _, err := s.trainNew(ctx, name, JobBootstrap); err != nil && !errors.Is(err, ErrBusy) {
+			s.log.Error("first training failed", "model", name, "err", err)
+		}
+	}()
+}
+
+// TrainFull builds a new vocabulary from the store and trains name from scratch
+// (a new lineage), saves it as the next version and makes it live. Its losses
+// are recorded but there is no gate: a new vocabulary makes the losses of the
+// two lineages incomparable, and a full train is an operator's decision. It
+// blocks until done (the CLI's `train --full`; call it in a goroutine to keep
+// serving).
+func (s *Scheduler) TrainFull(ctx context.Context, name string) (VersionInfo, error) {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	defer done()
+	return s.trainNew(ctx, name, JobFullTrain)
+}
+
+func (s *Scheduler) trainNew(ctx context.Context, name, job string) (VersionInfo, error) {
+	r := Run{Job: job, Model: name, Started: s.now()}
+	info, res, err := s.trainNewRun(ctx, name, job)
+	r.Ended = s.now()
+	r.Outcome = outcomeOf(err)
+	r.Figures = map[string]float64{"version": float64(info.Version), "tokens_trained": float64(res.Tokens),
+		"steps": float64(res.Steps), "loss_after": info.HeldOutLoss, "train_loss": res.Loss}
+	if err != nil {
+		r.Detail = err.Error()
+	} else {
+		r.Detail = fmt.Sprintf("v%d live, stopped: %s", info.Version, res.Stopped)
+	}
+	s.record(r)
+	if err != nil {
+		return info, fmt.Errorf("scheduler: %s %s: %w", job, name, err)
+	}
+	return info, nil
+}
+
+func (s *Scheduler) trainNewRun(ctx context.Context, name, job string) (VersionInfo, TrainResult, error) {
+	if !s.acquire(name) {
+		return VersionInfo{}, TrainResult{}, ErrBusy
+	}
+	defer s.release(name)
+	cfg := s.Config()
+	mc, ok := cfg.Model(name)
+	if !ok {
+		return VersionInfo{}, TrainResult{}, fmt.Errorf("%w: %q", ErrUnknownModel, name)
+	}
+	now := s.now()
+	seed := s.nextSeed()
+	train := s.store.Comments(Query{Split: SplitTrain, ValidFraction: cfg.Corpus.ValidationFraction})
+	valid := s.store.Comments(Query{Split: SplitValidation, ValidFraction: cfg.Corpus.ValidationFraction, Limit: s.opts.EvalLimit})
+	s.log.Info("training from scratch", "model", name, "job", job, "kind", mc.Kind, "minutes", mc.FirstTrainMinutes)
+	m, err := s.engine.New(ctx, mc, train, seed)
+	if err != nil {
+		return VersionInfo{}, TrainResult{}, fmt.Errorf("new model: %w", err)
+	}
+	spec := s.budget(mc.FirstTrainMinutes)
+	if job == JobFullTrain && s.opts.TrainSteps <= 0 {
+		spec.MaxDuration = time.Duration(cfg.Schedule.FineTuneMinutes * float64(time.Minute))
+		if d := time.Duration(mc.FirstTrainMinutes * float64(time.Minute)); d > spec.MaxDuration {
+			spec.MaxDuration = d
+		}
+	}
+	spec.Train, spec.Valid, spec.Seed, spec.Progress = train, valid, seed, s.progress(name)
+	res, err := m.Train(ctx, spec)
+	if err != nil {
+		return VersionInfo{}, res, fmt.Errorf("train: %w", err)
+	}
+	loss, toks, err := m.Evaluate(ctx, valid)
+	if err != nil {
+		return VersionInfo{}, res, fmt.Errorf("evaluate: %w", err)
+	}
+	if res.Diverged || !finite(loss) {
+		return VersionInfo{}, res, fmt.Errorf("%w: held-out loss %v", ErrDiverged, loss)
+	}
+	info, err := s.repo.Save(name, m, VersionInfo{
+		Job: job, Created: now, VocabHash: m.VocabHash(), HeldOutLoss: loss, HeldOutTokens: toks,
+		TrainLoss: res.Loss, TokensTrained: res.Tokens, Steps: res.Steps, DataUntil: now,
+	})
+	if err != nil {
+		return VersionInfo{}, res, err
+	}
+	if err := s.promote(name, info, m); err != nil {
+		return info, res, err
+	}
+	return info, res, nil
+}
+
+// Versions lists the versions of name on disk, oldest first, with their figures.
+func (s *Scheduler) Versions(name string) ([]VersionInfo, error) { return s.repo.List(name) }
+
+// Rollback makes version to of name live again (to = 0: the newest version older
+// than the live one). It works while serving: the checkpoint is loaded first,
+// then the live file and the in-memory pointer are swapped.
+func (s *Scheduler) Rollback(ctx context.Context, name string, to int) (int, error) {
+	list, err := s.repo.List(name)
+	if err != nil {
+		return 0, err
+	}
+	live, err := s.repo.Live(name)
+	if err != nil {
+		return 0, err
+	}
+	if to == 0 {
+		for _, v := range list {
+			if v.Version < live {
+				to = v.Version
+			}
+		}
+		if to == 0 {
+			return 0, fmt.Errorf("%w: %s has no version older than v%d", ErrNoVersion, name, live)
+		}
+	}
+	var info VersionInfo
+	found := false
+	for _, v := range list {
+		if v.Version == to {
+			info, found = v, true
+		}
+	}
+	if !found {
+		return 0, fmt.Errorf("%w: %s v%d", ErrNoVersion, name, to)
+	}
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	m, err := s.repo.Load(s.engine, name, to)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.repo.SetLive(name, to); err != nil {
+		return 0, err
+	}
+	info.Live = true
+	s.publish(name, to, info, m)
+	s.writePlot(name, to, m)
+	s.record(Run{Job: "rollback", Model: name, Started: s.now(), Ended: s.now(), Outcome: OutcomeOK,
+		Detail: fmt.Sprintf("v%d → v%d", live, to), Figures: map[string]float64{"from_version": float64(live), "version": float64(to)}})
+	return to, nil
+}
+
+// collect reads up to limit (0 = all) comments from src.
+func collect(ctx context.Context, src corpus.Source, limit int) ([]corpus.Comment, error) {
+	var out []corpus.Comment
+	stop := errors.New("enough")
+	err := src(ctx, func(c corpus.Comment) error {
+		out = append(out, c)
+		if limit > 0 && len(out) >= limit {
+			return stop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, stop) {
+		return nil, err
+	}
+	return out, nil
+}
+
+// reservoir draws k comments uniformly (Algorithm R) among those of src ingested
+// at or before since.
+func reservoir(ctx context.Context, src corpus.Source, k int, since time.Time, rng *rand.Rand) ([]corpus.Comment, error) {
+	if k <= 0 {
+		return nil, nil
+	}
+	out := make([]corpus.Comment, 0, k)
+	n := 0
+	err := src(ctx, func(c corpus.Comment) error {
+		if c.Ingested.After(since) {
+			return nil
+		}
+		n++
+		if len(out) < k {
+			out = append(out, c)
+		} else if j := rng.IntN(n); j < k {
+			out[j] = c
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ingestedBy streams the first limit comments of src ingested at or before t.
+func ingestedBy(src corpus.Source, t time.Time, limit int) corpus.Source {
+	return func(ctx context.Context, fn func(corpus.Comment) error) error {
+		n := 0
+		stop := errors.New("limit")
+		err := src(ctx, func(c corpus.Comment) error {
+			if c.Ingested.After(t) {
+				return nil
+			}
+			if n++; n > limit {
+				return stop
+			}
+			return fn(c)
+		})
+		if errors.Is(err, stop) {
+			return nil
+		}
+		return err
+	}
+}
+
+// sliceSource streams a slice.
+func sliceSource(cs []corpus.Comment) corpus.Source {
+	return func(ctx context.Context, fn func(corpus.Comment) error) error {
+		for _, c := range cs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

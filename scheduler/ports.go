@@ -1,0 +1,175 @@
+package scheduler
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"commentbot/config"
+	"commentbot/corpus"
+)
+
+// The ports below are what the scheduler consumes. They are small on purpose: the
+// model, the store, the ingester and the bot each adapt to them in a few lines
+// (see engine.go and store.go for the adapters over the real packages).
+
+// SampleOptions asks a model for one comment.
+type SampleOptions struct {
+	Temperature float64
+	TopP        float64 // 0 = off
+	Prompt      string
+	MinTokens   int
+	MaxTokens   int // 0 = the model config's max_tokens
+	Seed        uint64
+}
+
+// Sample is one generated comment.
+type Sample struct {
+	Text   string
+	Tokens int // tokens generated (words or characters), for tokens/s
+}
+
+// LossPoint is one point of a model's training curve.
+type LossPoint struct {
+	Step      int64   // optimizer steps since the lineage began
+	Loss      float64 // training loss, mean nats per token
+	ValidLoss float64 // held-out loss at that step, NaN when not measured
+}
+
+// TrainSpec says what to train on and for how long.
+type TrainSpec struct {
+	// Train is streamed epoch after epoch; Valid (may be nil) drives early stopping.
+	Train, Valid corpus.Source
+	// MaxSteps and MaxDuration bound the run (0 = unbounded; at least one must be set).
+	MaxSteps    int
+	MaxDuration time.Duration
+	// Seed makes dropout and data order reproducible.
+	Seed uint64
+	// Progress, when set, is called now and then from the training goroutine.
+	Progress func(TrainProgress)
+}
+
+// TrainProgress is a training run's state, reported while it runs.
+type TrainProgress struct {
+	Step         int
+	Epoch        int
+	Tokens       int64
+	Loss         float64
+	ValidLoss    float64 // NaN when not measured yet
+	TokensPerSec float64
+	Elapsed      time.Duration
+	ETA          time.Duration // 0 when unknown
+}
+
+// TrainResult summarises a finished (or stopped) training run.
+type TrainResult struct {
+	Steps  int
+	Tokens int64
+	Loss   float64 // last training loss
+	// Diverged is true when training saw NaN/Inf or an exploding loss (the model
+	// may have restored earlier weights; a diverged candidate is never promoted).
+	Diverged bool
+	Stopped  string // why training stopped: "budget", "early-stop", "diverged", …
+	Elapsed  time.Duration
+}
+
+// Model is one loaded language model. Sample must be safe for concurrent use;
+// Train mutates the model and is never called on a model that serves (the
+// scheduler trains a Clone).
+type Model interface {
+	Sample(ctx context.Context, o SampleOptions) (Sample, error)
+	Clone() Model
+	Train(ctx context.Context, spec TrainSpec) (TrainResult, error)
+	// Evaluate returns the mean loss per token (nats) on src and the token count.
+	Evaluate(ctx context.Context, src corpus.Source) (loss float64, tokens int64, err error)
+	Encode(w io.Writer) error
+	// VocabHash identifies the vocabulary, hence the lineage.
+	VocabHash() string
+	// History is the lineage's training curve so far (for the loss plot).
+	History() []LossPoint
+}
+
+// Engine builds and decodes models.
+type Engine interface {
+	// New returns an untrained model of mc whose vocabulary is counted on vocabFrom.
+	New(ctx context.Context, mc config.ModelConfig, vocabFrom corpus.Source, seed uint64) (Model, error)
+	// Decode reads a checkpoint written by Model.Encode; a corrupt or truncated one
+	// is an error, never a half-loaded model.
+	Decode(r io.Reader) (Model, error)
+}
+
+// Split selects a part of the corpus, chosen by a hash of the comment id.
+type Split int
+
+// The splits.
+const (
+	SplitAll Split = iota
+	SplitTrain
+	SplitValidation
+)
+
+// Query selects stored comments.
+type Query struct {
+	Split         Split
+	ValidFraction float64
+	IngestedAfter time.Time // zero = any
+	Limit         int       // 0 = all
+}
+
+// Run is a record of one job run.
+type Run struct {
+	Job     string // "ingest", "fine-tune", "post", "bootstrap", "train-full"
+	Model   string // "" for ingest
+	Started time.Time
+	Ended   time.Time
+	Outcome string // OutcomeOK, OutcomePromoted, OutcomeRejected, OutcomeSkipped, OutcomeError, OutcomeCancelled
+	Figures map[string]float64
+	Detail  string
+}
+
+// Outcomes of runs.
+const (
+	OutcomeOK        = "ok"
+	OutcomePromoted  = "promoted"
+	OutcomeRejected  = "rejected"
+	OutcomeSkipped   = "skipped"
+	OutcomeError     = "error"
+	OutcomeCancelled = "cancelled"
+)
+
+// Store is the comment store as the scheduler uses it.
+type Store interface {
+	Comments(q Query) corpus.Source
+	RecordRun(ctx context.Context, r Run) error
+	// Runs returns the newest runs of job (all jobs for ""), newest first.
+	Runs(ctx context.Context, job string, limit int) ([]Run, error)
+}
+
+// IngestCounts are the figures of one ingest run.
+type IngestCounts struct {
+	New, Updated, Skipped int
+}
+
+// Ingester fetches fresh comments into the store.
+type Ingester interface {
+	Ingest(ctx context.Context) (IngestCounts, error)
+}
+
+// IngestFunc adapts a function to Ingester.
+type IngestFunc func(ctx context.Context) (IngestCounts, error)
+
+// Ingest calls f.
+func (f IngestFunc) Ingest(ctx context.Context) (IngestCounts, error) { return f(ctx) }
+
+// Poster sends a scheduled comment to a channel.
+type Poster interface {
+	Post(ctx context.Context, channelID, text string) error
+}
+
+// PostFunc adapts a function to Poster.
+type PostFunc func(ctx context.Context, channelID, text string) error
+
+// Post calls f.
+func (f PostFunc) Post(ctx context.Context, channelID, text string) error {
+	return f(ctx, channelID, text)
+}

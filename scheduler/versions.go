@@ -1,0 +1,299 @@
+package scheduler
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"commentbot/internal/atomicfile"
+)
+
+// Errors of the version repository.
+var (
+	ErrNoVersion = errors.New("scheduler: no such version")
+	ErrNoLive    = errors.New("scheduler: model has no live version")
+	ErrBadName   = errors.New("scheduler: bad model name")
+)
+
+// VersionInfo describes one checkpoint on disk. Losses are mean nats per token;
+// a loss with zero tokens was not measured.
+type VersionInfo struct {
+	Version int `json:"version"`
+	// Parent is the version this one was fine-tuned from; 0 starts a lineage.
+	Parent        int       `json:"parent"`
+	Job           string    `json:"job"`
+	Created       time.Time `json:"created"`
+	VocabHash     string    `json:"vocab_hash"`
+	HeldOutLoss   float64   `json:"held_out_loss"`
+	HeldOutTokens int64     `json:"held_out_tokens"`
+	FreshLoss     float64   `json:"fresh_loss"`
+	FreshTokens   int64     `json:"fresh_tokens"`
+	TrainLoss     float64   `json:"train_loss"`
+	TokensTrained int64     `json:"tokens_trained"`
+	Steps         int       `json:"steps"`
+	// DataUntil is the ingest time up to which comments were seen by this lineage.
+	DataUntil time.Time `json:"data_until"`
+	// Computed when listing, not stored.
+	Live bool  `json:"-"`
+	Size int64 `json:"-"`
+}
+
+// Repo keeps model versions on disk: Root/<name>/v000007.ckpt with its metadata
+// v000007.json, and a file "live" holding the live version number. Every file is
+// written atomically (temp file, fsync, rename, fsync dir), so a crash at any point
+// leaves the previous live version loadable. Repo is safe for concurrent use.
+type Repo struct {
+	Root string
+	mu   sync.Mutex // serialises writes (save, set-live, prune)
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// Dir is the directory of model name.
+func (r *Repo) Dir(name string) string { return filepath.Join(r.Root, name) }
+
+func (r *Repo) check(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("%w: %q", ErrBadName, name)
+	}
+	return nil
+}
+
+func ckptFile(v int) string { return fmt.Sprintf("v%06d.ckpt", v) }
+func metaFile(v int) string { return fmt.Sprintf("v%06d.json", v) }
+
+// CheckpointPath is the checkpoint file of version v of name.
+func (r *Repo) CheckpointPath(name string, v int) string {
+	return filepath.Join(r.Dir(name), ckptFile(v))
+}
+
+// versions lists the version numbers with a checkpoint file, ascending.
+func (r *Repo) versions(name string) ([]int, error) {
+	ents, err := os.ReadDir(r.Dir(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: versions of %s: %w", name, err)
+	}
+	var vs []int
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || !strings.HasPrefix(n, "v") || !strings.HasSuffix(n, ".ckpt") {
+			continue
+		}
+		v, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(n, "v"), ".ckpt"))
+		if err == nil && v > 0 {
+			vs = append(vs, v)
+		}
+	}
+	sort.Ints(vs)
+	return vs, nil
+}
+
+// List returns the versions of name, oldest first, with their metadata.
+func (r *Repo) List(name string) ([]VersionInfo, error) {
+	if err := r.check(name); err != nil {
+		return nil, err
+	}
+	vs, err := r.versions(name)
+	if err != nil {
+		return nil, err
+	}
+	live, err := r.Live(name)
+	if err != nil && !errors.Is(err, ErrNoLive) {
+		return nil, err
+	}
+	out := make([]VersionInfo, 0, len(vs))
+	for _, v := range vs {
+		info := VersionInfo{Version: v}
+		if b, err := os.ReadFile(filepath.Join(r.Dir(name), metaFile(v))); err == nil {
+			// A missing or damaged metadata file only loses the figures.
+			_ = json.Unmarshal(b, &info)
+			info.Version = v
+		}
+		if st, err := os.Stat(r.CheckpointPath(name, v)); err == nil {
+			info.Size = st.Size()
+		}
+		info.Live = v == live
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// Info returns the metadata of version v of name.
+func (r *Repo) Info(name string, v int) (VersionInfo, error) {
+	list, err := r.List(name)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	for _, i := range list {
+		if i.Version == v {
+			return i, nil
+		}
+	}
+	return VersionInfo{}, fmt.Errorf("%w: %s v%d", ErrNoVersion, name, v)
+}
+
+// Save writes m as the next version of name (one above the highest on disk) with
+// the figures in info, and returns the info as stored. It does not make it live.
+func (r *Repo) Save(name string, m Model, info VersionInfo) (VersionInfo, error) {
+	if err := r.check(name); err != nil {
+		return VersionInfo{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	dir := r.Dir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return VersionInfo{}, fmt.Errorf("scheduler: save %s: %w", name, err)
+	}
+	vs, err := r.versions(name)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	info.Version = 1
+	if len(vs) > 0 {
+		info.Version = vs[len(vs)-1] + 1
+	}
+	for _, p := range []*float64{&info.HeldOutLoss, &info.FreshLoss, &info.TrainLoss} {
+		if math.IsNaN(*p) || math.IsInf(*p, 0) {
+			*p = 0 // JSON has no NaN; zero tokens says "not measured"
+		}
+	}
+	meta, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return VersionInfo{}, fmt.Errorf("scheduler: save %s: %w", name, err)
+	}
+	// Metadata first: a checkpoint never exists without its figures; a stray
+	// metadata file without checkpoint is ignored and overwritten by the next save.
+	if err := atomicfile.WriteFile(filepath.Join(dir, metaFile(info.Version)), append(meta, '\n'), 0o644); err != nil {
+		return VersionInfo{}, fmt.Errorf("scheduler: save %s: %w", name, err)
+	}
+	if err := atomicfile.Write(r.CheckpointPath(name, info.Version), 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := m.Encode(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}); err != nil {
+		return VersionInfo{}, fmt.Errorf("scheduler: save %s v%d: %w", name, info.Version, err)
+	}
+	return info, nil
+}
+
+// Load decodes version v of name.
+func (r *Repo) Load(e Engine, name string, v int) (m Model, err error) {
+	if err := r.check(name); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(r.CheckpointPath(name, v))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s v%d", ErrNoVersion, name, v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: load %s v%d: %w", name, v, err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("scheduler: load %s v%d: %w", name, v, cerr)
+		}
+	}()
+	m, err = e.Decode(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: load %s v%d: %w", name, v, err)
+	}
+	return m, nil
+}
+
+// Live returns the live version of name (ErrNoLive when none is set).
+func (r *Repo) Live(name string) (int, error) {
+	if err := r.check(name); err != nil {
+		return 0, err
+	}
+	b, err := os.ReadFile(filepath.Join(r.Dir(name), "live"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("%w: %s", ErrNoLive, name)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("scheduler: live of %s: %w", name, err)
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%w: %s: live file holds %q", ErrNoLive, name, b)
+	}
+	return v, nil
+}
+
+// SetLive records v as the live version of name; v must exist on disk.
+func (r *Repo) SetLive(name string, v int) error {
+	if err := r.check(name); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := os.Stat(r.CheckpointPath(name, v)); err != nil {
+		return fmt.Errorf("%w: %s v%d: %w", ErrNoVersion, name, v, err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(r.Dir(name), "live"), []byte(strconv.Itoa(v)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("scheduler: set live %s v%d: %w", name, v, err)
+	}
+	return nil
+}
+
+// WriteFile atomically writes a side file (such as loss.png) into name's directory.
+func (r *Repo) WriteFile(name, file string, data []byte) error {
+	if err := r.check(name); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := os.MkdirAll(r.Dir(name), 0o755); err != nil {
+		return fmt.Errorf("scheduler: write %s/%s: %w", name, file, err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(r.Dir(name), file), data, 0o644); err != nil {
+		return fmt.Errorf("scheduler: write %s/%s: %w", name, file, err)
+	}
+	return nil
+}
+
+// Prune keeps the newest keep versions of name (and always the live one) and
+// removes the others, with leftovers of interrupted writes; it returns the
+// versions removed.
+func (r *Repo) Prune(name string, keep int) ([]int, error) {
+	if err := r.check(name); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	vs, err := r.versions(name)
+	if err != nil || len(vs) == 0 {
+		return nil, err
+	}
+	if _, err := atomicfile.CleanTemp(r.Dir(name)); err != nil {
+		return nil, err
+	}
+	live, _ := r.Live(name)
+	var removed []int
+	for i, v := range vs {
+		if i >= len(vs)-keep || v == live {
+			continue
+		}
+		if err := os.Remove(r.CheckpointPath(name, v)); err != nil {
+			return removed, fmt.Errorf("scheduler: prune %s v%d: %w", name, v, err)
+		}
+		_ = os.Remove(filepath.Join(r.Dir(name), metaFile(v)))
+		removed = append(removed, v)
+	}
+	return removed, nil
+}
