@@ -17,10 +17,13 @@ import (
 //     "gim me" → "gimme", "lem me" → "lemme";
 //   - closing punctuation joins the word before (". , ; : ? ! ... ) ] } %"),
 //     opening brackets and "$ # @" join the word after;
-//   - the Treebank quotes “ and ” become a straight double quote, opening
-//     (joined to the word after) and closing (joined to the word before); a
-//     lone ' closes an open single quote, joins the word before as a
-//     possessive (players') or a closing quote when that word ends in "s" or
+//   - the Treebank quote tokens (two backquotes for an opening quote, two
+//     apostrophes for a closing one) become a straight double quote; it is
+//     rendered opening (joined to the word after) where the tokenizer would
+//     read it back as opening (at the start, after a space or an opening
+//     bracket) and closing (joined to the word before) elsewhere; a lone '
+//     closes an open single quote, joins the word before as a possessive
+//     (players') or a closing quote when that word ends in "s" or when
 //     punctuation or nothing follows, and otherwise opens a quote;
 //   - a sentence's first token (unless a quote or bracket) and a "." after
 //     a "." keep their space, since joining them would move a sentence
@@ -33,12 +36,14 @@ import (
 // Everything else is joined by single spaces. Tokens are not otherwise
 // changed, so an unknown word never turns into something else.
 //
-// Fixed point (fuzzed): for every token list x, t = Detokenize(x) satisfies
-// Detokenize(WordTokens(t)) == t, so in particular Detokenize(WordTokens(·))
-// is idempotent on text. The rules alone almost always give that; for the
-// rest Detokenize re-tokenizes its own output and renders again until it
-// stops changing (at most maxSettle rounds). It does not give back the
-// original text: case, spacing and quote style are normalised.
+// Fixed point: t = Detokenize(x) satisfies Detokenize(WordTokens(t)) == t
+// whenever settling converges (below), so Detokenize(WordTokens(·)) is
+// idempotent on text. The rules alone almost always give that; for the rest
+// Detokenize re-tokenizes its own output and renders again until it stops
+// changing, at most maxSettle rounds. FuzzDetokenize checks the property for
+// x = WordTokens(s) with arbitrary s, and the tests for every comment of the
+// seed sample, raw and cleaned. It does not give back the original text:
+// case, spacing and quote style are normalised.
 func Detokenize(tokens []string) string {
 	out := render(tokens)
 	// Settle: the rules above are local, and a few token sequences render to
