@@ -133,39 +133,70 @@ const protected = '\uE000'
 func treebankWords(s string) []string {
 	s, urls := protectURLs(s)
 
-	// Starting quotes.
-	s = reStartQuote.ReplaceAllString(s, " ${1} ")
+	// Starting quotes. Each rule runs only when the text holds a rune it
+	// can match: most sentences skip most rules.
+	if strings.ContainsAny(s, "«“‘„`") {
+		s = reStartQuote.ReplaceAllString(s, " ${1} ")
+	}
 	if strings.HasPrefix(s, `"`) {
 		s = "``" + s[1:]
 	}
 	s = strings.ReplaceAll(s, "``", " `` ")
-	s = reOpenDouble.ReplaceAllString(s, "${1} `` ")
+	if strings.ContainsAny(s, `"'`) {
+		s = reOpenDouble.ReplaceAllString(s, "${1} `` ")
+	}
 	s = splitOpeningApostrophes(s)
 
 	// Punctuation.
-	s = reFinalPeriod.ReplaceAllString(s, "${1} ${2} ${3} ")
-	s = reColonComma.ReplaceAllString(s, " ${1} ${2}")
-	s = reColonEnd.ReplaceAllString(s, " ${1} ")
-	s = reDots.ReplaceAllString(s, " ${0} ")
-	s = reSymbols.ReplaceAllString(s, " ${0} ")
-	s = reDashes.ReplaceAllString(s, " ${0} ")
-	s = reFinalPer2.ReplaceAllString(s, "${1} ${2}${3} ")
-	s = reQE.ReplaceAllString(s, " ${0} ")
-	s = reQuoteSpace.ReplaceAllString(s, "${1} ' ")
+	hasPeriod := strings.Contains(s, ".")
+	if hasPeriod {
+		s = reFinalPeriod.ReplaceAllString(s, "${1} ${2} ${3} ")
+	}
+	if strings.ContainsAny(s, ":,") {
+		s = reColonComma.ReplaceAllString(s, " ${1} ${2}")
+		s = reColonEnd.ReplaceAllString(s, " ${1} ")
+	}
+	if strings.Contains(s, "..") {
+		s = reDots.ReplaceAllString(s, " ${0} ")
+	}
+	if strings.ContainsAny(s, ";@#$%&") {
+		s = reSymbols.ReplaceAllString(s, " ${0} ")
+	}
+	if strings.ContainsAny(s, "\u2012\u2013\u2014\u2015") {
+		s = reDashes.ReplaceAllString(s, " ${0} ")
+	}
+	if hasPeriod {
+		s = reFinalPer2.ReplaceAllString(s, "${1} ${2}${3} ")
+	}
+	if strings.ContainsAny(s, "?!") {
+		s = reQE.ReplaceAllString(s, " ${0} ")
+	}
+	hasApostrophe := strings.Contains(s, "'")
+	if hasApostrophe {
+		s = reQuoteSpace.ReplaceAllString(s, "${1} ' ")
+	}
 	s = strings.ReplaceAll(s, "*", " * ")
 
 	// Brackets and double dashes.
-	s = reBrackets.ReplaceAllString(s, " ${0} ")
+	if strings.ContainsAny(s, "[](){}<>") {
+		s = reBrackets.ReplaceAllString(s, " ${0} ")
+	}
 	s = strings.ReplaceAll(s, "--", " -- ")
 	s = " " + s + " "
 
 	// Ending quotes and clitics.
-	s = reEndQuote.ReplaceAllString(s, " ${1} ")
+	if strings.ContainsAny(s, "»”’") {
+		s = reEndQuote.ReplaceAllString(s, " ${1} ")
+	}
 	s = strings.ReplaceAll(s, "''", " '' ")
 	s = strings.ReplaceAll(s, `"`, " '' ")
-	s = reSpaces.ReplaceAllString(s, " ")
-	s = reClitic1.ReplaceAllString(s, "${1} ${2} ")
-	s = reClitic2.ReplaceAllString(s, "${1} ${2} ")
+	if strings.Contains(s, "  ") {
+		s = reSpaces.ReplaceAllString(s, " ")
+	}
+	if hasApostrophe {
+		s = reClitic1.ReplaceAllString(s, "${1} ${2} ")
+		s = reClitic2.ReplaceAllString(s, "${1} ${2} ")
+	}
 
 	// MacIntyre contractions: cannot → can not, gonna → gon na, …
 	s = splitContractions(s)
@@ -234,6 +265,7 @@ type contraction struct {
 // splitContractions applies NLTK's CONTRACTIONS2 and CONTRACTIONS3 rules in
 // order, each one to the whole text, case-insensitively.
 func splitContractions(s string) string {
+	lower := asciiLower(s)
 	for _, c := range [...]contraction{
 		{first: "can", second: "not"},
 		{first: "d", second: "'ye"},
@@ -246,7 +278,13 @@ func splitContractions(s string) string {
 		{first: "'t", second: "is", leadingSpace: true},
 		{first: "'t", second: "was", leadingSpace: true},
 	} {
+		// Most text holds no contraction: test on one lower-cased copy and
+		// only apply (and lower-case again) when the word is there.
+		if !strings.Contains(lower, c.first+c.second) {
+			continue
+		}
 		s = c.apply(s)
+		lower = asciiLower(s)
 	}
 	return s
 }
