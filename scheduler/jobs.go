@@ -220,7 +220,7 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 
 	cand := ld.Model.Clone()
 	spec := s.budget(cfg.Schedule.FineTuneMinutes)
-	spec.Train, spec.Seed = sliceSource(mixed), seed
+	spec.Train, spec.Seed, spec.LearningRate = sliceSource(mixed), seed, s.opts.FineTuneLearningRate
 	spec.Progress = s.progress(name)
 	rep.Train, err = cand.Train(ctx, spec)
 	if err != nil && !errors.Is(err, ErrDiverged) {

@@ -45,6 +45,9 @@ type TrainSpec struct {
 	MaxDuration time.Duration
 	// Seed makes dropout and data order reproducible.
 	Seed uint64
+	// LearningRate, when > 0, replaces the lineage's current learning rate for
+	// this run (Options.FineTuneLearningRate).
+	LearningRate float64
 	// Progress, when set, is called now and then from the training goroutine.
 	Progress func(TrainProgress)
 }

@@ -51,6 +51,9 @@ type Options struct {
 	// TrainSteps, when > 0, replaces the minute budgets with a step budget (tests,
 	// and CLI runs that want reproducible work).
 	TrainSteps int
+	// FineTuneLearningRate, when > 0, is the learning rate of fine-tunes
+	// (0 continues the lineage's current, decayed rate).
+	FineTuneLearningRate float64
 	// EvalLimit is the size (comments) of the fixed held-out set; 0 means 2000.
 	EvalLimit int
 }

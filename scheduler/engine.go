@@ -1,0 +1,242 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"commentbot/config"
+	"commentbot/corpus"
+	"commentbot/model"
+)
+
+// ModelEngine adapts package model to Engine: a ModelConfig becomes a
+// model.Config, the vocabulary is built with the kind's level (words: the
+// vocab_size most frequent plus specials; characters: the same, leaving out
+// characters seen fewer than corpus.DefaultCharMinCount times), comments
+// become batches through corpus.Batcher, and a checkpoint is model.Encode of
+// the whole model.Checkpoint (weights, Adam moments, training state, metrics).
+type ModelEngine struct {
+	// EvalEvery is the number of steps between held-out evaluations during a
+	// training that has a held-out set (0 means 100); EvalBatches caps each one
+	// (0 means 50).
+	EvalEvery   int64
+	EvalBatches int
+	// EvalStreams × EvalSteps is the batch shape of Evaluate (0 means 4 × 32):
+	// small, so that little of a small held-out set falls in the dropped tail.
+	EvalStreams, EvalSteps int
+}
+
+// ModelConfig maps a configured model to the model package's Config.
+func ModelConfig(mc config.ModelConfig) model.Config {
+	kind := model.Kind(mc.Kind)
+	c := model.DefaultConfig(kind)
+	c.Embed = mc.Embed
+	if kind == model.CharLSTM {
+		c.Embed = 0 // one-hot characters
+	}
+	c.Hidden = append([]int(nil), mc.Hidden...)
+	c.Dropout, c.LearningRate, c.LRDecay, c.Clip = mc.Dropout, mc.LearningRate, mc.LRDecay, mc.Clip
+	c.Streams, c.Steps, c.Patience, c.MaxTemperature = mc.Streams, mc.Steps, mc.Patience, mc.MaxTemperature
+	return c
+}
+
+// New counts vocabFrom with the kind's tokenizer, builds the vocabulary and an
+// untrained model initialised from seed.
+func (e ModelEngine) New(ctx context.Context, mc config.ModelConfig, vocabFrom corpus.Source, seed uint64) (Model, error) {
+	cfg := ModelConfig(mc)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	level := cfg.Kind.Level()
+	counts := corpus.NewCounts()
+	if err := vocabFrom(ctx, func(c corpus.Comment) error {
+		counts.Add(level.Tokens(c.Body)...)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("vocabulary: %w", err)
+	}
+	minCount := 1
+	if level == corpus.LevelChar {
+		minCount = corpus.DefaultCharMinCount
+	}
+	v := corpus.BuildVocabMin(counts, mc.VocabSize, minCount, level.Specials())
+	lm, err := model.New(cfg, v, rand.NewPCG(seed, 0x6c6d))
+	if err != nil {
+		return nil, err
+	}
+	return &lmModel{eng: e, cp: model.NewCheckpoint(lm, seed), vocab: v, level: level}, nil
+}
+
+// Decode reads a checkpoint and rebuilds its vocabulary (checked by hash).
+func (e ModelEngine) Decode(r io.Reader) (Model, error) {
+	cp, err := model.Decode(r)
+	if err != nil {
+		return nil, err
+	}
+	v, err := corpus.NewVocab(cp.Model.VocabTokens())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", model.ErrCorrupt, err)
+	}
+	if err := cp.Model.CheckVocab(v); err != nil {
+		return nil, err
+	}
+	return &lmModel{eng: e, cp: cp, vocab: v, level: cp.Model.Kind().Level()}, nil
+}
+
+// lmModel is a model.Checkpoint behind the Model port.
+type lmModel struct {
+	eng   ModelEngine
+	cp    *model.Checkpoint
+	vocab *corpus.Vocab
+	level corpus.Level
+}
+
+// LM returns the underlying model (for callers that need the model package's
+// own API, such as quality reports).
+func (m *lmModel) LM() *model.LM { return m.cp.Model }
+
+func (m *lmModel) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
+	s, err := m.cp.Model.Sample(ctx, model.SampleOptions{Temperature: o.Temperature, TopP: o.TopP, Prompt: o.Prompt,
+		MinTokens: o.MinTokens, MaxTokens: o.MaxTokens, Seed: o.Seed})
+	if err != nil {
+		return Sample{}, err
+	}
+	return Sample{Text: s.Text, Tokens: len(s.Tokens)}, nil
+}
+
+// Clone deep-copies the checkpoint: weights, optimizer moments, state, metrics.
+func (m *lmModel) Clone() Model {
+	cp := &model.Checkpoint{Model: m.cp.Model.Clone(), State: m.cp.State}
+	cp.State.Carry = append([]float32(nil), m.cp.State.Carry...)
+	cp.State.RNG = append([]byte(nil), m.cp.State.RNG...)
+	cp.Metrics = append([]model.Metric(nil), m.cp.Metrics...)
+	if a := m.cp.Optimizer; a != nil {
+		cp.Optimizer = &model.Adam{Beta1: a.Beta1, Beta2: a.Beta2, Epsilon: a.Epsilon, Step: a.Step,
+			M: append([]float32(nil), a.M...), V: append([]float32(nil), a.V...)}
+	}
+	return &lmModel{eng: m.eng, cp: cp, vocab: m.vocab, level: m.level}
+}
+
+func (m *lmModel) Encode(w io.Writer) error { return model.Encode(w, m.cp) }
+
+func (m *lmModel) VocabHash() string { return m.cp.Model.VocabHash() }
+
+func (m *lmModel) History() []LossPoint {
+	out := make([]LossPoint, len(m.cp.Metrics))
+	for i, x := range m.cp.Metrics {
+		out[i] = LossPoint{Step: x.Step, Loss: x.Loss, ValidLoss: x.ValidLoss}
+	}
+	return out
+}
+
+// Train continues training the checkpoint on spec.Train (a new data source:
+// the data position and carried state restart, the optimizer moments and the
+// lineage's step count and metrics continue). A source too small for a whole
+// batch is repeated until it fills a few. Divergence is reported wrapping
+// ErrDiverged; the model then holds its last finite weights.
+func (m *lmModel) Train(ctx context.Context, spec TrainSpec) (TrainResult, error) {
+	cfg := m.cp.Model.Config()
+	st := &m.cp.State
+	st.Position, st.Carry = model.Position{}, nil
+	st.BestValid, st.BadEvals = math.Inf(1), 0
+	if spec.LearningRate > 0 {
+		st.LR = spec.LearningRate
+	}
+	src, err := m.fill(ctx, spec.Train, 4*cfg.Streams*(cfg.Steps+1))
+	if err != nil {
+		return TrainResult{}, err
+	}
+	train := corpus.NewBatcher(src, m.level, m.vocab, cfg.Streams, cfg.Steps)
+	defer train.Close()
+	var valid model.Batches
+	if spec.Valid != nil {
+		eb, et := m.evalShape()
+		vb := corpus.NewBatcher(spec.Valid, m.level, m.vocab, eb, et)
+		defer vb.Close()
+		valid = vb
+	}
+	o := model.TrainOptions{MaxDuration: spec.MaxDuration, EvalEvery: m.eng.EvalEvery, EvalBatches: m.eng.EvalBatches}
+	if o.EvalEvery <= 0 {
+		o.EvalEvery = 100
+	}
+	if o.EvalBatches <= 0 {
+		o.EvalBatches = 50
+	}
+	if spec.MaxSteps > 0 {
+		o.MaxSteps = st.Step + int64(spec.MaxSteps) // the model counts resumed steps
+	}
+	if spec.Progress != nil {
+		o.Progress = func(p model.Progress) {
+			spec.Progress(TrainProgress{Step: int(p.Step), Epoch: p.Epoch, Tokens: p.Tokens, Loss: p.Loss,
+				ValidLoss: p.ValidLoss, TokensPerSec: p.TokensPerSec, Elapsed: p.Elapsed, ETA: max(p.ETA, 0)})
+		}
+	}
+	tokens0 := st.Tokens
+	t0 := time.Now()
+	res, err := model.Train(ctx, m.cp, train, valid, o)
+	out := TrainResult{Steps: int(res.Steps), Tokens: st.Tokens - tokens0, Loss: res.Loss, Stopped: string(res.Stop), Elapsed: time.Since(t0)}
+	if errors.Is(err, model.ErrDiverged) {
+		out.Diverged = true
+		return out, fmt.Errorf("%w: %w", ErrDiverged, err)
+	}
+	return out, err
+}
+
+func (m *lmModel) evalShape() (int, int) {
+	b, t := m.eng.EvalStreams, m.eng.EvalSteps
+	if b <= 0 {
+		b = 4
+	}
+	if t <= 0 {
+		t = 32
+	}
+	return b, t
+}
+
+// fill returns src, repeated as often as needed to hold at least need tokens.
+func (m *lmModel) fill(ctx context.Context, src corpus.Source, need int) (corpus.Source, error) {
+	n := 0
+	if err := src(ctx, func(c corpus.Comment) error {
+		n += len(m.level.Tokens(c.Body))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, errors.New("scheduler: no training tokens")
+	}
+	times := (need + n - 1) / n
+	if times <= 1 {
+		return src, nil
+	}
+	return func(ctx context.Context, fn func(corpus.Comment) error) error {
+		for range times {
+			if err := src(ctx, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// Evaluate is the mean loss per token on src with dropout off (batches of
+// EvalStreams × EvalSteps; the tail that fills no batch is not counted). No
+// tokens give loss 0 with tokens 0.
+func (m *lmModel) Evaluate(ctx context.Context, src corpus.Source) (float64, int64, error) {
+	eb, et := m.evalShape()
+	b := corpus.NewBatcher(src, m.level, m.vocab, eb, et)
+	defer b.Close()
+	ev, err := m.cp.Model.Evaluate(ctx, b, 0)
+	if errors.Is(err, corpus.ErrEmptyEpoch) || (err == nil && ev.Tokens == 0) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	return ev.Loss, ev.Tokens, nil
+}
