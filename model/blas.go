@@ -2,6 +2,7 @@ package model
 
 import (
 	"gonum.org/v1/gonum/blas"
+	"sync"
 )
 
 // Float is the element type of the numeric core. Training and sampling run
@@ -14,7 +15,16 @@ type Float interface{ ~float32 | ~float64 }
 type backend struct {
 	s blas.Float32
 	d blas.Float64
+	// split > 1 splits large GEMMs into that many column (or row) panels
+	// computed on separate goroutines; used with single-threaded OpenBLAS.
+	split int
+	// par is the number of goroutines for row-parallel elementwise work
+	// (softmax); GOMAXPROCS by default.
+	par int
 }
+
+// splitMinFlops is the GEMM size (m·n·k) below which splitting does not pay.
+const splitMinFlops = 1 << 20
 
 func tr(t bool) blas.Transpose {
 	if t {
@@ -27,6 +37,10 @@ func tr(t bool) blas.Transpose {
 // op(a) m×k, op(b) k×n and c m×n.
 func gemm[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
 	if m == 0 || n == 0 {
+		return
+	}
+	if be.split > 1 && m*n*k >= splitMinFlops {
+		gemmSplit(be, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	switch a := any(a).(type) {
@@ -45,4 +59,53 @@ func gemv[F Float](be backend, tA bool, m, n int, alpha F, a []F, lda int, x []F
 	case []float64:
 		be.d.Dgemv(tr(tA), m, n, float64(alpha), a, lda, any(x).([]float64), 1, float64(beta), any(y).([]float64), 1)
 	}
+}
+
+// gemmSplit computes the GEMM as be.split independent panels of C on
+// goroutines: column panels when n is wide enough (each takes the matching
+// columns of op(b)), else row panels (the matching rows of op(a)).
+func gemmSplit[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+	parts := be.split
+	one := be
+	one.split = 1
+	var wg sync.WaitGroup
+	if n >= 64*parts {
+		w := (n/parts + 15) &^ 15
+		for j0 := 0; j0 < n; j0 += w {
+			nn := min(w, n-j0)
+			var bb []F // op(b) columns j0…: row offset j0 when b is transposed
+			if tB {
+				bb = b[j0*ldb:]
+			} else {
+				bb = b[j0:]
+			}
+			run := func() { gemm(one, tA, tB, m, nn, k, alpha, a, lda, bb, ldb, beta, c[j0:], ldc) }
+			if j0+w >= n {
+				run()
+				continue
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); run() }()
+		}
+		wg.Wait()
+		return
+	}
+	h := (m + parts - 1) / parts
+	for i0 := 0; i0 < m; i0 += h {
+		mm := min(h, m-i0)
+		var aa []F // op(a) rows i0…: column offset i0 when a is transposed
+		if tA {
+			aa = a[i0:]
+		} else {
+			aa = a[i0*lda:]
+		}
+		run := func() { gemm(one, tA, tB, mm, n, k, alpha, aa, lda, b, ldb, beta, c[i0*ldc:], ldc) }
+		if i0+h >= m {
+			run()
+			continue
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); run() }()
+	}
+	wg.Wait()
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 )
 
 // layerWork is the per-layer workspace of a B×T truncated-BPTT pass. Rows
@@ -309,17 +310,51 @@ func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, 
 		}
 	}
 	inv := 1 / float64(max(count, 1))
-	for r, y := range w.tgt {
-		row := w.logits[r*sV : r*sV+V]
-		if y < 0 {
-			if train {
-				clear(row)
+	rows := func(r0, r1 int) float64 {
+		sum := 0.0
+		for r := r0; r < r1; r++ {
+			y := w.tgt[r]
+			row := w.logits[r*sV : r*sV+V]
+			if y < 0 {
+				if train {
+					clear(row)
+				}
+				continue
 			}
-			continue
+			sum += softmaxRow(row, int(y), train, inv)
 		}
-		loss += softmaxRow(row, int(y), train, inv)
+		return sum
 	}
+	loss = parallelSum(be.par, n, rows)
 	return loss, count
+}
+
+// parallelSum splits [0, n) into up to parts contiguous chunks, runs fn on
+// each (all but the last on new goroutines) and returns the sum of the
+// results in chunk order, so the result does not depend on scheduling.
+func parallelSum(parts, n int, fn func(r0, r1 int) float64) float64 {
+	if parts <= 1 || n < 2*parts {
+		return fn(0, n)
+	}
+	var sums [8]float64
+	parts = min(parts, len(sums))
+	h := (n + parts - 1) / parts
+	var wg sync.WaitGroup
+	for i := 0; i*h < n; i++ {
+		r0, r1 := i*h, min((i+1)*h, n)
+		if r1 == n {
+			sums[i] = fn(r0, r1)
+			break
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); sums[i] = fn(r0, r1) }()
+	}
+	wg.Wait()
+	total := 0.0
+	for _, s := range sums[:parts] {
+		total += s
+	}
+	return total
 }
 
 // lstmForward applies the fused LSTM nonlinearities to one row: the gate
@@ -380,8 +415,11 @@ func lstmCell[F Float](g, c, h []F) {
 }
 
 // softmaxRow returns −log softmax(row)[y]. With grad set it overwrites row
-// with (softmax(row) − onehot(y))·scale.
+// with (softmax(row) − onehot(y))·scale. float32 rows use the fast exp.
 func softmaxRow[F Float](row []F, y int, grad bool, scale float64) float64 {
+	if r32, ok := any(row).([]float32); ok {
+		return softmaxRow32(r32, y, grad, scale)
+	}
 	mx := row[0]
 	for _, v := range row[1:] {
 		mx = max(mx, v)

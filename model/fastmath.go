@@ -44,3 +44,30 @@ func lstmForward32(ai, af, ao, ag, cp, co, tco, ho []float32) {
 		co[j], tco[j], ho[j] = c, tc, o*tc
 	}
 }
+
+// softmaxRow32 is softmaxRow for float32 with exp32 (sums in float64).
+func softmaxRow32(row []float32, y int, grad bool, scale float64) float64 {
+	mx := row[0]
+	for _, v := range row[1:] {
+		mx = max(mx, v)
+	}
+	sum := 0.0
+	zy := float64(row[y] - mx)
+	if !grad {
+		for _, v := range row {
+			sum += float64(exp32(v - mx))
+		}
+		return math.Log(sum) - zy
+	}
+	for j, v := range row {
+		e := exp32(v - mx)
+		row[j] = e
+		sum += float64(e)
+	}
+	k := float32(scale / sum)
+	for j, v := range row {
+		row[j] = v * k
+	}
+	row[y] -= float32(scale)
+	return math.Log(sum) - zy
+}
