@@ -40,7 +40,11 @@ func (s *Scheduler) RunIngest(ctx context.Context) error {
 	n, err := s.opts.Ingester.Ingest(ctx)
 	r.Ended = s.now()
 	r.Outcome = outcomeOf(err)
-	r.Figures = map[string]float64{"new": float64(n.New), "updated": float64(n.Updated), "skipped": float64(n.Skipped)}
+	r.Figures = map[string]float64{}
+	for k, v := range n.Figures {
+		r.Figures[k] = v
+	}
+	r.Figures["new"], r.Figures["updated"], r.Figures["skipped"] = float64(n.New), float64(n.Updated), float64(n.Skipped)
 	s.met.ingested.WithLabelValues("new").Add(float64(n.New))
 	s.met.ingested.WithLabelValues("updated").Add(float64(n.Updated))
 	s.met.ingested.WithLabelValues("skipped").Add(float64(n.Skipped))
@@ -520,6 +524,37 @@ func (s *Scheduler) Rollback(ctx context.Context, name string, to int) (int, err
 	s.record(Run{Job: "rollback", Model: name, Started: s.now(), Ended: s.now(), Outcome: OutcomeOK,
 		Detail: fmt.Sprintf("v%d → v%d", live, to), Figures: map[string]float64{"from_version": float64(live), "version": float64(to)}})
 	return to, nil
+}
+
+// SyncLive reloads every enabled model whose "live" file names another
+// version than the one serving — a rollback made by another process (the CLI's
+// `commentbot rollback` while the bot runs). Models being trained are skipped
+// (their promotion publishes itself). The scheduler runs it every few seconds.
+func (s *Scheduler) SyncLive(ctx context.Context) {
+	for _, st := range s.live.Models() {
+		name := st.Config.Name
+		v, err := s.repo.Live(name)
+		if err != nil || (st.Live != nil && st.Live.Version == v) || st.Live == nil {
+			continue
+		}
+		if !s.acquire(name) {
+			continue
+		}
+		func() {
+			defer s.release(name)
+			if cur, err := s.live.Get(name); err == nil && cur.Version == v {
+				return
+			}
+			m, err := s.repo.Load(s.engine, name, v)
+			if err != nil {
+				s.log.Warn("live file names a version that does not load", "model", name, "version", v, "err", err)
+				return
+			}
+			info, _ := s.repo.Info(name, v)
+			info.Live = true
+			s.publish(name, v, info, m)
+		}()
+	}
 }
 
 // collect reads up to limit (0 = all) comments from src.

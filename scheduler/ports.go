@@ -151,6 +151,8 @@ type Store interface {
 // IngestCounts are the figures of one ingest run.
 type IngestCounts struct {
 	New, Updated, Skipped int
+	// Figures, when set, are recorded with the run besides the three counts.
+	Figures map[string]float64
 }
 
 // Ingester fetches fresh comments into the store.

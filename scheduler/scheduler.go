@@ -315,6 +315,8 @@ func (s *Scheduler) rebuildCron(cfg config.Config) {
 			_, _ = s.FineTune(s.ctx, name)
 		}
 	})
+	// Another process (the CLI) may roll a model back: follow the live files.
+	add("sync-live", "@every 5s", func() { s.SyncLive(s.ctx) })
 	for _, p := range cfg.Schedule.Posts {
 		add("post", p.Cron, func() { _ = s.RunPost(s.ctx, p) })
 	}

@@ -455,3 +455,75 @@ func TestHandler(t *testing.T) {
 		t.Errorf("/healthz after Shutdown = %d, want 503", code)
 	}
 }
+
+// TestSyncLiveFollowsAnotherProcess: `commentbot rollback` in another process
+// rewrites the live file; SyncLive (run every 5 s by cron) makes the running
+// scheduler serve that version.
+func TestSyncLiveFollowsAnotherProcess(t *testing.T) {
+	e := newEnv(t, 60, nil)
+	e.start()
+	e.clock.Add(time.Hour)
+	e.addGood(30, e.clock.Now())
+	e.clock.Add(time.Hour)
+	if rep, err := e.s.FineTune(context.Background(), "uni"); err != nil || !rep.Promoted {
+		t.Fatalf("fine-tune: %+v %v", rep, err)
+	}
+	other := &Repo{Root: e.s.Repo().Root} // what the CLI process opens
+	steps := []struct {
+		setLive, want int
+	}{
+		{1, 1},
+		{2, 2},
+		{2, 2}, // unchanged: nothing reloaded
+	}
+	for _, st := range steps {
+		decodes := e.eng.decodes.Load()
+		if err := other.SetLive("uni", st.setLive); err != nil {
+			t.Fatal(err)
+		}
+		e.s.SyncLive(context.Background())
+		if got := e.liveVersion("uni"); got != st.want {
+			t.Errorf("after the other process set v%d: serving v%d, want v%d", st.setLive, got, st.want)
+		}
+		if st.setLive == st.want && e.eng.decodes.Load() > decodes+1 {
+			t.Errorf("SyncLive decoded %d checkpoints, want at most 1", e.eng.decodes.Load()-decodes)
+		}
+	}
+}
+
+// TestTrainFull: a full training starts a new lineage (parent 0, new
+// vocabulary counted on the grown corpus) and makes it live; progress reaches
+// the OnProgress callback.
+func TestTrainFull(t *testing.T) {
+	var mu sync.Mutex
+	progress := 0
+	e := newEnv(t, 60, func(o *Options) {
+		o.OnProgress = func(model string, p TrainProgress) {
+			mu.Lock()
+			defer mu.Unlock()
+			if model == "uni" && p.Step > 0 {
+				progress++
+			}
+		}
+	})
+	e.start()
+	old, _ := e.s.Live().Get("uni")
+	e.clock.Add(time.Hour)
+	e.addJunk(40, e.clock.Now()) // new words: the new vocabulary has them
+	info, err := e.s.TrainFull(context.Background(), "uni")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Version != 2 || info.Parent != 0 || info.Job != JobFullTrain {
+		t.Errorf("TrainFull = %+v, want v2, parent 0, job %s", info, JobFullTrain)
+	}
+	ld, _ := e.s.Live().Get("uni")
+	if ld.Version != 2 || ld.Model.VocabHash() == old.Model.VocabHash() {
+		t.Errorf("live = v%d vocab %s; want v2 with a vocabulary other than %s", ld.Version, ld.Model.VocabHash(), old.Model.VocabHash())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if progress != 40 { // 20 steps at bootstrap + 20 now
+		t.Errorf("OnProgress saw %d steps, want 40", progress)
+	}
+}
