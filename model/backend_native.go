@@ -5,12 +5,32 @@ package model
 import (
 	"runtime"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// defaultBackend is gonum's pure-Go BLAS (the default build, CGO_ENABLED=0 works).
+// defaultBackend is gonum's pure-Go BLAS (the default build, CGO_ENABLED=0
+// works). On CPUs with AVX2 and FMA, float32 GEMMs without a transposed
+// right operand go through this package's assembly kernel (sgemm_amd64.s),
+// split over GOMAXPROCS goroutines, with gonum for the edges.
 func defaultBackend() backend {
-	return backend{s: gonum.Implementation{}, d: gonum.Implementation{}, par: runtime.GOMAXPROCS(0)}
+	return nativeBackend(haveSgemmKernel())
+}
+
+// nativeBackend is the pure-Go backend, with or without the AVX2 kernel.
+func nativeBackend(kernel bool) backend {
+	be := backend{s: gonum.Implementation{}, d: gonum.Implementation{}, par: runtime.GOMAXPROCS(0)}
+	if kernel {
+		impl := gonum.Implementation{}
+		fb := func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+			impl.Sgemm(tr(tA), blas.NoTrans, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
+		}
+		be.sgemm = func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			sgemmFast(fb, tA, m, n, k, a, lda, b, ldb, beta, c, ldc)
+		}
+		be.split = be.par
+	}
+	return be
 }
 
 // BLASBackend names the BLAS implementation compiled in: "gonum" (pure Go)

@@ -4,6 +4,7 @@ import (
 	"commentbot/corpus"
 	"context"
 	"fmt"
+	"gonum.org/v1/gonum/blas/gonum"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -108,14 +109,19 @@ func BenchmarkSample(b *testing.B) {
 }
 
 // BenchmarkSgemm is the same-run baseline for the figures above: one
-// 1024×1024×1024 float32 GEMM through the compiled-in BLAS, in GFLOP/s.
+// 1024×1024×1024 float32 GEMM through the compiled-in BLAS path, in GFLOP/s,
+// and the same through gonum alone.
 func BenchmarkSgemm(b *testing.B) {
+	b.Run("model", func(b *testing.B) { benchSgemm(b, defaultBackend()) })
+	b.Run("gonum", func(b *testing.B) { benchSgemm(b, backend{s: gonum.Implementation{}, d: gonum.Implementation{}}) })
+}
+
+func benchSgemm(b *testing.B, be backend) {
 	const n = 1024
 	a, c := make([]float32, n*n), make([]float32, n*n)
 	for i := range a {
 		a[i] = float32(i%7) * 0.1
 	}
-	be := defaultBackend()
 	b.ResetTimer()
 	start, cpu := time.Now(), cpuSeconds()
 	for range b.N {

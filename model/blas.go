@@ -21,6 +21,9 @@ type backend struct {
 	// par is the number of goroutines for row-parallel elementwise work
 	// (softmax); GOMAXPROCS by default.
 	par int
+	// sgemm, when set, computes float32 c = op(a)·b + beta·c (no transposed
+	// b, alpha 1) faster than s (the AVX2 kernel of sgemm_amd64.s).
+	sgemm func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 }
 
 // splitMinFlops is the GEMM size (m·n·k) below which splitting does not pay.
@@ -45,6 +48,10 @@ func gemm[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int
 	}
 	switch a := any(a).(type) {
 	case []float32:
+		if be.sgemm != nil && alpha == 1 && !tB {
+			be.sgemm(tA, m, n, k, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+			return
+		}
 		be.s.Sgemm(tr(tA), tr(tB), m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
 		be.d.Dgemm(tr(tA), tr(tB), m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)

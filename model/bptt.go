@@ -21,6 +21,8 @@ type layerWork[F Float] struct {
 	dhn  []F // B × H: gradient flowing into h_{t-1} from step t
 	dcn  []F // B × H: gradient flowing into c_{t-1} from step t
 	mask []F // T·B × H: dropout mask on the layer's output (0 or 1/(1−p))
+	whT  []F // G × H: Whᵀ, refreshed each backward (NN GEMMs are the fast ones)
+	wxT  []F // G × in: Wxᵀ (nil for one-hot layer 0)
 }
 
 // work is the preallocated workspace for one batch shape; it is reused across
@@ -36,6 +38,7 @@ type work[F Float] struct {
 	logits  []F // T·B × V: logits, then probabilities, then ∂loss/∂logits
 	demb    []F // T·B × E: ∂loss/∂embedded input
 	dtop    []F // T·B × max H: scratch for ∂loss/∂(layer input)
+	wyT     []F // V × H_top: Wyᵀ, refreshed each backward
 }
 
 func newWork[F Float](lo *layout, streams, steps int, dropout bool) *work[F] {
@@ -52,9 +55,11 @@ func newWork[F Float](lo *layout, streams, steps int, dropout bool) *work[F] {
 			dg:  make([]F, n*sg),
 			dh:  make([]F, n*sh),
 			dhn: make([]F, B*sh),
+			whT: make([]F, lo.gate[l]*sh),
 		}
 		if l > 0 || lo.embed > 0 {
 			lw.x = make([]F, n*stride(lo.in[l]))
+			lw.wxT = make([]F, lo.gate[l]*stride(lo.in[l]))
 		}
 		if lo.cell == CellLSTM {
 			lw.c = make([]F, (T+1)*B*sh)
@@ -75,6 +80,7 @@ func newWork[F Float](lo *layout, streams, steps int, dropout bool) *work[F] {
 		w.demb = make([]F, n*stride(lo.embed))
 	}
 	w.dtop = make([]F, n*maxH)
+	w.wyT = make([]F, lo.vocab*stride(lo.top()))
 	return w
 }
 
@@ -463,12 +469,21 @@ func (w *work[F]) backward(be backend, p, grad params[F]) {
 	V, Ht := lo.vocab, lo.top()
 	sV, sHt := stride(V), stride(Ht)
 	clear(grad.all)
+	transpose(w.wyT, p.wy, Ht, V, sV, sHt)
+	for l := range w.layers {
+		lw := &w.layers[l]
+		G, sG := lo.gate[l], stride(lo.gate[l])
+		transpose(lw.whT, p.wh[l], lo.hidden[l], G, sG, stride(lo.hidden[l]))
+		if lw.wxT != nil {
+			transpose(lw.wxT, p.wx[l], lo.in[l], G, sG, stride(lo.in[l]))
+		}
+	}
 	gemm(be, true, false, Ht, V, n, 1, w.top, sHt, w.logits, sV, 0, grad.wy, sV)
 	colSum(grad.by, w.logits, V, sV)
 	L := len(w.layers)
 	{
 		dx := w.dtop[:n*sHt]
-		gemm(be, false, true, n, Ht, V, 1, w.logits, sV, p.wy, sV, 0, dx, sHt)
+		gemm(be, false, false, n, Ht, V, 1, w.logits, sV, w.wyT, sHt, 0, dx, sHt)
 		applyMask(w.layers[L-1].dh, dx, w.topMask)
 	}
 	for l := L - 1; l >= 0; l-- {
@@ -503,7 +518,7 @@ func (w *work[F]) backward(be backend, p, grad params[F]) {
 				}
 			}
 			if t > 0 {
-				gemm(be, false, true, B, H, G, 1, dg, sG, p.wh[l], sG, 0, lw.dhn, sH)
+				gemm(be, false, false, B, H, G, 1, dg, sG, lw.whT, sH, 0, lw.dhn, sH)
 			}
 		}
 		gemm(be, true, false, H, G, n, 1, lw.h[:n*sH], sH, lw.dg, sG, 0, grad.wh[l], sG)
@@ -522,12 +537,12 @@ func (w *work[F]) backward(be backend, p, grad params[F]) {
 		gemm(be, true, false, in, G, n, 1, lw.x, sIn, lw.dg, sG, 0, grad.wx[l], sG)
 		if l > 0 {
 			dx := w.dtop[:n*sIn]
-			gemm(be, false, true, n, in, G, 1, lw.dg, sG, p.wx[l], sG, 0, dx, sIn)
+			gemm(be, false, false, n, in, G, 1, lw.dg, sG, lw.wxT, sIn, 0, dx, sIn)
 			applyMask(w.layers[l-1].dh, dx, w.layers[l-1].mask)
 			continue
 		}
 		E := lo.embed
-		gemm(be, false, true, n, E, G, 1, lw.dg, sG, p.wx[0], sG, 0, w.demb, sIn)
+		gemm(be, false, false, n, E, G, 1, lw.dg, sG, lw.wxT, sIn, 0, w.demb, sIn)
 		for r, id := range w.ids {
 			row := grad.emb[int(id)*sIn : int(id)*sIn+E]
 			for j, v := range w.demb[r*sIn : r*sIn+E] {
@@ -554,6 +569,24 @@ func lstmBackward[F Float](ai, af, ao, ag, di, df, do, dg, cp, tc, dh, dhn, dcn 
 		df[j] = dc * cp[j] * f * (1 - f)
 		dg[j] = dc * i * (1 - gg*gg)
 		dcn[j] = dc * f
+	}
+}
+
+// transpose sets dst (cols × rows, row stride ldd) to the transpose of src
+// (rows × cols, row stride lds), in 32×32 tiles for cache locality.
+func transpose[F Float](dst, src []F, rows, cols, lds, ldd int) {
+	const tile = 32
+	for i0 := 0; i0 < rows; i0 += tile {
+		i1 := min(i0+tile, rows)
+		for j0 := 0; j0 < cols; j0 += tile {
+			j1 := min(j0+tile, cols)
+			for i := i0; i < i1; i++ {
+				row := src[i*lds+j0 : i*lds+j1]
+				for j, v := range row {
+					dst[(j0+j)*ldd+i] = v
+				}
+			}
+		}
 	}
 }
 
