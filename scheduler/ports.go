@@ -2,7 +2,9 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"commentbot/config"
@@ -62,6 +64,20 @@ type TrainProgress struct {
 	TokensPerSec float64
 	Elapsed      time.Duration
 	ETA          time.Duration // 0 when unknown
+}
+
+// String renders p on one line, e.g.
+// "step 120 epoch 1 loss 2.314 held-out 2.401 12345 tok/s ETA 1m10s".
+func (p TrainProgress) String() string {
+	s := fmt.Sprintf("step %d epoch %d loss %.3f", p.Step, p.Epoch, p.Loss)
+	if !math.IsNaN(p.ValidLoss) && !math.IsInf(p.ValidLoss, 0) {
+		s += fmt.Sprintf(" held-out %.3f", p.ValidLoss)
+	}
+	s += fmt.Sprintf(" %.0f tok/s", p.TokensPerSec)
+	if p.ETA > 0 {
+		s += " ETA " + p.ETA.Round(time.Second).String()
+	}
+	return s
 }
 
 // TrainResult summarises a finished (or stopped) training run.
