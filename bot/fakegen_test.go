@@ -168,7 +168,10 @@ type harness struct {
 // registers cleanups (shutdown, fake close, endpoint restore). Not parallel-safe.
 func startGateway(t testing.TB, cfg Config, gen *fakeGen, opts Options) *harness {
 	t.Helper()
-	fake := fakediscord.Start(fakediscord.Options{HeartbeatInterval: 250 * time.Millisecond})
+	// discordgo reconnects when no ACK came within 5 intervals: 2 s keeps a loaded
+	// machine (-race, shared cores) from tripping it, while the first heartbeat is
+	// still sent at once.
+	fake := fakediscord.Start(fakediscord.Options{HeartbeatInterval: 2 * time.Second})
 	restore := fake.Install()
 	t.Cleanup(restore)
 	t.Cleanup(fake.Close)

@@ -85,6 +85,11 @@ func (b *Bot) Connect(ctx context.Context, token, appID string) (*Gateway, error
 func (g *Gateway) Close() error {
 	g.once.Do(func() {
 		g.remove()
+		// discordgo's heartbeat goroutine may call reconnect after an intended Close;
+		// switch reconnecting off first so a closed gateway stays closed.
+		g.session.Lock()
+		g.session.ShouldReconnectOnError = false
+		g.session.Unlock()
 		if err := g.session.Close(); err != nil {
 			g.err = fmt.Errorf("bot: gateway close: %w", err)
 		}

@@ -468,6 +468,8 @@ func TestGatewayModelsAndRetrain(t *testing.T) {
 	if !allowedMentionsEmpty(t, l.Followups[0].Raw) {
 		t.Errorf("follow-up allowed_mentions = %s", l.Followups[0].Raw)
 	}
+	gen.mu.Lock()
+	defer gen.mu.Unlock()
 	if !slices.Equal(gen.retrained, []string{"word", "rnn"}) {
 		t.Errorf("retrained = %v", gen.retrained)
 	}
@@ -491,8 +493,10 @@ func TestGatewayDisconnectResume(t *testing.T) {
 	if !strings.Contains(l.Edits[0].Text(), "-# word v3") || l.Latency() > discordgo.InteractionDeadline {
 		t.Errorf("replayed interaction: %q after %v", l.Edits[0].Text(), l.Latency())
 	}
-	if r, ids := h.fake.Resumes(), len(h.fake.Identifies()); r != 1 || ids != 1 {
-		t.Errorf("resumes = %d, identifies = %d; want 1 and 1", r, ids)
+	// discordgo can notice one drop twice (listen and heartbeat both reconnect), so a
+	// second RESUME is legitimate; a new IDENTIFY is not.
+	if r, ids := h.fake.Resumes(), len(h.fake.Identifies()); r < 1 || ids != 1 {
+		t.Errorf("resumes = %d, identifies = %d; want ≥ 1 and 1", r, ids)
 	}
 	h.dispatch(t, guildCmd("comment", "after", "c3", 0), edited)
 	if acks := h.fake.HeartbeatAcks(); acks < 1 {

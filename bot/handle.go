@@ -155,14 +155,17 @@ func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
 	b.inflight.Add(1) // the goroutine may outlive this call on timeout
 	go func() {
 		defer b.inflight.Done()
-		defer func() { <-b.sem }()
-		defer func() {
-			if p := recover(); p != nil {
-				done <- result{err: fmt.Errorf("bot: generator panic: %v", p)}
-			}
+		var res result
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					res = result{err: fmt.Errorf("bot: generator panic: %v", p)}
+				}
+			}()
+			res.g, res.exhausted, res.err = b.sample(gctx, args)
 		}()
-		g, exhausted, err := b.sample(gctx, args)
-		done <- result{g, exhausted, err}
+		<-b.sem // free the slot before the answer goes out
+		done <- res
 	}()
 	var res result
 	select {

@@ -53,17 +53,19 @@ func loadRun(t testing.TB, h *harness, n, conc int) (first, final []time.Duratio
 			err := h.fake.Wait(ctx, func() bool {
 				l, _ := h.fake.Interaction(i.Token)
 				logs[k] = l
-				return len(l.Edits) > 0 || len(l.Refused) > 0
+				return answered(l)
 			})
 			if err != nil {
-				t.Errorf("interaction %d never answered: %v", k, err)
+				l := logs[k]
+				t.Errorf("interaction %d never answered: %v; dispatched %v, callback %+v, edits %d, refused %v",
+					k, err, l.Dispatched.Format(time.StampMicro), l.Callback, len(l.Edits), l.Refused)
 				failed.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	if failed.Load() > 0 {
-		t.Fatalf("%d of %d interactions lost", failed.Load(), n)
+		t.Fatalf("%d of %d interactions lost (gateway: %d IDENTIFY, %d RESUME)", failed.Load(), n, len(h.fake.Identifies()), h.fake.Resumes())
 	}
 	for k, l := range logs {
 		if len(l.Refused) > 0 || l.Callback == nil {
@@ -72,6 +74,14 @@ func loadRun(t testing.TB, h *harness, n, conc int) (first, final []time.Duratio
 		}
 		if l.Callback.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
 			t.Errorf("interaction %d: callback type %v, want deferred", k, l.Callback.Type)
+		}
+		if len(l.Edits) == 0 {
+			var text string
+			if l.Callback.Data != nil {
+				text = l.Callback.Data.Text()
+			}
+			t.Errorf("interaction %d: answered %q without a comment", k, text)
+			continue
 		}
 		if got := l.Edits[len(l.Edits)-1].Text(); !strings.Contains(got, "\n-# word v3 · temperature ") {
 			t.Errorf("interaction %d: answer %q is not a comment", k, got)
@@ -133,6 +143,7 @@ func TestGatewayLoad(t *testing.T) {
 	if s.Generated != n || s.Busy != 0 || s.RespondErrors != 0 || s.Limited != 0 {
 		t.Errorf("stats = %+v, want %d comments, none busy, limited or failed", s, n)
 	}
+	t.Logf("gateway: %d IDENTIFY, %d RESUME during the run", len(h.fake.Identifies()), h.fake.Resumes())
 	t.Logf("%d /comment, %d at a time, GOMAXPROCS=%d, %d CPU burners, generation 20ms: %.0f comments/s",
 		n, conc, runtime.GOMAXPROCS(0), burn, float64(n)/elapsed.Seconds())
 	t.Logf("INTERACTION_CREATE → callback: p50 %v  p99 %v  max %v", percentile(first, 0.5), percentile(first, 0.99), first[len(first)-1])

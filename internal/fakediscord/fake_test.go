@@ -37,7 +37,14 @@ func open(t *testing.T, opts Options) (*Server, *discordgo.Session, chan *discor
 	if err := s.Open(); err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
+	t.Cleanup(func() {
+		// discordgo's heartbeat goroutine may call reconnect after Close (it does not
+		// know the close was intended); switch reconnecting off first.
+		s.Lock()
+		s.ShouldReconnectOnError = false
+		s.Unlock()
+		_ = s.Close()
+	})
 	return f, s, got
 }
 
@@ -194,8 +201,10 @@ func TestDropAndResume(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("missed dispatch never replayed")
 	}
-	if f.Resumes() != 1 || len(f.Identifies()) != 1 {
-		t.Errorf("resumes %d identifies %d, want 1 and 1", f.Resumes(), len(f.Identifies()))
+	// discordgo can notice one drop twice (listen and heartbeat both reconnect), so a
+	// second RESUME is legitimate; a new IDENTIFY is not.
+	if f.Resumes() < 1 || len(f.Identifies()) != 1 {
+		t.Errorf("resumes %d identifies %d, want ≥ 1 and 1", f.Resumes(), len(f.Identifies()))
 	}
 	if l, _ := f.Interaction(missed.Token); l.Dispatched.IsZero() {
 		t.Error("dispatch time of the replayed interaction not recorded")
