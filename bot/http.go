@@ -3,12 +3,14 @@ package bot
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +43,19 @@ type HTTPInteractions struct {
 
 	mu   sync.Mutex
 	seen map[string]time.Time // signature → when it may be forgotten
+}
+
+// ParsePublicKey decodes the application's public key as the developer portal shows
+// it (64 hex digits), e.g. from DISCORD_PUBLIC_KEY.
+func ParsePublicKey(s string) (ed25519.PublicKey, error) {
+	b, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("%w: public key: %w", ErrConfig, err)
+	}
+	if len(b) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("%w: public key has %d bytes, want %d", ErrConfig, len(b), ed25519.PublicKeySize)
+	}
+	return ed25519.PublicKey(b), nil
 }
 
 // HTTPInteractions registers the commands for appID with the bot token and returns

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -198,5 +199,26 @@ func TestHTTPCommands(t *testing.T) {
 	l = hh.await(t, token, edited)
 	if len(l.Edits[0].Files) != 1 || l.Edits[0].Files[0].Name != "word-loss.png" || !strings.Contains(l.Edits[0].Text(), "**word**") {
 		t.Errorf("/models edit = %q with files %+v", l.Edits[0].Text(), l.Edits[0].Files)
+	}
+}
+
+// Tried: the portal's hex key, with spaces, too short, not hex. Survives: only a
+// 32-byte hex key parses; errors are ErrConfig.
+func TestParsePublicKey(t *testing.T) {
+	pub := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{hex.EncodeToString(pub), true},
+		{" " + strings.ToUpper(hex.EncodeToString(pub)) + "\n", true},
+		{hex.EncodeToString(pub[:31]), false},
+		{"zz" + hex.EncodeToString(pub[1:]), false},
+		{"", false},
+	} {
+		got, err := ParsePublicKey(tc.in)
+		if tc.ok != (err == nil) || (tc.ok && !got.Equal(pub)) || (!tc.ok && !errors.Is(err, ErrConfig)) {
+			t.Errorf("ParsePublicKey(%q) = %x, %v", tc.in, got, err)
+		}
 	}
 }
