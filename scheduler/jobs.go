@@ -56,6 +56,17 @@ func (s *Scheduler) RunIngest(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("scheduler: ingest: %w", err)
 	}
+	if n.New > 0 {
+		// A model whose first training failed (e.g. an empty store) tries
+		// again now that there is data.
+		for _, st := range s.live.Models() {
+			if !st.Ready && !s.Training(st.Config.Name) {
+				if _, err := s.repo.Live(st.Config.Name); errors.Is(err, ErrNoLive) {
+					s.startBootstrap(st.Config.Name)
+				}
+			}
+		}
+	}
 	return nil
 }
 

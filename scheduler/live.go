@@ -116,7 +116,12 @@ func (l *Live) configure(models []config.ModelConfig) bool {
 	for _, mc := range models {
 		s := &slot{cfg: mc}
 		if o, ok := old[mc.Name]; ok {
-			s.live.Store(o.live.Load())
+			if p := o.live.Load(); p != nil {
+				// Same version, new config (max_tokens, max_temperature…).
+				cp := *p
+				cp.Config = mc
+				s.live.Store(&cp)
+			}
 		} else {
 			changed = true
 		}

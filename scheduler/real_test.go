@@ -95,7 +95,9 @@ func TestRealFineTuneGate(t *testing.T) {
 	}{
 		{"more of the same improves", false, 1, 0, true, "held-out"},
 		{"junk worsens", true, 0, 0, false, "worse on the fixed held-out set"},
-		{"exploding learning rate diverges", false, 1, 1e30, false, "diverged"},
+		// Depending on where the overflow lands, the model reports NaN/Inf
+		// (diverged) or a finite but exploded loss: rejected either way.
+		{"exploding learning rate diverges", false, 1, 1e30, false, "diverged|worse on the fixed held-out set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +120,7 @@ func TestRealFineTuneGate(t *testing.T) {
 			}
 			t.Logf("live %.4f → candidate %.4f on fixed; fresh %.4f → %.4f (%d tokens); %d steps, %d tokens, stop %s; %s",
 				rep.LiveFixed, rep.CandFixed, rep.LiveFresh, rep.CandFresh, rep.FreshTokens, rep.Train.Steps, rep.Train.Tokens, rep.Train.Stopped, rep.Decision.Reason)
-			if rep.Promoted != tt.wantPromote || !strings.Contains(rep.Decision.Reason, tt.wantReason) {
+			if rep.Promoted != tt.wantPromote || !containsAny(rep.Decision.Reason, tt.wantReason) {
 				t.Fatalf("promoted = %v (%s), want %v with %q", rep.Promoted, rep.Decision.Reason, tt.wantPromote, tt.wantReason)
 			}
 			want := 1
@@ -129,7 +131,7 @@ func TestRealFineTuneGate(t *testing.T) {
 				t.Errorf("live version = %d, want %d", got, want)
 			}
 			runs := e.runs(JobFineTune)
-			if len(runs) != 1 || !strings.Contains(runs[0].Detail, tt.wantReason) {
+			if len(runs) != 1 || !containsAny(runs[0].Detail, tt.wantReason) {
 				t.Errorf("run = %+v, want detail with %q", runs, tt.wantReason)
 			}
 		})
@@ -214,4 +216,14 @@ func TestRealSamplingDuringFineTune(t *testing.T) {
 	if rep.Promoted && !slices.Contains(versions, 1) {
 		t.Errorf("no generation ran on v1 during the fine-tune")
 	}
+}
+
+// containsAny reports whether s contains one of the |-separated alternatives.
+func containsAny(s, alts string) bool {
+	for _, a := range strings.Split(alts, "|") {
+		if strings.Contains(s, a) {
+			return true
+		}
+	}
+	return false
 }

@@ -188,11 +188,12 @@ func (s *Scheduler) apply(ctx context.Context, cfg config.Config) {
 			enabled = append(enabled, mc)
 		}
 	}
+	before := s.live.Models()
 	s.live.configure(enabled)
-	for _, mc := range cfg.Models {
-		if !mc.Enabled {
-			s.met.liveVersion.DeleteLabelValues(mc.Name)
-			s.met.heldOutLoss.DeleteLabelValues(mc.Name)
+	for _, st := range before {
+		if !s.live.Enabled(st.Config.Name) {
+			s.met.liveVersion.DeleteLabelValues(st.Config.Name)
+			s.met.heldOutLoss.DeleteLabelValues(st.Config.Name)
 		}
 	}
 	for _, mc := range enabled {

@@ -527,3 +527,49 @@ func TestTrainFull(t *testing.T) {
 		t.Errorf("OnProgress saw %d steps, want 40", progress)
 	}
 }
+
+// TestBootstrapRetriesAfterIngest: on an empty store the first training fails
+// (recorded); the first ingest that brings comments starts it again.
+func TestBootstrapRetriesAfterIngest(t *testing.T) {
+	var e *env
+	e = newEnv(t, 0, func(o *Options) {
+		o.Ingester = IngestFunc(func(ctx context.Context) (IngestCounts, error) {
+			e.addGood(60, e.clock.Now())
+			return IngestCounts{New: 60}, nil
+		})
+	})
+	e.start()
+	if _, err := e.s.Live().Get("uni"); !errors.Is(err, ErrNotReady) {
+		t.Fatalf("Get on an empty store: err = %v, want ErrNotReady", err)
+	}
+	if runs := e.runs(JobBootstrap); len(runs) != 1 || runs[0].Outcome != OutcomeError {
+		t.Fatalf("bootstrap runs = %+v, want one error", runs)
+	}
+	if err := e.s.RunIngest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.liveVersion("uni"); got != 1 {
+		t.Errorf("after ingest live = %d, want 1", got)
+	}
+}
+
+// TestApplyNewLimits: a reload that changes max_tokens applies to the next
+// generation without reloading the model.
+func TestApplyNewLimits(t *testing.T) {
+	e := newEnv(t, 60, nil)
+	e.start()
+	for _, maxTok := range []int{12, 5, 30} {
+		cfg := e.s.Config()
+		m := testModel("uni")
+		m.MaxTokens = maxTok
+		cfg.Models = []config.ModelConfig{m}
+		e.s.Apply(cfg)
+		g, err := e.s.Generate(context.Background(), "uni", SampleOptions{Temperature: 1, MaxTokens: 1000})
+		if err != nil || g.Tokens != maxTok || g.Version != 1 {
+			t.Errorf("max_tokens %d: Generate = %d tokens v%d, %v; want %d tokens from v1", maxTok, g.Tokens, g.Version, err, maxTok)
+		}
+	}
+}
