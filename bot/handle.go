@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -255,7 +256,7 @@ func (b *Bot) models(ctx context.Context, inv invocation, r responder) string {
 		sb.WriteString("\n")
 		if len(m.LossCurvePNG) > 0 && len(files) < 10 {
 			files = append(files, &discordgo.File{Name: m.Name + "-loss.png", ContentType: "image/png",
-				Reader: strings.NewReader(string(m.LossCurvePNG))})
+				Reader: bytes.NewReader(m.LossCurvePNG)})
 		}
 	}
 	b.send(ctx, r, inv, reply{content: sb.String(), files: files})

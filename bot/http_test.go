@@ -200,6 +200,16 @@ func TestHTTPCommands(t *testing.T) {
 	if len(l.Edits[0].Files) != 1 || l.Edits[0].Files[0].Name != "word-loss.png" || !strings.Contains(l.Edits[0].Text(), "**word**") {
 		t.Errorf("/models edit = %q with files %+v", l.Edits[0].Text(), l.Edits[0].Files)
 	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.bot.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	resp, _ = send(guildCmd("comment", "u4", "c4", 0))
+	if resp.Data == nil || resp.Data.Flags&discordgo.MessageFlagsEphemeral == 0 || !strings.Contains(resp.Data.Content, "restarting") {
+		t.Errorf("after Shutdown: %+v, want an ephemeral 'restarting'", resp)
+	}
 }
 
 // Tried: the portal's hex key, with spaces, too short, not hex. Survives: only a
