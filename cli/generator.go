@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"commentbot/bot"
+	"commentbot/config"
+	"commentbot/corpus"
+	"commentbot/model"
+	"commentbot/scheduler"
+)
+
+// generator adapts the scheduler's live models to bot.Generator.
+type generator struct {
+	sched *scheduler.Scheduler
+	store *corpus.Store
+}
+
+func (g generator) Models(ctx context.Context) []bot.ModelInfo {
+	cfg := g.sched.Config()
+	out := make([]bot.ModelInfo, 0, len(cfg.Models))
+	comments, err := g.store.Count(ctx, corpus.Filter{Split: corpus.Train, ValidFraction: cfg.Corpus.ValidationFraction})
+	if err != nil {
+		comments = 0 // unknown; /models still lists the models
+	}
+	for _, mc := range cfg.Models {
+		info := bot.ModelInfo{Name: mc.Name, Kind: mc.Kind, Enabled: mc.Enabled, HeldOutLoss: math.NaN()}
+		if ld, err := g.sched.Live().Get(mc.Name); err == nil {
+			info.Version = fmt.Sprintf("v%d", ld.Version)
+			info.TrainedAt = ld.Info.Created
+			if ld.Info.HeldOutTokens > 0 {
+				info.HeldOutLoss = ld.Info.HeldOutLoss
+			}
+			info.CorpusSize = comments
+			if png, err := g.sched.LossPNG(mc.Name); err == nil {
+				info.LossCurvePNG = png
+			}
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+func (g generator) Generate(ctx context.Context, req bot.GenerateRequest) (bot.Generated, error) {
+	out, err := g.sched.Generate(ctx, req.Model, scheduler.SampleOptions{
+		Temperature: req.Temperature, Prompt: req.Prompt, MaxTokens: req.Length, Seed: req.Seed,
+	})
+	switch {
+	case errors.Is(err, scheduler.ErrUnknownModel):
+		return bot.Generated{}, fmt.Errorf("%w: %w", bot.ErrUnknownModel, err)
+	case errors.Is(err, scheduler.ErrDisabled):
+		return bot.Generated{}, fmt.Errorf("%w: %w", bot.ErrModelDisabled, err)
+	case errors.Is(err, scheduler.ErrNotReady):
+		return bot.Generated{}, fmt.Errorf("%w: model %q is still training its first version, try again in a few minutes", bot.ErrBadRequest, req.Model)
+	case errors.Is(err, model.ErrTemperature), errors.Is(err, model.ErrSampleOptions):
+		return bot.Generated{}, fmt.Errorf("%w: %w", bot.ErrBadRequest, err)
+	case err != nil:
+		return bot.Generated{}, err
+	}
+	return bot.Generated{Text: out.Text, Model: out.Model, Version: fmt.Sprintf("v%d", out.Version),
+		Temperature: req.Temperature, Seed: out.Seed}, nil
+}
+
+func (g generator) Retrain(ctx context.Context, name string) (string, error) {
+	rep, err := g.sched.FineTune(ctx, name)
+	switch {
+	case errors.Is(err, scheduler.ErrUnknownModel):
+		return "", fmt.Errorf("%w: %w", bot.ErrUnknownModel, err)
+	case errors.Is(err, scheduler.ErrNotReady):
+		return "", fmt.Errorf("%w: model %q has no live version to fine-tune yet", bot.ErrBadRequest, name)
+	case err != nil:
+		return "", err
+	case rep.Skipped != "":
+		return fmt.Sprintf("%s: nothing to fine-tune on (%s)", name, rep.Skipped), nil
+	case rep.Promoted:
+		return fmt.Sprintf("%s: v%d promoted (held-out loss %.3f → %.3f on %d fresh + %d replayed comments)",
+			name, rep.Version, rep.LiveFixed, rep.CandFixed, rep.Fresh, rep.Replay), nil
+	default:
+		return fmt.Sprintf("%s: candidate rejected, v%d stays live: %s", name, rep.From, rep.Decision.Reason), nil
+	}
+}
+
+// botConfig maps the config's bot section to bot.Config.
+func botConfig(cfg config.Config) bot.Config {
+	b := bot.DefaultConfig()
+	c := cfg.Bot
+	b.GuildID, b.Global = c.GuildID, c.Global
+	b.Temperature, b.MinTemperature, b.MaxTemperature = c.Temperature, c.MinTemperature, c.MaxTemperature
+	b.MaxPromptChars = c.MaxPromptChars
+	b.WordFilter = c.WordFilter
+	b.Cooldown, b.ChannelRate, b.MaxConcurrent, b.GenerationTimeout = c.Cooldown, c.ChannelRate, c.MaxConcurrent, c.GenerationTimeout
+	b.ModeratorRole, b.OriginalityRetries = c.ModeratorRole, c.OriginalityRetries
+	b.ShardID, b.ShardCount = c.ShardID, c.ShardCount
+	b.MaxLength = 1
+	for _, m := range cfg.Models {
+		if m.MaxTokens > b.MaxLength {
+			b.MaxLength = m.MaxTokens
+		}
+	}
+	return b
+}
+
+// originality adapts the corpus n-gram index to bot.Originality.
+func originality(ix *corpus.NGramIndex) bot.Originality {
+	return bot.OriginalityFunc(func(level, text string) bool {
+		l := corpus.LevelWord
+		if level == "char" {
+			l = corpus.LevelChar
+		}
+		return ix.Copies(l, text)
+	})
+}
+
+// indexingIngester keeps the n-gram index current: after each ingest, the comments it
+// stored are added.
+type indexingIngester struct {
+	in    scheduler.Ingester
+	store *corpus.Store
+	index *corpus.NGramIndex
+}
+
+func (x indexingIngester) Ingest(ctx context.Context) (scheduler.IngestCounts, error) {
+	since := time.Now()
+	n, err := x.in.Ingest(ctx)
+	if n.New+n.Updated > 0 {
+		if aerr := x.store.Comments(corpus.Filter{IngestedAfter: since.Add(-time.Second)})(ctx, func(c corpus.Comment) error {
+			x.index.Add(c)
+			return nil
+		}); aerr != nil && err == nil {
+			err = fmt.Errorf("n-gram index: %w", aerr)
+		}
+	}
+	return n, err
+}

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"commentbot/internal/fakereddit"
+)
+
+// tinyConfig writes a config with small models so that a first start trains in seconds.
+func tinyConfig(t *testing.T, dir, redditBase, tokenURL string) string {
+	t.Helper()
+	path := filepath.Join(dir, "commentbot.yaml")
+	y := fmt.Sprintf(`data_dir: %s
+metrics:
+  listen: ""
+reddit:
+  subreddits: [cooking]
+  base_url: %q
+  token_url: %q
+  timeout: 1s
+bot:
+  cooldown: 0s
+models:
+  - name: word
+    kind: word-lstm
+    vocab_size: 300
+    embed: 8
+    hidden: [16]
+    streams: 4
+    steps: 8
+  - name: char
+    kind: char-lstm
+    hidden: [16, 16]
+    streams: 4
+    steps: 16
+    max_tokens: 80
+`, filepath.Join(dir, "data"), redditBase, tokenURL)
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The first start end to end, with the console transport: an empty data directory, the
+// embedded sample loaded, Reddit tried (here a fake that answers), both models trained,
+// then a scripted console session — good commands answered, bad ones refused in plain
+// words — ending at EOF.
+func TestFirstStartConsole(t *testing.T) {
+	srv := fakereddit.New(t)
+	srv.AddComments("cooking", fakereddit.Comment{ID: "fresh1", Author: "cook", Body: "Fresh from the fake Reddit, salt your pasta water.", Score: 2, Created: time.Unix(1_790_000_000, 0)})
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir, srv.BaseURL(), srv.TokenURL())
+
+	script := strings.Join([]string{
+		"/models",
+		`/comment model:char temperature:0.7 prompt:"i think"`,
+		"/comment model:word temperature:0.5",
+		"/comment model:word temperature:7",
+		"/comment model:nosuch",
+		"/comment temperature:hot",
+	}, "\n") + "\n"
+	var out, errb bytes.Buffer
+	env := Env{Stdin: strings.NewReader(script), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := serve(ctx, common{configPath: cfg}, env, runOptions{trainSteps: 3, firstIngestTimeout: 10 * time.Second, waitReady: true})
+	if err != nil {
+		t.Fatalf("serve: %v\nstderr:\n%s", err, errb.String())
+	}
+	o := out.String()
+	for _, want := range []string{
+		"**word** — word-lstm", "**char** — char-lstm", "version v1", // /models
+		"char v1 · temperature 0.7 · seed", "word v1 · temperature 0.5 · seed", // the two comments' footers
+		"Temperature 7 is out of range", `no model called "nosuch"`, "temperature option must be a number",
+	} {
+		if !strings.Contains(o, want) {
+			t.Errorf("console output lacks %q:\n%s", want, o)
+		}
+	}
+	if !strings.Contains(errb.String(), "loaded the embedded sample corpus") {
+		t.Errorf("first start did not say it loaded the sample:\n%s", errb.String())
+	}
+	for _, f := range []string{"corpus.db", "models/word/live", "models/char/live", "models/word/loss.png"} {
+		if _, err := os.Stat(filepath.Join(dir, "data", f)); err != nil {
+			t.Errorf("after the first start: %v", err)
+		}
+	}
+	// The fake Reddit's comment reached the store.
+	code, stats, _ := run(t, "", "corpus", "stats", "--config", cfg)
+	if code != 0 || !regexpLine(stats, "comments", "539") {
+		t.Errorf("store after first start (538 sample comments + 1 fetched):\n%s", stats)
+	}
+
+	// A second start finds the checkpoints: nothing is trained again.
+	out.Reset()
+	errb.Reset()
+	env.Stdin = strings.NewReader("/comment model:word\n")
+	if err := serve(ctx, common{configPath: cfg}, env, runOptions{trainSteps: 3, waitReady: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(errb.String(), "training from scratch") || !strings.Contains(out.String(), "word v1") {
+		t.Errorf("second start retrained or did not serve v1:\nstdout %s\nstderr %s", out.String(), errb.String())
+	}
+}
+
+// With Reddit unreachable the bot says so and serves offline.
+func TestFirstStartOffline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/"
+	ln.Close() // nothing listens there now: connections are refused
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir, dead, dead+"api/v1/access_token")
+	var out, errb bytes.Buffer
+	// The console waits until the models are ready, then reads one command.
+	env := Env{Stdin: strings.NewReader("/comment model:char\n"), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := serve(ctx, common{configPath: cfg}, env, runOptions{trainSteps: 2, firstIngestTimeout: 30 * time.Second, waitReady: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "char v1") {
+		t.Errorf("offline start did not serve:\n%s\n%s", out.String(), errb.String())
+	}
+}
