@@ -390,3 +390,19 @@ func (t *trainer) metric() {
 	t.sumLoss, t.sumCount = 0, 0
 	t.cp.Metrics = append(t.cp.Metrics, mt)
 }
+
+// Clone returns a deep copy of c — model weights, optimizer moments, state
+// and metrics — so that a copy can be trained while c keeps serving.
+func (c *Checkpoint) Clone() *Checkpoint {
+	d := &Checkpoint{State: c.State, Metrics: append([]Metric(nil), c.Metrics...)}
+	if c.Model != nil {
+		d.Model = c.Model.Clone()
+	}
+	if a := c.Optimizer; a != nil {
+		d.Optimizer = &Adam{Beta1: a.Beta1, Beta2: a.Beta2, Epsilon: a.Epsilon, Step: a.Step,
+			M: append([]float32(nil), a.M...), V: append([]float32(nil), a.V...)}
+	}
+	d.State.RNG = append([]byte(nil), c.State.RNG...)
+	d.State.Carry = append([]float32(nil), c.State.Carry...)
+	return d
+}
