@@ -28,6 +28,11 @@ func nativeBackend(kernel bool) backend {
 		be.sgemm = func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 			sgemmFast(fb, tA, m, n, k, a, lda, b, ldb, beta, c, ldc)
 		}
+		be.sgemvT = func(m, n int, a []float32, lda int, x, y []float32) {
+			sgemvTFast(func(m, n int, a []float32, lda int, x, y []float32) {
+				impl.Sgemv(blas.Trans, m, n, 1, a, lda, x, 1, 1, y, 1)
+			}, m, n, a, lda, x, y)
+		}
 		be.split = be.par
 	}
 	return be

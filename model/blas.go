@@ -24,6 +24,8 @@ type backend struct {
 	// sgemm, when set, computes float32 c = op(a)·b + beta·c (no transposed
 	// b, alpha 1) faster than s (the AVX2 kernel of sgemm_amd64.s).
 	sgemm func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	// sgemvT, when set, computes float32 y += aᵀx faster than s.
+	sgemvT func(m, n int, a []float32, lda int, x, y []float32)
 }
 
 // splitMinFlops is the GEMM size (m·n·k) below which splitting does not pay.
@@ -62,6 +64,10 @@ func gemm[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int
 func gemv[F Float](be backend, tA bool, m, n int, alpha F, a []F, lda int, x []F, beta F, y []F) {
 	switch a := any(a).(type) {
 	case []float32:
+		if be.sgemvT != nil && tA && alpha == 1 && beta == 1 {
+			be.sgemvT(m, n, a, lda, any(x).([]float32), any(y).([]float32))
+			return
+		}
 		be.s.Sgemv(tr(tA), m, n, float32(alpha), a, lda, any(x).([]float32), 1, float32(beta), any(y).([]float32), 1)
 	case []float64:
 		be.d.Dgemv(tr(tA), m, n, float64(alpha), a, lda, any(x).([]float64), 1, float64(beta), any(y).([]float64), 1)

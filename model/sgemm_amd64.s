@@ -79,3 +79,52 @@ store:
 	VMOVUPS Y7, 32(DX)
 	VZEROUPPER
 	RET
+
+// func sgemvTKernel64(m int, x *float32, a *float32, lda int, y *float32)
+//
+// y[0:64] += Σ_{l<m} x[l]·A[l][0:64], A[l][j] at a + (l·lda + j)·4 bytes:
+// the columns of one 64-wide panel of y = Aᵀx held in eight YMM registers.
+TEXT ·sgemvTKernel64(SB), NOSPLIT, $0-40
+	MOVQ    m+0(FP), CX
+	MOVQ    x+8(FP), SI
+	MOVQ    a+16(FP), DI
+	MOVQ    lda+24(FP), R8
+	MOVQ    y+32(FP), DX
+	SHLQ    $2, R8
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 96(DX), Y3
+	VMOVUPS 128(DX), Y4
+	VMOVUPS 160(DX), Y5
+	VMOVUPS 192(DX), Y6
+	VMOVUPS 224(DX), Y7
+	TESTQ   CX, CX
+	JEQ     gemvstore
+
+gemvloop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS  (DI), Y8, Y0
+	VFMADD231PS  32(DI), Y8, Y1
+	VFMADD231PS  64(DI), Y8, Y2
+	VFMADD231PS  96(DI), Y8, Y3
+	VFMADD231PS  128(DI), Y8, Y4
+	VFMADD231PS  160(DI), Y8, Y5
+	VFMADD231PS  192(DI), Y8, Y6
+	VFMADD231PS  224(DI), Y8, Y7
+	ADDQ         $4, SI
+	ADDQ         R8, DI
+	DECQ         CX
+	JNE          gemvloop
+
+gemvstore:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VMOVUPS Y4, 128(DX)
+	VMOVUPS Y5, 160(DX)
+	VMOVUPS Y6, 192(DX)
+	VMOVUPS Y7, 224(DX)
+	VZEROUPPER
+	RET
