@@ -42,6 +42,12 @@ models:
     streams: 4
     steps: 16
     max_tokens: 80
+  - name: rnn
+    kind: rnn
+    enabled: false
+    vocab_size: 300
+    embed: 8
+    hidden: [8]
 `, filepath.Join(dir, "data"), redditBase, tokenURL)
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
@@ -131,5 +137,59 @@ func TestFirstStartOffline(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "char v1") {
 		t.Errorf("offline start did not serve:\n%s\n%s", out.String(), errb.String())
+	}
+}
+
+// The model commands over what a first start left: models lists v1 as live, generate is
+// reproducible from its seed, eval prints the model beside the baselines, rollback
+// refuses when there is nothing older and names why, and bad input is refused.
+func TestModelCommands(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir, "http://127.0.0.1:1/", "http://127.0.0.1:1/token")
+	env := Env{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := serve(ctx, common{configPath: cfg}, env, runOptions{trainSteps: 2, waitReady: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errs := run(t, "", "models", "--config", cfg)
+	if code != 0 || strings.Count(out, "v1 (live)") != 2 || !strings.Contains(out, "rnn   rnn, disabled") || !strings.Contains(out, "no versions yet") {
+		t.Errorf("models: exit %d\n%s\n%s", code, out, errs)
+	}
+	_, a, _ := run(t, "", "generate", "--config", cfg, "--model", "char", "--seed", "7", "-n", "2", "--temperature", "0.9")
+	_, b, _ := run(t, "", "generate", "--config", cfg, "--model", "char", "--seed", "8", "--temperature", "0.9")
+	second := strings.SplitN(a, "\n\n", 2)[1]
+	if !strings.Contains(a, "seed 7") || strings.TrimSpace(second) != strings.TrimSpace(b) {
+		t.Errorf("generate --seed 8 does not reproduce the second of -n 2 --seed 7:\n%q\n%q", second, b)
+	}
+	code, out, _ = run(t, "", "eval", "--config", cfg, "--model", "word")
+	for _, want := range []string{"nats/word, perplexity", "unigram", "uniform"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("eval: exit %d, lacks %q:\n%s", code, want, out)
+		}
+	}
+	code, out, _ = run(t, "", "eval", "--config", cfg, "--model", "char")
+	if code != 0 || !strings.Contains(out, "bits/char") {
+		t.Errorf("eval char: exit %d\n%s", code, out)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"rollback", "--model", "word"}, 1, "no version older than v1"},
+		{[]string{"rollback", "--model", "nosuch"}, 1, `no model "nosuch"`},
+		{[]string{"generate", "--model", "word", "--temperature", "0"}, 1, "invalid temperature"},
+		{[]string{"generate", "--model", "word", "--temperature", "NaN"}, 1, "invalid temperature"},
+		{[]string{"generate", "--model", "word", "--temperature", "50"}, 1, "invalid temperature"},
+		{[]string{"generate", "--model", "rnn"}, 1, "no trained version"},
+		{[]string{"generate"}, 2, ""},
+		{[]string{"eval"}, 2, ""},
+	} {
+		code, _, errs := run(t, "", append(tc.args, "--config", cfg)...)
+		if code != tc.code || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", tc.args, code, tc.code, errs, tc.want)
+		}
 	}
 }

@@ -1,0 +1,301 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"commentbot/config"
+	"commentbot/corpus"
+	"commentbot/model"
+	"commentbot/scheduler"
+)
+
+// offline is what the model commands share: the config, the store and a scheduler
+// that is never started (no cron, no training in the background) — it reads and
+// writes the versions on disk exactly as the running bot does, and the running bot
+// follows what it changes within seconds.
+type offline struct {
+	cfg   config.Config
+	store *corpus.Store
+	sched *scheduler.Scheduler
+	log   *slog.Logger
+}
+
+func openOffline(ctx context.Context, c common, env Env) (*offline, error) {
+	cfg, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	log := logger(cfg, env)
+	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: scheduler.CorpusStore{S: st},
+		Engine: scheduler.ModelEngine{}, Registry: prometheus.NewRegistry(), Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &offline{cfg: cfg, store: st, sched: sched, log: log}, nil
+}
+
+func (o *offline) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(o.sched.Shutdown(ctx), o.store.Close())
+}
+
+// modelConfig returns the configured model name or an error listing the names.
+func (o *offline) modelConfig(name string) (config.ModelConfig, error) {
+	if mc, ok := o.cfg.Model(name); ok {
+		return mc, nil
+	}
+	var names []string
+	for _, m := range o.cfg.Models {
+		names = append(names, m.Name)
+	}
+	return config.ModelConfig{}, fmt.Errorf("no model %q in the config (models: %v)", name, names)
+}
+
+// load returns version v of name (0: the live one) and its number.
+func (o *offline) load(name string, v int) (scheduler.Model, int, error) {
+	repo := o.sched.Repo()
+	if v == 0 {
+		live, err := repo.Live(name)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s has no trained version yet (train it with `commentbot train --model %s`): %w", name, name, err)
+		}
+		v = live
+	}
+	m, err := repo.Load(scheduler.ModelEngine{}, name, v)
+	if err != nil {
+		return nil, 0, err
+	}
+	return m, v, nil
+}
+
+func modelsCmd(ctx context.Context, args []string, env Env) error {
+	var c common
+	fs := flags("models", "[flags]", "List the configured models and their versions on disk with their metrics.", env)
+	c.register(fs, env)
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	o, err := openOffline(ctx, c, env)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	for _, mc := range o.cfg.Models {
+		state := "enabled"
+		if !mc.Enabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s, %s, hidden %v\n", mc.Name, mc.Kind, state, mc.Hidden)
+		list, err := o.sched.Versions(mc.Name)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			fmt.Fprintf(tw, "\tno versions yet\n")
+			continue
+		}
+		fmt.Fprintf(tw, "\tversion\tcreated\tjob\theld-out loss\tfresh loss\ttrain loss\ttokens trained\tsteps\n")
+		for _, v := range list {
+			mark := ""
+			if v.Live {
+				mark = " (live)"
+			}
+			fmt.Fprintf(tw, "\tv%d%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", v.Version, mark, v.Created.Local().Format("2006-01-02 15:04"),
+				v.Job, loss(v.HeldOutLoss, v.HeldOutTokens), loss(v.FreshLoss, v.FreshTokens), loss(v.TrainLoss, 1),
+				v.TokensTrained, v.Steps)
+		}
+	}
+	return tw.Flush()
+}
+
+func loss(l float64, tokens int64) string {
+	if tokens <= 0 || math.IsNaN(l) {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", l)
+}
+
+func rollbackCmd(ctx context.Context, args []string, env Env) error {
+	var c common
+	fs := flags("rollback", "--model NAME [--to VERSION]",
+		"Make an earlier version of a model live again (default: the one before the live one).\n"+
+			"A running bot follows within seconds.", env)
+	c.register(fs, env)
+	name := fs.String("model", "", "model name (required)")
+	to := fs.Int("to", 0, "version to make live (default: the previous one)")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if *name == "" {
+		fs.Usage()
+		return errUsage
+	}
+	o, err := openOffline(ctx, c, env)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	if _, err := o.modelConfig(*name); err != nil {
+		return err
+	}
+	from, _ := o.sched.Repo().Live(*name)
+	v, err := o.sched.Rollback(ctx, *name, *to)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s: v%d is live (was v%d)\n", *name, v, from)
+	return nil
+}
+
+func generateCmd(ctx context.Context, args []string, env Env) error {
+	var c common
+	fs := flags("generate", "--model NAME [--temperature T] [--prompt P] [-n N] [--seed S]",
+		"Sample comments from a model's live version (or --version). The same model version,\n"+
+			"temperature, prompt, length and seed give the same text: the footer of a Discord\n"+
+			"answer names them, so `generate --seed S` reproduces it.", env)
+	c.register(fs, env)
+	name := fs.String("model", "", "model name (required)")
+	temp := fs.Float64("temperature", 0.8, "sampling temperature: > 0 and at most the model's max_temperature; near 0 is greedy")
+	topP := fs.Float64("top-p", 0, "nucleus sampling: keep the most likely tokens up to this probability (0 = off)")
+	prompt := fs.String("prompt", "", "text to continue")
+	n := fs.Int("n", 1, "number of comments")
+	seed := fs.Uint64("seed", 0, "seed of the first comment (the others use seed+1, seed+2, …); 0 picks one")
+	length := fs.Int("length", 0, "maximum tokens (words or characters); 0 = the model's max_tokens")
+	version := fs.Int("version", 0, "version to sample from (default: live)")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if *name == "" || *n < 1 {
+		fs.Usage()
+		return errUsage
+	}
+	o, err := openOffline(ctx, c, env)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	mc, err := o.modelConfig(*name)
+	if err != nil {
+		return err
+	}
+	m, v, err := o.load(*name, *version)
+	if err != nil {
+		return err
+	}
+	if *seed == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		*seed = binary.LittleEndian.Uint64(b[:]) >> 11 // fits a float64 exactly, like the bot's seeds
+	}
+	maxTokens := mc.MaxTokens
+	if *length > 0 && *length < maxTokens {
+		maxTokens = *length
+	}
+	for i := range *n {
+		s := *seed + uint64(i)
+		out, err := m.Sample(ctx, scheduler.SampleOptions{Temperature: *temp, TopP: *topP, Prompt: *prompt, MaxTokens: maxTokens, Seed: s})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s\n-# %s v%d · temperature %g · seed %d\n\n", out.Text, *name, v, *temp, s)
+	}
+	return nil
+}
+
+func evalCmd(ctx context.Context, args []string, env Env) error {
+	var c common
+	fs := flags("eval", "--model NAME [--data FILE]",
+		"Report a model's mean loss per token on held-out data — the store's validation split,\n"+
+			"or all of --data FILE (cleaned) — with perplexity (words) or bits per character, beside\n"+
+			"a unigram baseline counted on the training split.", env)
+	c.register(fs, env)
+	name := fs.String("model", "", "model name (required)")
+	data := fs.String("data", "", "CSV or NDJSON file to evaluate on instead of the store's validation split")
+	version := fs.Int("version", 0, "version to evaluate (default: live)")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if *name == "" {
+		fs.Usage()
+		return errUsage
+	}
+	o, err := openOffline(ctx, c, env)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	m, v, err := o.load(*name, *version)
+	if err != nil {
+		return err
+	}
+	frac := o.cfg.Corpus.ValidationFraction
+	train := o.store.Comments(corpus.Filter{Split: corpus.Train, ValidFraction: frac})
+	valid := o.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: frac})
+	where := "the store's validation split"
+	if *data != "" {
+		src, err := corpus.FileSource(*data)
+		if err != nil {
+			return err
+		}
+		valid = corpus.CleanSource(src, cleanRules(o.cfg))
+		where = *data
+	}
+	lossV, tokens, err := m.Evaluate(ctx, valid)
+	if err != nil {
+		return err
+	}
+	if tokens == 0 {
+		return fmt.Errorf("no held-out tokens in %s", where)
+	}
+	lm := m.(interface{ LM() *model.LM }).LM()
+	fmt.Fprintf(env.Stdout, "%s v%d (%s) on %s: %d tokens\n", *name, v, lm.Kind(), where, tokens)
+	fmt.Fprintf(env.Stdout, "  model    %s\n", describeLoss(lm.Kind(), lossV))
+	uni, err := unigram(ctx, lm, train, valid)
+	if err != nil {
+		return fmt.Errorf("unigram baseline: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "  unigram  %s\n", describeLoss(lm.Kind(), uni))
+	fmt.Fprintf(env.Stdout, "  uniform  %s (log of the vocabulary size, %d)\n", describeLoss(lm.Kind(), math.Log(float64(lm.VocabSize()))), lm.VocabSize())
+	return nil
+}
+
+// describeLoss prints nats per token with perplexity (words) or bits per character.
+func describeLoss(k model.Kind, nats float64) string {
+	if k == model.CharLSTM {
+		return fmt.Sprintf("%.4f nats/char = %.4f bits/char", nats, nats/math.Ln2)
+	}
+	return fmt.Sprintf("%.4f nats/word, perplexity %.1f", nats, math.Exp(nats))
+}
+
+// unigram is the held-out loss of the training split's add-one-smoothed unigram
+// distribution over the model's vocabulary.
+func unigram(ctx context.Context, lm *model.LM, train, valid corpus.Source) (float64, error) {
+	v, err := corpus.NewVocab(lm.VocabTokens())
+	if err != nil {
+		return 0, err
+	}
+	level := lm.Kind().Level()
+	tb := corpus.NewBatcher(train, level, v, 1, 256)
+	defer tb.Close()
+	vb := corpus.NewBatcher(valid, level, v, 1, 256)
+	defer vb.Close()
+	ev, err := model.UnigramLoss(ctx, tb, vb, v.Len(), 0)
+	return ev.Loss, err
+}
