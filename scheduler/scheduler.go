@@ -73,7 +73,6 @@ type Scheduler struct {
 
 	ctx      context.Context // cancelled by Shutdown; every job's context ends with it
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // running jobs (Add under mu, never after stopping)
 	stopping atomic.Bool
 	seq      atomic.Uint64
 	ingestMu sync.Mutex // one ingest at a time, whatever the cron entries
@@ -85,6 +84,8 @@ type Scheduler struct {
 	busy    map[string]bool
 	started bool
 	ready   []string // last ready set reported to OnModelsChanged
+	running int           // jobs running (see begin)
+	idle    chan struct{} // closed when running drops to 0
 }
 
 // New builds a scheduler; nothing runs until Start.
@@ -356,13 +357,18 @@ func (s *Scheduler) Training(name string) bool {
 	return s.busy[name]
 }
 
-// Wait blocks until the jobs running now (background trainings included) have
-// finished, or ctx ends. Tests and the CLI's "train then exit" mode use it.
+// Wait blocks until no job is running (background trainings included), or
+// ctx ends. Tests and the CLI's "train then exit" mode use it.
 func (s *Scheduler) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	s.mu.Lock()
+	if s.running == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	idle := s.idle
+	s.mu.Unlock()
 	select {
-	case <-done:
+	case <-idle:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -377,11 +383,22 @@ func (s *Scheduler) begin(ctx context.Context) (context.Context, func(), error) 
 		s.mu.Unlock()
 		return nil, nil, ErrStopped
 	}
-	s.wg.Add(1)
+	if s.running == 0 {
+		s.idle = make(chan struct{})
+	}
+	s.running++
 	s.mu.Unlock()
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(s.ctx, cancel)
-	return ctx, func() { stop(); cancel(); s.wg.Done() }, nil
+	return ctx, func() {
+		stop()
+		cancel()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.running--; s.running == 0 {
+			close(s.idle)
+		}
+	}, nil
 }
 
 // Shutdown stops the cron (no new runs), cancels every running job — a
