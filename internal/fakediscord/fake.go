@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
@@ -53,6 +54,7 @@ type Message struct {
 	Content         *string                           `json:"content"`
 	Flags           discordgo.MessageFlags            `json:"flags"`
 	AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
+	Embeds          []json.RawMessage                 `json:"embeds"`
 }
 
 // Ephemeral reports whether the message carries the ephemeral flag.
@@ -117,6 +119,16 @@ type rateLimit struct {
 	global               bool
 }
 
+// fault is an injected answer other than a 429: an error status with Discord's JSON
+// error body, or a delay before the request is served.
+type fault struct {
+	method, pathContains string
+	remaining            int
+	status, code         int
+	message              string
+	delay                time.Duration
+}
+
 type event struct {
 	seq  int64
 	typ  string
@@ -133,6 +145,8 @@ type Server struct {
 	changed      chan struct{} // closed and replaced on every state change
 	requests     []Request
 	limits       []*rateLimit
+	faults       []*fault
+	channelMsgs  map[string][]Message // POST /channels/{id}/messages accepted, by channel
 	commands     map[string][]*discordgo.ApplicationCommand
 	commandPuts  int
 	interactions map[string]*InteractionLog // by token
@@ -170,6 +184,7 @@ func Start(opts Options) *Server {
 		changed:      make(chan struct{}),
 		commands:     map[string][]*discordgo.ApplicationCommand{},
 		interactions: map[string]*InteractionLog{},
+		channelMsgs:  map[string][]Message{},
 		nextID:       900000000000000000,
 	}
 	mux := http.NewServeMux()
@@ -181,6 +196,7 @@ func Start(opts Options) *Server {
 	mux.HandleFunc("POST "+p+"/interactions/{id}/{token}/callback", s.callback)
 	mux.HandleFunc("PATCH "+p+"/webhooks/{app}/{token}/messages/{msg}", s.editMessage)
 	mux.HandleFunc("POST "+p+"/webhooks/{app}/{token}", s.followup)
+	mux.HandleFunc("POST "+p+"/channels/{channel}/messages", s.channelMessage)
 	mux.HandleFunc("GET /ws", s.websocket)
 	mux.HandleFunc("GET /ws/", s.websocket) // discordgo appends a slash before the query
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -264,6 +280,34 @@ func (s *Server) InjectRateLimit(method, pathContains string, count int, retryAf
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limits = append(s.limits, &rateLimit{method, pathContains, count, retryAfter, global})
+}
+
+// InjectError makes the next count requests whose method equals method ("" = any) and
+// whose path contains pathContains answer status with Discord's JSON error body
+// {"message": message, "code": code}; e.g. 403, 50001, "Missing Access" for a channel
+// the bot cannot see, or 403, 50013, "Missing Permissions" for one it cannot write to.
+func (s *Server) InjectError(method, pathContains string, count, status, code int, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{method: method, pathContains: pathContains, remaining: count,
+		status: status, code: code, message: message})
+}
+
+// InjectDelay makes the next count matching requests wait d before they are served.
+// A client that gives up first (its context ends, its connection closes) is recorded
+// with Status 499 and the request has no effect.
+func (s *Server) InjectDelay(method, pathContains string, count int, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{method: method, pathContains: pathContains, remaining: count, delay: d})
+}
+
+// ChannelMessages returns the messages accepted by POST /channels/{channelID}/messages,
+// in order.
+func (s *Server) ChannelMessages(channelID string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.channelMsgs[channelID]...)
 }
 
 // Requests returns a copy of every REST request recorded so far.
@@ -464,6 +508,17 @@ func (s *Server) record(next http.Handler) http.Handler {
 			_ = json.NewEncoder(sw).Encode(map[string]any{
 				"message": "You are being rate limited.", "retry_after": secs, "global": rl.global,
 			})
+		} else if f := s.takeFault(r); f != nil && f.delay > 0 {
+			t := time.NewTimer(f.delay)
+			select {
+			case <-t.C:
+				next.ServeHTTP(sw, r)
+			case <-r.Context().Done():
+				t.Stop()
+				sw.status = 499 // client closed the request; nothing was done
+			}
+		} else if f != nil {
+			writeError(sw, f.status, f.code, f.message)
 		} else {
 			next.ServeHTTP(sw, r)
 		}
@@ -482,6 +537,18 @@ func (s *Server) takeLimit(r *http.Request) *rateLimit {
 		if rl.remaining > 0 && (rl.method == "" || rl.method == r.Method) && strings.Contains(r.URL.Path, rl.pathContains) {
 			rl.remaining--
 			return rl
+		}
+	}
+	return nil
+}
+
+func (s *Server) takeFault(r *http.Request) *fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.faults {
+		if f.remaining > 0 && (f.method == "" || f.method == r.Method) && strings.Contains(r.URL.Path, f.pathContains) {
+			f.remaining--
+			return f
 		}
 	}
 	return nil
@@ -712,6 +779,41 @@ func (s *Server) followup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// maxContentRunes is Discord's limit on message content, in characters.
+const maxContentRunes = 2000
+
+// channelMessage creates a message in a channel (POST /channels/{id}/messages), JSON or
+// multipart, refusing what Discord refuses: no content, files or embeds (400, code
+// 50006) and content over 2000 characters (400, code 50035).
+func (s *Server) channelMessage(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
+	m, err := decodeMessage(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 50109, "The request body contains invalid JSON.")
+		return
+	}
+	switch {
+	case m.Text() == "" && len(m.Files) == 0 && len(m.Embeds) == 0:
+		writeError(w, http.StatusBadRequest, 50006, "Cannot send an empty message")
+		return
+	case utf8.RuneCountInString(m.Text()) > maxContentRunes:
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+		return
+	}
+	channel := r.PathValue("channel")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channelMsgs[channel] = append(s.channelMsgs[channel], m)
+	s.nextID++
+	s.notifyLocked()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": strconv.FormatInt(s.nextID, 10), "channel_id": channel, "content": m.Text(), "type": 0,
+		"author": map[string]any{"id": s.opts.BotUserID, "username": "commentbot", "bot": true},
+	})
 }
 
 var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}

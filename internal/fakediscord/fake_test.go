@@ -210,3 +210,111 @@ func TestDropAndResume(t *testing.T) {
 		t.Error("dispatch time of the replayed interaction not recorded")
 	}
 }
+
+// restOnly installs a fake and returns a REST-only discordgo session against it.
+func restOnly(t *testing.T) (*Server, *discordgo.Session) {
+	t.Helper()
+	f := Start(Options{})
+	t.Cleanup(f.Close)
+	t.Cleanup(f.Install())
+	s, err := discordgo.New("Bot secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.LogLevel = -1
+	return f, s
+}
+
+// Tried: channel messages through a real discordgo session: JSON, multipart with a
+// file, empty content, content over 2000 characters, no bot token. Survives: the JSON
+// and multipart ones are recorded for their channel with content, allowed_mentions and
+// the file; the others are refused as Discord refuses them (400/50006, 400/50035, 401)
+// and recorded nowhere.
+func TestChannelMessages(t *testing.T) {
+	f, s := restOnly(t)
+	msg, err := s.ChannelMessageSendComplex("7", &discordgo.MessageSend{Content: "hi @everyone",
+		AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}})
+	if err != nil || msg.ChannelID != "7" || msg.Content != "hi @everyone" || msg.ID == "" {
+		t.Fatalf("JSON send: %v %+v", err, msg)
+	}
+	_, err = s.ChannelMessageSendComplex("7", &discordgo.MessageSend{Content: "plot",
+		Files: []*discordgo.File{{Name: "loss.png", ContentType: "image/png", Reader: strings.NewReader("PNG")}}})
+	if err != nil {
+		t.Fatalf("multipart send: %v", err)
+	}
+	got := f.ChannelMessages("7")
+	if len(got) != 2 {
+		t.Fatalf("channel 7 has %d messages, want 2", len(got))
+	}
+	if am := got[0].AllowedMentions; got[0].Text() != "hi @everyone" || am == nil || am.Parse == nil || len(am.Parse) != 0 {
+		t.Errorf("JSON message = %q allowed_mentions %+v, want the text and parse []", got[0].Text(), am)
+	}
+	if got[1].Text() != "plot" || len(got[1].Files) != 1 || got[1].Files[0].Name != "loss.png" || string(got[1].Files[0].Data) != "PNG" {
+		t.Errorf("multipart message = %q files %+v", got[1].Text(), got[1].Files)
+	}
+
+	for _, tc := range []struct {
+		name         string
+		content      string
+		status, code int
+	}{
+		{"empty", "", http.StatusBadRequest, 50006},
+		{"2001 characters", strings.Repeat("é", 2001), http.StatusBadRequest, 50035},
+	} {
+		_, err := s.ChannelMessageSendComplex("8", &discordgo.MessageSend{Content: tc.content})
+		if status, code := restCode(err); status != tc.status || code != tc.code {
+			t.Errorf("%s: %v, want %d / %d", tc.name, err, tc.status, tc.code)
+		}
+	}
+	if _, err := s.ChannelMessageSendComplex("8", &discordgo.MessageSend{Content: strings.Repeat("é", 2000)}); err != nil {
+		t.Errorf("2000 characters refused: %v", err)
+	}
+	bad, _ := discordgo.New("not-a-bot-token")
+	if _, err := bad.ChannelMessageSend("8", "x"); err == nil {
+		t.Error("message without a bot token accepted")
+	}
+	if n := len(f.ChannelMessages("8")); n != 1 {
+		t.Errorf("channel 8 has %d messages, want only the 2000-character one", n)
+	}
+}
+
+// Tried: an injected 403 on one channel, then a delay that the client abandons.
+// Survives: the 403 carries Discord's code and message and applies once, to the
+// matching path only; the abandoned request is recorded as 499 and creates nothing.
+func TestInjectErrorAndDelay(t *testing.T) {
+	f, s := restOnly(t)
+	f.InjectError("POST", "/channels/9/", 1, http.StatusForbidden, 50001, "Missing Access")
+	if _, err := s.ChannelMessageSend("10", "other channel"); err != nil {
+		t.Fatalf("unaffected channel: %v", err)
+	}
+	_, err := s.ChannelMessageSend("9", "x")
+	if status, code := restCode(err); status != http.StatusForbidden || code != 50001 {
+		t.Errorf("injected 403: %v, want 403 / 50001", err)
+	}
+	if _, err := s.ChannelMessageSend("9", "again"); err != nil {
+		t.Errorf("after the injected 403 was used up: %v", err)
+	}
+
+	f.InjectDelay("POST", "/channels/11/", 1, time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = s.ChannelMessageSend("11", "late", discordgo.WithContext(ctx))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("abandoned request: %v, want context.DeadlineExceeded", err)
+	}
+	if took := time.Since(start); took >= 30*time.Second {
+		t.Errorf("abandoned request returned after %v, not before the injected 1-minute delay", took)
+	}
+	waitFor(t, f, "the abandoned request recorded", func() bool {
+		for _, r := range f.Requests() {
+			if r.Path == "/api/v"+discordgo.APIVersion+"/channels/11/messages" {
+				return r.Status == 499
+			}
+		}
+		return false
+	})
+	if n := len(f.ChannelMessages("11")); n != 0 {
+		t.Errorf("abandoned request created %d messages", n)
+	}
+}
