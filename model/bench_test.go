@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"gonum.org/v1/gonum/blas/gonum"
 	"math/rand/v2"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -39,11 +40,14 @@ func benchVocab(n int, char bool) *corpus.Vocab {
 
 // benchTrain measures training steps (forward, backward, clipping, Adam) of
 // cfg over random tokens and reports tokens/s.
-func benchTrain(b *testing.B, cfg Config, vocab int) {
+func benchTrain(b *testing.B, cfg Config, vocab int, be *backend) {
 	v := benchVocab(vocab, cfg.Kind == CharLSTM)
 	m, err := New(cfg, v, rand.NewPCG(1, 2))
 	if err != nil {
 		b.Fatal(err)
+	}
+	if be != nil {
+		m.be = *be
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	batch := Batch{Streams: cfg.Streams, Steps: cfg.Steps}
@@ -75,21 +79,45 @@ func benchTrain(b *testing.B, cfg Config, vocab int) {
 // BenchmarkTrainChar: char-lstm [128, 512], 96 symbols, 64 streams × 64
 // steps, dropout 0.4, Adam, clipping 5. Reference PyTorch CPU ≈ 3,500 tokens/s.
 func BenchmarkTrainChar(b *testing.B) {
-	benchTrain(b, DefaultConfig(CharLSTM), 96)
+	benchTrain(b, DefaultConfig(CharLSTM), 96, nil)
 }
 
 // BenchmarkTrainWord: embedding 128 → LSTM 256 → 4000 words (+3 specials),
 // 32 × 32. Reference PyTorch CPU ≈ 4,200 tokens/s.
 func BenchmarkTrainWord(b *testing.B) {
-	benchTrain(b, DefaultConfig(WordLSTM), 4003)
+	benchTrain(b, DefaultConfig(WordLSTM), 4003, nil)
+}
+
+// gonumBackend is plain gonum BLAS (no kernel, no OpenBLAS): the same-run
+// baseline of the *Gonum benchmarks.
+func gonumBackend() *backend {
+	return &backend{s: gonum.Implementation{}, d: gonum.Implementation{}, par: runtime.GOMAXPROCS(0)}
+}
+
+// BenchmarkTrainCharGonum is BenchmarkTrainChar on plain gonum BLAS.
+func BenchmarkTrainCharGonum(b *testing.B) {
+	benchTrain(b, DefaultConfig(CharLSTM), 96, gonumBackend())
+}
+
+// BenchmarkTrainWordGonum is BenchmarkTrainWord on plain gonum BLAS.
+func BenchmarkTrainWordGonum(b *testing.B) {
+	benchTrain(b, DefaultConfig(WordLSTM), 4003, gonumBackend())
 }
 
 // BenchmarkSample: char-lstm [128, 512], 96 symbols, batch 1, 300 characters
 // at temperature 0.8. Reference PyTorch CPU ≈ 2,000 chars/s.
-func BenchmarkSample(b *testing.B) {
+func BenchmarkSample(b *testing.B) { benchSample(b, nil) }
+
+// BenchmarkSampleGonum is BenchmarkSample on plain gonum BLAS.
+func BenchmarkSampleGonum(b *testing.B) { benchSample(b, gonumBackend()) }
+
+func benchSample(b *testing.B, be *backend) {
 	m, err := New(DefaultConfig(CharLSTM), benchVocab(96, true), rand.NewPCG(1, 2))
 	if err != nil {
 		b.Fatal(err)
+	}
+	if be != nil {
+		m.be = *be
 	}
 	o := SampleOptions{Temperature: 0.8, MinTokens: 300, MaxTokens: 300}
 	b.ReportAllocs()
@@ -113,7 +141,7 @@ func BenchmarkSample(b *testing.B) {
 // and the same through gonum alone.
 func BenchmarkSgemm(b *testing.B) {
 	b.Run("model", func(b *testing.B) { benchSgemm(b, defaultBackend()) })
-	b.Run("gonum", func(b *testing.B) { benchSgemm(b, backend{s: gonum.Implementation{}, d: gonum.Implementation{}}) })
+	b.Run("gonum", func(b *testing.B) { benchSgemm(b, *gonumBackend()) })
 }
 
 func benchSgemm(b *testing.B, be backend) {
