@@ -83,7 +83,7 @@ type Scheduler struct {
 	entries []cron.EntryID
 	busy    map[string]bool
 	started bool
-	ready   []string // last ready set reported to OnModelsChanged
+	ready   []string      // last ready set reported to OnModelsChanged
 	running int           // jobs running (see begin)
 	idle    chan struct{} // closed when running drops to 0
 }
