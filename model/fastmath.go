@@ -13,7 +13,11 @@ func exp32(x float32) float32 {
 		ln2hi = 0.693359375
 		ln2lo = -2.12194440e-4
 	)
-	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	// Round x·log2(e) to the nearest integer n by adding 1.5·2²³: the sum's
+	// low mantissa bits are then n (two's complement), no float64 detour.
+	const magic = 12582912
+	t := x*log2e + magic
+	n := t - magic
 	r := x - n*ln2hi - n*ln2lo
 	// Taylor/minimax coefficients for e^r on [−ln2/2, ln2/2] (Cephes expf).
 	p := float32(1.9875691500e-4)
@@ -23,7 +27,8 @@ func exp32(x float32) float32 {
 	p = p*r + 1.6666665459e-1
 	p = p*r + 5.0000001201e-1
 	p = p*r*r + r + 1
-	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+	e := int32(math.Float32bits(t)-math.Float32bits(magic)) + 127
+	return p * math.Float32frombits(uint32(e)<<23)
 }
 
 // sigmoid32 is σ(x) = 1/(1+e^(−x)) in float32.
