@@ -388,10 +388,8 @@ func lstmForward[F Float](ai, af, ao, ag, cp, co, tco, ho []F) {
 // tanhRow sets dst = tanh(src) elementwise (fast exp for float32).
 func tanhRow[F Float](dst, src []F) {
 	if d, ok := any(dst).([]float32); ok {
-		s := any(src).([]float32)[:len(d)]
-		for j, v := range s {
-			d[j] = tanh32(v)
-		}
+		copy(d, any(src).([]float32)[:len(d)])
+		tanhRow32(d, haveVecMath())
 		return
 	}
 	src = src[:len(dst)]
@@ -406,10 +404,16 @@ func lstmCell[F Float](g, c, h []F) {
 	H := len(h)
 	if g32, ok := any(g).([]float32); ok {
 		c32, h32 := any(c).([]float32)[:H], any(h).([]float32)
+		vec := haveVecMath()
+		sigmoidRow(g32[:3*H], vec)
+		tanhRow32(g32[3*H:4*H], vec)
 		for j := range h32 {
-			i, f, o, gg := sigmoid32(g32[j]), sigmoid32(g32[H+j]), sigmoid32(g32[2*H+j]), tanh32(g32[3*H+j])
-			c32[j] = f*c32[j] + i*gg
-			h32[j] = o * tanh32(c32[j])
+			c32[j] = g32[H+j]*c32[j] + g32[j]*g32[3*H+j]
+			h32[j] = c32[j]
+		}
+		tanhRow32(h32, vec)
+		for j := range h32 {
+			h32[j] *= g32[2*H+j]
 		}
 		return
 	}

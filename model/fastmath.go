@@ -37,36 +37,49 @@ func sigmoid32(x float32) float32 { return 1 / (1 + exp32(-x)) }
 // tanh32 is tanh(x) = 1 − 2/(e^(2x)+1) in float32 (absolute error ~1e-7).
 func tanh32(x float32) float32 { return 1 - 2/(exp32(2*x)+1) }
 
-// lstmForward32 is lstmForward for float32 with the fast exp.
+// lstmForward32 is lstmForward for float32: the gate nonlinearities and
+// tanh(c) run eight lanes at a time on AVX2 CPUs, exp32 otherwise.
 func lstmForward32(ai, af, ao, ag, cp, co, tco, ho []float32) {
+	vec := haveVecMath()
 	n := len(ai)
 	af, ao, ag, cp, co, tco, ho = af[:n], ao[:n], ag[:n], cp[:n], co[:n], tco[:n], ho[:n]
-	for j := range ai {
-		i, f, o, gg := sigmoid32(ai[j]), sigmoid32(af[j]), sigmoid32(ao[j]), tanh32(ag[j])
-		ai[j], af[j], ao[j], ag[j] = i, f, o, gg
-		c := f*cp[j] + i*gg
-		tc := tanh32(c)
-		co[j], tco[j], ho[j] = c, tc, o*tc
+	sigmoidRow(ai, vec)
+	sigmoidRow(af, vec)
+	sigmoidRow(ao, vec)
+	tanhRow32(ag, vec)
+	for j, i := range ai {
+		c := af[j]*cp[j] + i*ag[j]
+		co[j], tco[j] = c, c
+	}
+	tanhRow32(tco, vec)
+	for j, o := range ao {
+		ho[j] = o * tco[j]
 	}
 }
 
-// softmaxRow32 is softmaxRow for float32 with exp32 (sums in float64).
+// softmaxRow32 is softmaxRow for float32 with the vector exp (sums in float64).
 func softmaxRow32(row []float32, y int, grad bool, scale float64) float64 {
 	mx := row[0]
 	for _, v := range row[1:] {
 		mx = max(mx, v)
 	}
-	sum := 0.0
 	zy := float64(row[y] - mx)
 	if !grad {
-		for _, v := range row {
-			sum += float64(exp32(v - mx))
+		// Keep the logits: exponentiate a copy chunk by chunk.
+		var buf [256]float32
+		sum := 0.0
+		for j := 0; j < len(row); j += len(buf) {
+			chunk := buf[:copy(buf[:], row[j:])]
+			expShiftRow(chunk, mx, haveVecMath())
+			for _, e := range chunk {
+				sum += float64(e)
+			}
 		}
 		return math.Log(sum) - zy
 	}
-	for j, v := range row {
-		e := exp32(v - mx)
-		row[j] = e
+	expShiftRow(row, mx, haveVecMath())
+	sum := 0.0
+	for _, e := range row {
 		sum += float64(e)
 	}
 	k := float32(scale / sum)
@@ -75,4 +88,47 @@ func softmaxRow32(row []float32, y int, grad bool, scale float64) float64 {
 	}
 	row[y] -= float32(scale)
 	return math.Log(sum) - zy
+}
+
+// expShiftRow sets x[i] = e^(x[i]−shift), eight lanes at a time when the
+// CPU has AVX2 (vec), exp32 for the rest.
+func expShiftRow(x []float32, shift float32, vec bool) {
+	n := 0
+	if vec {
+		n = len(x) &^ 7
+		if n > 0 {
+			vexpShift(&x[0], n, shift)
+		}
+	}
+	for i := n; i < len(x); i++ {
+		x[i] = exp32(x[i] - shift)
+	}
+}
+
+// sigmoidRow sets x[i] = σ(x[i]) (vectorised when vec).
+func sigmoidRow(x []float32, vec bool) {
+	n := 0
+	if vec {
+		n = len(x) &^ 7
+		if n > 0 {
+			vsigmoid(&x[0], n)
+		}
+	}
+	for i := n; i < len(x); i++ {
+		x[i] = sigmoid32(x[i])
+	}
+}
+
+// tanhRow32 sets x[i] = tanh(x[i]) (vectorised when vec).
+func tanhRow32(x []float32, vec bool) {
+	n := 0
+	if vec {
+		n = len(x) &^ 7
+		if n > 0 {
+			vtanh(&x[0], n)
+		}
+	}
+	for i := n; i < len(x); i++ {
+		x[i] = tanh32(x[i])
+	}
 }
