@@ -31,5 +31,14 @@
 //     an ephemeral plain-language answer; the handler never panics on missing options
 //     and logs every failed Discord call.
 //
+// Scheduled posts go through a Poster (Bot.Poster with the bot token): a REST-only
+// session, so it works for gateway and HTTP-interactions deployments alike. Post
+// applies the same output safety as /comment (word filter, allowed_mentions
+// {"parse": []}, 2000 characters on a rune boundary) without a footer, refuses blank
+// text and non-snowflake channel ids without sending, waits out 429s itself (so ctx
+// is honoured; discordgo's own retry sleeps through ctx and retries without bound) and
+// reports a 403 as ErrNoAccess naming the channel. PostOriginal adds the originality
+// check when the caller knows the model's level.
+//
 // Shutdown stops taking interactions and waits for the ones in flight.
 package bot

@@ -96,12 +96,18 @@ const emptyText = "*(the model wrote nothing this time — try again or change t
 // text + "\n" + footer fits in MaxMessageRunes, never empty.
 func (b *Bot) compose(g Generated) string {
 	f := footer(g)
-	text := strings.TrimSpace(b.filter.apply(g.Text))
+	text := b.clean(g.Text)
 	if text == "" {
 		text = emptyText
 	}
 	room := MaxMessageRunes - utf8.RuneCountInString(f) - 1
 	return cutRunes(text, room) + "\n" + f
+}
+
+// clean is generated text as it may be shown: the word filter applied, surrounding
+// white space trimmed. "" means there is nothing to show.
+func (b *Bot) clean(text string) string {
+	return strings.TrimSpace(b.filter.apply(text))
 }
 
 // plain makes any bot-written message safe: never empty, at most MaxMessageRunes.
