@@ -34,6 +34,7 @@ func commands() []command {
 		{"run", "run the bot (the default): scheduler, models and Discord or the console", runBot},
 		{"import", "import comments from a seed CSV or NDJSON file into the store", importCmd},
 		{"ingest", "fetch fresh comments from Reddit into the store, resuming where the last run stopped", ingestCmd},
+		{"train", "train a model (continue, resume, or --full for a new vocabulary) and make it live", trainCmd},
 		{"generate", "sample comments from a model (reproducible with --seed)", generateCmd},
 		{"eval", "held-out loss, perplexity or bits per character, beside a unigram baseline", evalCmd},
 		{"models", "list the models, their versions and metrics", modelsCmd},

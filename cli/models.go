@@ -31,6 +31,11 @@ type offline struct {
 }
 
 func openOffline(ctx context.Context, c common, env Env) (*offline, error) {
+	return openOfflineWith(ctx, c, env, nil)
+}
+
+// openOfflineWith is openOffline with a receiver of training progress.
+func openOfflineWith(ctx context.Context, c common, env Env, progress func(string, scheduler.TrainProgress)) (*offline, error) {
 	cfg, err := c.load()
 	if err != nil {
 		return nil, err
@@ -41,7 +46,8 @@ func openOffline(ctx context.Context, c common, env Env) (*offline, error) {
 	}
 	log := logger(cfg, env)
 	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: scheduler.CorpusStore{S: st},
-		Engine: scheduler.ModelEngine{}, Registry: prometheus.NewRegistry(), Logger: log})
+		Engine: scheduler.ModelEngine{}, Registry: prometheus.NewRegistry(), Logger: log, OnProgress: progress,
+		Seed: uint64(time.Now().UnixNano())})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -173,12 +173,28 @@ func TestModelCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "bits/char") {
 		t.Errorf("eval char: exit %d\n%s", code, out)
 	}
+	if code, _, errs := run(t, "", "rollback", "--config", cfg, "--model", "word"); code != 1 || !strings.Contains(errs, "no version older than v1") {
+		t.Errorf("rollback with one version: exit %d, stderr %q", code, errs)
+	}
+	code, out, errs = run(t, "", "train", "--config", cfg, "--model", "word", "--steps", "2")
+	if code != 0 || !strings.Contains(out, "word v2 is live (continued v1)") {
+		t.Errorf("train: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = run(t, "", "train", "--config", cfg, "--model", "word", "--steps", "2", "--full", "--data", "../corpus/sample/comments.ndjson")
+	if code != 0 || !strings.Contains(out, "word v3 is live (new lineage)") {
+		t.Errorf("train --full --data: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, _ = run(t, "", "rollback", "--config", cfg, "--model", "word")
+	if code != 0 || !strings.Contains(out, "word: v2 is live (was v3)") {
+		t.Errorf("rollback: exit %d\n%s", code, out)
+	}
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
 	}{
-		{[]string{"rollback", "--model", "word"}, 1, "no version older than v1"},
+		{[]string{"train", "--model", "word", "--minutes", "-1"}, 2, ""},
+		{[]string{"train", "--model", "word", "--steps", "1", "--data", "nosuch.csv"}, 1, "nosuch.csv"},
 		{[]string{"rollback", "--model", "nosuch"}, 1, `no model "nosuch"`},
 		{[]string{"generate", "--model", "word", "--temperature", "0"}, 1, "invalid temperature"},
 		{[]string{"generate", "--model", "word", "--temperature", "NaN"}, 1, "invalid temperature"},

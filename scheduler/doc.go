@@ -39,7 +39,8 @@
 // First start. Start loads what is on disk and, for each enabled model without
 // a checkpoint, trains one from scratch in the background (first_train_minutes)
 // — the bot serves meanwhile and the model appears (OnModelsChanged) when it is
-// ready. TrainFull does the same on demand: a new vocabulary and a new lineage.
+// ready. Train does the same on demand (a new vocabulary and lineage with Full), or
+// continues the live version, or resumes a run that was interrupted.
 //
 // Config reload. Apply puts a validated config in force: disabled models leave
 // the live set at once, enabled ones load or train, cron entries are rebuilt.

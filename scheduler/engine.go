@@ -135,15 +135,17 @@ func (m *lmModel) History() []LossPoint {
 }
 
 // Train continues training the checkpoint on spec.Train (a new data source:
-// the data position and carried state restart, the optimizer moments and the
-// lineage's step count and metrics continue). A source too small for a whole
+// the data position and carried state restart, unless spec.Resume; the
+// optimizer moments and the lineage's step count and metrics continue). A source too small for a whole
 // batch is repeated until it fills a few. Divergence is reported wrapping
 // ErrDiverged; the model then holds its last finite weights.
 func (m *lmModel) Train(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	cfg := m.cp.Model.Config()
 	st := &m.cp.State
-	st.Position, st.Carry = model.Position{}, nil
-	st.BestValid, st.BadEvals = math.Inf(1), 0
+	if !spec.Resume {
+		st.Position, st.Carry = model.Position{}, nil
+		st.BestValid, st.BadEvals = math.Inf(1), 0
+	}
 	if spec.LearningRate > 0 {
 		st.LR = spec.LearningRate
 	}
@@ -169,6 +171,9 @@ func (m *lmModel) Train(ctx context.Context, spec TrainSpec) (TrainResult, error
 	}
 	if spec.MaxSteps > 0 {
 		o.MaxSteps = st.Step + int64(spec.MaxSteps) // the model counts resumed steps
+	}
+	if spec.MaxEpochs > 0 {
+		o.MaxEpochs = st.Epoch + spec.MaxEpochs
 	}
 	if spec.Progress != nil {
 		o.Progress = func(p model.Progress) {

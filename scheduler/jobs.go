@@ -20,7 +20,8 @@ const (
 	JobFineTune  = "fine-tune"
 	JobPost      = "post"
 	JobBootstrap = "bootstrap"
-	JobFullTrain = "train-full"
+	JobFullTrain = "train-full" // commentbot train --full: a new vocabulary and lineage
+	JobTrain     = "train"      // commentbot train: the lineage continued, or an interrupted run resumed
 )
 
 // RunIngest runs one ingest and records it. Without an Ingester it does nothing.
@@ -393,95 +394,10 @@ func (s *Scheduler) startBootstrap(name string) {
 	}
 	go func() {
 		defer done()
-		if _, err := s.trainNew(ctx, name, JobBootstrap); err != nil && !errors.Is(err, ErrBusy) {
+		if _, err := s.train(ctx, name, TrainRequest{}, JobBootstrap); err != nil && !errors.Is(err, ErrBusy) {
 			s.log.Error("first training failed", "model", name, "err", err)
 		}
 	}()
-}
-
-// TrainFull builds a new vocabulary from the store and trains name from scratch
-// (a new lineage), saves it as the next version and makes it live. Its losses
-// are recorded but there is no gate: a new vocabulary makes the losses of the
-// two lineages incomparable, and a full train is an operator's decision. It
-// blocks until done (the CLI's `train --full`; call it in a goroutine to keep
-// serving).
-func (s *Scheduler) TrainFull(ctx context.Context, name string) (VersionInfo, error) {
-	ctx, done, err := s.begin(ctx)
-	if err != nil {
-		return VersionInfo{}, err
-	}
-	defer done()
-	return s.trainNew(ctx, name, JobFullTrain)
-}
-
-func (s *Scheduler) trainNew(ctx context.Context, name, job string) (VersionInfo, error) {
-	r := Run{Job: job, Model: name, Started: s.now()}
-	info, res, err := s.trainNewRun(ctx, name, job)
-	r.Ended = s.now()
-	r.Outcome = outcomeOf(err)
-	r.Figures = map[string]float64{"version": float64(info.Version), "tokens_trained": float64(res.Tokens),
-		"steps": float64(res.Steps), "loss_after": info.HeldOutLoss, "train_loss": res.Loss}
-	if err != nil {
-		r.Detail = err.Error()
-	} else {
-		r.Detail = fmt.Sprintf("v%d live, stopped: %s", info.Version, res.Stopped)
-	}
-	s.record(r)
-	if err != nil {
-		return info, fmt.Errorf("scheduler: %s %s: %w", job, name, err)
-	}
-	return info, nil
-}
-
-func (s *Scheduler) trainNewRun(ctx context.Context, name, job string) (VersionInfo, TrainResult, error) {
-	if !s.acquire(name) {
-		return VersionInfo{}, TrainResult{}, ErrBusy
-	}
-	defer s.release(name)
-	cfg := s.Config()
-	mc, ok := cfg.Model(name)
-	if !ok {
-		return VersionInfo{}, TrainResult{}, fmt.Errorf("%w: %q", ErrUnknownModel, name)
-	}
-	now := s.now()
-	seed := s.nextSeed()
-	train := s.store.Comments(Query{Split: SplitTrain, ValidFraction: cfg.Corpus.ValidationFraction})
-	valid := s.store.Comments(Query{Split: SplitValidation, ValidFraction: cfg.Corpus.ValidationFraction, Limit: s.opts.EvalLimit})
-	s.log.Info("training from scratch", "model", name, "job", job, "kind", mc.Kind, "minutes", mc.FirstTrainMinutes)
-	m, err := s.engine.New(ctx, mc, train, seed)
-	if err != nil {
-		return VersionInfo{}, TrainResult{}, fmt.Errorf("new model: %w", err)
-	}
-	spec := s.budget(mc.FirstTrainMinutes)
-	if job == JobFullTrain && s.opts.TrainSteps <= 0 {
-		spec.MaxDuration = time.Duration(cfg.Schedule.FineTuneMinutes * float64(time.Minute))
-		if d := time.Duration(mc.FirstTrainMinutes * float64(time.Minute)); d > spec.MaxDuration {
-			spec.MaxDuration = d
-		}
-	}
-	spec.Train, spec.Valid, spec.Seed, spec.Progress = train, valid, seed, s.progress(name)
-	res, err := m.Train(ctx, spec)
-	if err != nil {
-		return VersionInfo{}, res, fmt.Errorf("train: %w", err)
-	}
-	loss, toks, err := m.Evaluate(ctx, valid)
-	if err != nil {
-		return VersionInfo{}, res, fmt.Errorf("evaluate: %w", err)
-	}
-	if res.Diverged || !finite(loss) {
-		return VersionInfo{}, res, fmt.Errorf("%w: held-out loss %v", ErrDiverged, loss)
-	}
-	info, err := s.repo.Save(name, m, VersionInfo{
-		Job: job, Created: now, VocabHash: m.VocabHash(), HeldOutLoss: loss, HeldOutTokens: toks,
-		TrainLoss: res.Loss, TokensTrained: res.Tokens, Steps: res.Steps, DataUntil: now,
-	})
-	if err != nil {
-		return VersionInfo{}, res, err
-	}
-	if err := s.promote(name, info, m); err != nil {
-		return info, res, err
-	}
-	return info, res, nil
 }
 
 // Versions lists the versions of name on disk, oldest first, with their figures.

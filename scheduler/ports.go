@@ -42,9 +42,15 @@ type LossPoint struct {
 type TrainSpec struct {
 	// Train is streamed epoch after epoch; Valid (may be nil) drives early stopping.
 	Train, Valid corpus.Source
-	// MaxSteps and MaxDuration bound the run (0 = unbounded; at least one must be set).
+	// MaxSteps, MaxEpochs and MaxDuration bound the run (0 = unbounded; at least
+	// one must be set). Epochs count passes over Train.
 	MaxSteps    int
+	MaxEpochs   int
 	MaxDuration time.Duration
+	// Resume continues from the data position and carried state saved in the
+	// model (an interrupted run on the same Train); otherwise Train is new data
+	// and the position restarts.
+	Resume bool
 	// Seed makes dropout and data order reproducible.
 	Seed uint64
 	// LearningRate, when > 0, replaces the lineage's current learning rate for

@@ -491,7 +491,7 @@ func TestSyncLiveFollowsAnotherProcess(t *testing.T) {
 	}
 }
 
-// TestTrainFull: a full training starts a new lineage (parent 0, new
+// TestTrainFull: a full training (Train with Full) starts a new lineage (parent 0, new
 // vocabulary counted on the grown corpus) and makes it live; progress reaches
 // the OnProgress callback.
 func TestTrainFull(t *testing.T) {
@@ -510,12 +510,12 @@ func TestTrainFull(t *testing.T) {
 	old, _ := e.s.Live().Get("uni")
 	e.clock.Add(time.Hour)
 	e.addJunk(40, e.clock.Now()) // new words: the new vocabulary has them
-	info, err := e.s.TrainFull(context.Background(), "uni")
+	rep, err := e.s.Train(context.Background(), "uni", TrainRequest{Full: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Version != 2 || info.Parent != 0 || info.Job != JobFullTrain {
-		t.Errorf("TrainFull = %+v, want v2, parent 0, job %s", info, JobFullTrain)
+	if info := rep.Info; info.Version != 2 || info.Parent != 0 || info.Job != JobFullTrain || rep.From != 0 {
+		t.Errorf("Train(Full) = %+v, want v2, parent 0, job %s", rep, JobFullTrain)
 	}
 	ld, _ := e.s.Live().Get("uni")
 	if ld.Version != 2 || ld.Model.VocabHash() == old.Model.VocabHash() {

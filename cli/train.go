@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"commentbot/corpus"
+	"commentbot/model"
+	"commentbot/scheduler"
+)
+
+func trainCmd(ctx context.Context, args []string, env Env) error {
+	var c common
+	fs := flags("train", "--model NAME [--data FILE] [--minutes M] [--epochs E] [--full]",
+		"Train a model and make the result its live version. Without --full the live version is\n"+
+			"trained further (its vocabulary kept); a model with no version starts one. --full builds\n"+
+			"a new vocabulary and a new lineage. Ctrl-C stops cleanly and saves the run: the same\n"+
+			"command resumes it (same weights, optimizer state and data position). Data comes from\n"+
+			"the store, or --data FILE (cleaned, split by id hash like the store).", env)
+	c.register(fs, env)
+	name := fs.String("model", "", "model name (required)")
+	data := fs.String("data", "", "CSV or NDJSON file to train on instead of the store")
+	minutes := fs.Float64("minutes", 0, "time budget in minutes")
+	epochs := fs.Int("epochs", 0, "budget in passes over the training data")
+	steps := fs.Int("steps", 0, "budget in optimizer steps")
+	full := fs.Bool("full", false, "new vocabulary and lineage")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if *name == "" || *minutes < 0 || *epochs < 0 || *steps < 0 {
+		fs.Usage()
+		return errUsage
+	}
+	progress := newProgressView(env.Stderr, isTerminal(env.Stderr))
+	o, err := openOfflineWith(ctx, c, env, progress.update)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	mc, err := o.modelConfig(*name)
+	if err != nil {
+		return err
+	}
+	req := scheduler.TrainRequest{Full: *full, Epochs: *epochs, Steps: *steps,
+		Duration: time.Duration(*minutes * float64(time.Minute))}
+	if req.Duration == 0 && req.Epochs == 0 && req.Steps == 0 {
+		req.Duration = time.Duration(mc.FirstTrainMinutes * float64(time.Minute))
+	}
+	if *data != "" {
+		src, err := corpus.FileSource(*data)
+		if err != nil {
+			return err
+		}
+		req.Data = corpus.CleanSource(src, cleanRules(o.cfg))
+	}
+	fmt.Fprintf(env.Stderr, "training %s (%s, hidden %v): budget %s\n", *name, mc.Kind, mc.Hidden, budget(req))
+	rep, err := o.sched.Train(ctx, *name, req)
+	progress.done()
+	if errors.Is(err, scheduler.ErrInterrupted) {
+		fmt.Fprintf(env.Stderr, "interrupted after %d steps; the run is saved: run the same command to resume it\n", rep.Result.Steps)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	how := "new lineage"
+	switch {
+	case rep.Resumed:
+		how = fmt.Sprintf("resumed the interrupted run on v%d", rep.From)
+	case rep.From > 0:
+		how = fmt.Sprintf("continued v%d", rep.From)
+	}
+	lm := rep.Info
+	fmt.Fprintf(env.Stdout, "%s v%d is live (%s): %d steps, %d tokens in %v, stopped: %s\n  held-out %s\n",
+		*name, lm.Version, how, rep.Result.Steps, rep.Result.Tokens, rep.Result.Elapsed.Round(time.Second),
+		rep.Result.Stopped, describeLoss(model.Kind(mc.Kind), lm.HeldOutLoss))
+	return nil
+}
+
+func budget(r scheduler.TrainRequest) string {
+	var parts []string
+	if r.Duration > 0 {
+		parts = append(parts, r.Duration.Round(time.Second).String())
+	}
+	if r.Epochs > 0 {
+		parts = append(parts, fmt.Sprintf("%d epochs", r.Epochs))
+	}
+	if r.Steps > 0 {
+		parts = append(parts, fmt.Sprintf("%d steps", r.Steps))
+	}
+	return fmt.Sprint(parts)
+}

@@ -1,0 +1,254 @@
+package scheduler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"commentbot/corpus"
+)
+
+// TrainRequest is a training run outside the fine-tune gate: the first training of a
+// model (bootstrap) and an operator's `commentbot train`.
+type TrainRequest struct {
+	// Data, when set, replaces the store: its comments are split into training and
+	// held-out parts by the hash of their ids, as the store's are.
+	Data corpus.Source
+	// Full starts a new vocabulary and lineage. Otherwise an interrupted run of the
+	// model is resumed where it stopped, else the live version is trained further,
+	// else (no version yet) a lineage starts.
+	Full bool
+	// Duration, Epochs and Steps bound the run; all zero means the model's
+	// first_train_minutes (Options.TrainSteps, when set, wins over minutes).
+	Duration time.Duration
+	Epochs   int
+	Steps    int
+}
+
+// TrainReport says what a Train did.
+type TrainReport struct {
+	Info    VersionInfo // the new live version
+	Result  TrainResult
+	From    int  // version continued (0: a new lineage)
+	Resumed bool // an interrupted run was resumed
+}
+
+// ErrInterrupted wraps the context's error when a training run was stopped early and
+// saved so that the same request resumes it.
+var ErrInterrupted = errors.New("scheduler: training interrupted; run it again to resume")
+
+// Train runs req for name, saves the result as the next version and makes it live
+// (no gate: it is an operator's decision, and a new vocabulary makes losses of two
+// lineages incomparable). When ctx ends mid-run the model, its optimizer state and its
+// data position are saved beside the versions (interrupted.ckpt), and the error wraps
+// ErrInterrupted and ctx.Err(); the next non-Full Train of name resumes from there.
+// It blocks until done; the bot keeps serving the live version meanwhile.
+func (s *Scheduler) Train(ctx context.Context, name string, req TrainRequest) (TrainReport, error) {
+	ctx, done, err := s.begin(ctx)
+	if err != nil {
+		return TrainReport{}, err
+	}
+	defer done()
+	job := JobTrain
+	if req.Full {
+		job = JobFullTrain
+	}
+	return s.train(ctx, name, req, job)
+}
+
+// interrupted is the metadata saved with an interrupted run.
+type interrupted struct {
+	Parent int       `json:"parent"` // version the run continued (0: a new lineage)
+	Job    string    `json:"job"`
+	Since  time.Time `json:"since"` // when the run began
+}
+
+const (
+	interruptedCkpt = "interrupted.ckpt"
+	interruptedMeta = "interrupted.json"
+)
+
+func (s *Scheduler) train(ctx context.Context, name string, req TrainRequest, job string) (TrainReport, error) {
+	r := Run{Job: job, Model: name, Started: s.now()}
+	rep, err := s.trainRun(ctx, name, req, job)
+	r.Ended = s.now()
+	r.Outcome = outcomeOf(err)
+	r.Figures = map[string]float64{"version": float64(rep.Info.Version), "from_version": float64(rep.From),
+		"tokens_trained": float64(rep.Result.Tokens), "steps": float64(rep.Result.Steps),
+		"loss_after": rep.Info.HeldOutLoss, "train_loss": rep.Result.Loss}
+	if err != nil {
+		r.Detail = err.Error()
+	} else {
+		r.Detail = fmt.Sprintf("v%d live, stopped: %s", rep.Info.Version, rep.Result.Stopped)
+		if rep.Resumed {
+			r.Detail += " (resumed an interrupted run)"
+		}
+	}
+	s.record(r)
+	if err != nil {
+		return rep, fmt.Errorf("scheduler: %s %s: %w", job, name, err)
+	}
+	return rep, nil
+}
+
+func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest, job string) (TrainReport, error) {
+	var rep TrainReport
+	if !s.acquire(name) {
+		return rep, ErrBusy
+	}
+	defer s.release(name)
+	cfg := s.Config()
+	mc, ok := cfg.Model(name)
+	if !ok {
+		return rep, fmt.Errorf("%w: %q", ErrUnknownModel, name)
+	}
+	train, valid := s.splits(req.Data)
+	seed := s.nextSeed()
+	meta := interrupted{Job: job, Since: s.now()}
+
+	// The model to train: an interrupted run, the live version, or a new lineage.
+	var m Model
+	resume := false
+	if !req.Full {
+		if im, imeta, err := s.loadInterrupted(name); err == nil {
+			m, meta, resume = im, imeta, true
+			s.log.Info("resuming an interrupted training run", "model", name, "job", imeta.Job)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("interrupted training run cannot be resumed; starting over", "model", name, "err", err)
+		}
+		if m == nil {
+			if v, err := s.repo.Live(name); err == nil {
+				lm, err := s.repo.Load(s.engine, name, v)
+				if err != nil {
+					return rep, err
+				}
+				m, meta.Parent = lm, v
+			}
+		}
+	}
+	if m == nil {
+		s.log.Info("training from scratch", "model", name, "job", job, "kind", mc.Kind)
+		nm, err := s.engine.New(ctx, mc, train, seed)
+		if err != nil {
+			return rep, fmt.Errorf("new model: %w", err)
+		}
+		m = nm
+	}
+	rep.From, rep.Resumed = meta.Parent, resume
+
+	spec := TrainSpec{MaxDuration: req.Duration, MaxEpochs: req.Epochs, MaxSteps: req.Steps}
+	if req.Duration == 0 && req.Epochs == 0 && req.Steps == 0 {
+		spec = s.budget(mc.FirstTrainMinutes)
+	}
+	spec.Train, spec.Valid, spec.Seed, spec.Resume, spec.Progress = train, valid, seed, resume, s.progress(name)
+	res, err := m.Train(ctx, spec)
+	rep.Result = res
+	if ctx.Err() != nil {
+		if res.Steps > 0 || resume {
+			if serr := s.saveInterrupted(name, m, meta); serr != nil {
+				return rep, errors.Join(ctx.Err(), serr)
+			}
+			return rep, fmt.Errorf("%w (%w)", ErrInterrupted, ctx.Err())
+		}
+		return rep, ctx.Err()
+	}
+	if err != nil {
+		return rep, fmt.Errorf("train: %w", err)
+	}
+	loss, toks, err := m.Evaluate(ctx, valid)
+	if err != nil {
+		return rep, fmt.Errorf("evaluate: %w", err)
+	}
+	if res.Diverged || !finite(loss) {
+		return rep, fmt.Errorf("%w: held-out loss %v", ErrDiverged, loss)
+	}
+	var prevTokens int64
+	if meta.Parent > 0 {
+		if pi, err := s.repo.Info(name, meta.Parent); err == nil {
+			prevTokens = pi.TokensTrained
+		}
+	}
+	now := s.now()
+	info, err := s.repo.Save(name, m, VersionInfo{
+		Parent: meta.Parent, Job: meta.Job, Created: now, VocabHash: m.VocabHash(), HeldOutLoss: loss, HeldOutTokens: toks,
+		TrainLoss: res.Loss, TokensTrained: prevTokens + res.Tokens, Steps: res.Steps, DataUntil: now,
+	})
+	if err != nil {
+		return rep, err
+	}
+	rep.Info = info
+	s.removeInterrupted(name)
+	if err := s.promote(name, info, m); err != nil {
+		return rep, err
+	}
+	rep.Info.Live = true
+	return rep, nil
+}
+
+// splits returns the training and held-out parts of data (the store when nil).
+func (s *Scheduler) splits(data corpus.Source) (train, valid corpus.Source) {
+	cfg := s.Config()
+	frac := cfg.Corpus.ValidationFraction
+	if data == nil {
+		return s.store.Comments(Query{Split: SplitTrain, ValidFraction: frac}),
+			s.store.Comments(Query{Split: SplitValidation, ValidFraction: frac, Limit: s.opts.EvalLimit})
+	}
+	part := func(want corpus.Split) corpus.Source {
+		return func(ctx context.Context, fn func(corpus.Comment) error) error {
+			return data(ctx, func(c corpus.Comment) error {
+				if corpus.SplitOf(c.ID, frac) != want {
+					return nil
+				}
+				return fn(c)
+			})
+		}
+	}
+	return part(corpus.Train), part(corpus.Validation)
+}
+
+func (s *Scheduler) saveInterrupted(name string, m Model, meta interrupted) error {
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		return err
+	}
+	js, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	if err := s.repo.WriteFile(name, interruptedCkpt, buf.Bytes()); err != nil {
+		return err
+	}
+	return s.repo.WriteFile(name, interruptedMeta, js)
+}
+
+func (s *Scheduler) loadInterrupted(name string) (Model, interrupted, error) {
+	var meta interrupted
+	dir := s.repo.Dir(name)
+	js, err := os.ReadFile(filepath.Join(dir, interruptedMeta))
+	if err != nil {
+		return nil, meta, err
+	}
+	if err := json.Unmarshal(js, &meta); err != nil {
+		return nil, meta, fmt.Errorf("%s: %w", interruptedMeta, err)
+	}
+	f, err := os.Open(filepath.Join(dir, interruptedCkpt))
+	if err != nil {
+		return nil, meta, err
+	}
+	defer f.Close()
+	m, err := s.engine.Decode(f)
+	return m, meta, err
+}
+
+func (s *Scheduler) removeInterrupted(name string) {
+	for _, f := range []string{interruptedCkpt, interruptedMeta} {
+		if err := os.Remove(filepath.Join(s.repo.Dir(name), f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("cannot remove the interrupted run's file", "model", name, "file", f, "err", err)
+		}
+	}
+}
