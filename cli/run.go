@@ -89,13 +89,20 @@ func serve(ctx context.Context, c common, env Env, o runOptions) (err error) {
 		}
 	})
 	progress := newProgressView(env.Stderr, isTerminal(env.Stderr))
-	var b *bot.Bot // set before sched.Start, the first time OnModelsChanged can run
+	var b *bot.Bot         // set before sched.Start, the first time OnModelsChanged can run
+	var poster *bot.Poster // likewise; nil without a bot token: scheduled posts are recorded as errors
 	var sched *scheduler.Scheduler
 	sched, err = scheduler.New(scheduler.Options{
 		Config: cfg, Store: scheduler.CorpusStore{S: st}, Engine: scheduler.ModelEngine{},
 		Ingester: ing, Registry: prometheus.NewRegistry(), Logger: log, Seed: uint64(time.Now().UnixNano()),
 		TrainSteps: o.trainSteps,
 		OnProgress: progress.update,
+		Poster: scheduler.PostFunc(func(ctx context.Context, channelID, text string) error {
+			if poster == nil {
+				return fmt.Errorf("%w: scheduled posts need DISCORD_TOKEN", scheduler.ErrNoPoster)
+			}
+			return poster.Post(ctx, channelID, text)
+		}),
 		OnModelsChanged: func(ready []string) {
 			progress.ready(ready)
 			if err := b.Refresh(ctx); err != nil {
@@ -121,6 +128,12 @@ func serve(ctx context.Context, c common, env Env, o runOptions) (err error) {
 	})
 	if err != nil {
 		return err
+	}
+
+	if secrets.DiscordToken != "" {
+		if poster, err = b.Poster(secrets.DiscordToken); err != nil {
+			return err
+		}
 	}
 
 	// Try Reddit once at start, in the background: offline is a normal state.
