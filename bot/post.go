@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -35,6 +36,7 @@ const (
 type Poster struct {
 	b       *Bot
 	session *discordgo.Session
+	calls   sync.WaitGroup // send goroutines still running; an abandoned one may outlive Post
 }
 
 // Poster returns a Poster for the bot token (without the "Bot " prefix), with its own
@@ -123,7 +125,9 @@ func (p *Poster) send(ctx context.Context, channelID string, msg *discordgo.Mess
 		return err
 	}
 	done := make(chan error, 1)
+	p.calls.Add(1)
 	go func() {
+		defer p.calls.Done()
 		_, err := p.session.ChannelMessageSendComplex(channelID, msg, discordgo.WithContext(ctx))
 		done <- err
 	}()

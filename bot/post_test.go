@@ -31,6 +31,7 @@ func startPoster(t *testing.T, cfg Config, opts Options) (*fakediscord.Server, *
 	if err != nil {
 		t.Fatalf("Poster: %v", err)
 	}
+	t.Cleanup(p.calls.Wait) // runs first: no call outlives the fake or the endpoints
 	return fake, p
 }
 
@@ -285,13 +286,13 @@ func TestPostContext(t *testing.T) {
 }
 
 // Tried: a second Post to a channel whose rate-limit bucket discordgo holds exhausted
-// (a first Post got a 429 with a 10 s reset and is waiting it out), with a 200 ms
+// (a first Post got a 429 with a 3 s reset and is waiting it out), with a 200 ms
 // deadline. Survives: the second Post returns its deadline error although discordgo
 // sleeps through the reset ignoring ctx, and the first returns at once when cancelled;
-// neither creates a message.
+// neither creates a message, not even once discordgo wakes up.
 func TestPostContextWhileBucketExhausted(t *testing.T) {
 	fake, p := startPoster(t, testConfig(), Options{})
-	fake.InjectRateLimit("POST", "/channels/604/", 1, 10*time.Second, false)
+	fake.InjectRateLimit("POST", "/channels/604/", 1, 3*time.Second, false)
 	firstCtx, cancelFirst := context.WithCancel(context.Background())
 	defer cancelFirst()
 	first := make(chan error, 1)
@@ -305,8 +306,8 @@ func TestPostContextWhileBucketExhausted(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	err := p.Post(ctx, "604", "second")
-	if took := time.Since(start); took >= 5*time.Second {
-		t.Errorf("second Post returned after %v, not before the 10 s bucket reset", took)
+	if took := time.Since(start); took >= 2*time.Second {
+		t.Errorf("second Post returned after %v, not before the 3 s bucket reset", took)
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("second Post = %v, want context.DeadlineExceeded", err)
@@ -320,6 +321,9 @@ func TestPostContextWhileBucketExhausted(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("first Post still waiting 5 s after its ctx was cancelled")
 	}
+	// The abandoned call wakes at the reset and must send nothing with its dead ctx;
+	// waiting for it also keeps it from reading discordgo's endpoints after cleanup.
+	p.calls.Wait()
 	if n := len(fake.ChannelMessages("604")); n != 0 {
 		t.Errorf("%d messages created, want none", n)
 	}
