@@ -27,9 +27,15 @@
 // cache line (power-of-two strides made gonum's GEMM up to 2× slower).
 // Sampling is batch 1 (GEMV) with pooled per-call scratch.
 //
-// BLAS is chosen at build time: gonum's pure-Go implementation by default
-// (CGO_ENABLED=0 builds), OpenBLAS through gonum.org/v1/netlib with
-// -tags openblas (cgo, Debian package libopenblas-dev). BLASBackend reports
+// BLAS is chosen at build time. The default build is pure Go (CGO_ENABLED=0
+// works): on amd64 CPUs with AVX2 and FMA, float32 GEMMs run on this
+// package's 4×16 assembly kernel (sgemm_amd64.s, split over GOMAXPROCS
+// goroutines), batch-1 GEMVs on a 64-column kernel, and exp, sigmoid and
+// tanh on eight-lane kernels (vexp_amd64.s); gonum's BLAS does the rest
+// (float64, edges, other CPUs; -tags purego turns the vector math off).
+// With -tags openblas, BLAS goes through OpenBLAS via gonum.org/v1/netlib
+// (cgo in model/internal/openblas; Debian package libopenblas-dev), run
+// single-threaded with the GEMMs split on goroutines. BLASBackend reports
 // which. The package never calls the process-global blas32.Use/blas64.Use.
 //
 // # Training
