@@ -32,7 +32,7 @@
 // package's 4×16 assembly kernel (sgemm_amd64.s, split over GOMAXPROCS
 // goroutines), batch-1 GEMVs on a 64-column kernel, and exp, sigmoid and
 // tanh on eight-lane kernels (vexp_amd64.s); gonum's BLAS does the rest
-// (float64, edges, other CPUs; -tags purego turns the vector math off).
+// (float64, edges, other CPUs; -tags purego turns the assembly off).
 // With -tags openblas, BLAS goes through OpenBLAS via gonum.org/v1/netlib
 // (cgo in model/internal/openblas; Debian package libopenblas-dev), run
 // single-threaded with the GEMMs split on goroutines. BLASBackend reports
