@@ -12,7 +12,7 @@ import (
 // defaultBackend is gonum's pure-Go BLAS (the default build, CGO_ENABLED=0
 // works). On CPUs with AVX2 and FMA, float32 GEMMs without a transposed
 // right operand go through this package's assembly kernel (sgemm_amd64.s),
-// split over GOMAXPROCS goroutines, with gonum for the edges.
+// split over GOMAXPROCS goroutines, with a plain loop for the edges.
 func defaultBackend() backend {
 	return nativeBackend(haveSgemmKernel())
 }
@@ -22,11 +22,8 @@ func nativeBackend(kernel bool) backend {
 	be := backend{s: gonum.Implementation{}, d: gonum.Implementation{}, par: runtime.GOMAXPROCS(0)}
 	if kernel {
 		impl := gonum.Implementation{}
-		fb := func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-			impl.Sgemm(tr(tA), blas.NoTrans, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
-		}
 		be.sgemm = func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			sgemmFast(fb, tA, m, n, k, a, lda, b, ldb, beta, c, ldc)
+			sgemmFast(sgemmEdge, tA, m, n, k, a, lda, b, ldb, beta, c, ldc)
 		}
 		be.sgemvT = func(m, n int, a []float32, lda int, x, y []float32) {
 			sgemvTFast(func(m, n int, a []float32, lda int, x, y []float32) {
@@ -41,3 +38,25 @@ func nativeBackend(kernel bool) backend {
 // BLASBackend names the BLAS implementation compiled in: "gonum" (pure Go)
 // or "openblas" (build tag openblas, cgo through gonum.org/v1/netlib).
 func BLASBackend() string { return "gonum" }
+
+// sgemmEdge computes c += op(a)·b with plain loops, for the thin edges
+// (under 4 rows or 16 columns) the kernel leaves: serial and allocation-free.
+func sgemmEdge(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for i := range m {
+		crow := c[i*ldc : i*ldc+n]
+		for l := range k {
+			var x float32
+			if tA {
+				x = a[l*lda+i]
+			} else {
+				x = a[i*lda+l]
+			}
+			if x == 0 {
+				continue
+			}
+			for j, v := range b[l*ldb : l*ldb+n] {
+				crow[j] += x * v
+			}
+		}
+	}
+}

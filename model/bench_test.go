@@ -59,6 +59,7 @@ func benchTrain(b *testing.B, cfg Config, vocab int, be *backend) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer tr.w.close()
 	if _, _, err := tr.step(&batch); err != nil { // warm up
 		b.Fatal(err)
 	}

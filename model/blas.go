@@ -16,8 +16,11 @@ type backend struct {
 	s blas.Float32
 	d blas.Float64
 	// split > 1 splits large GEMMs into that many column (or row) panels
-	// computed on separate goroutines; used with single-threaded OpenBLAS.
+	// computed on separate goroutines (the AVX2 kernel and single-threaded
+	// OpenBLAS are serial).
 	split int
+	// pool, a *gemmPool[F] or nil, runs the panels of split GEMMs.
+	pool any
 	// par is the number of goroutines for row-parallel elementwise work
 	// (softmax); GOMAXPROCS by default.
 	par int
@@ -74,14 +77,26 @@ func gemv[F Float](be backend, tA bool, m, n int, alpha F, a []F, lda int, x []F
 	}
 }
 
-// gemmSplit computes the GEMM as be.split independent panels of C on
-// goroutines: column panels when n is wide enough (each takes the matching
-// columns of op(b)), else row panels (the matching rows of op(a)).
+// gemmSplit computes the GEMM as be.split independent panels of C: column
+// panels when n is wide enough (each takes the matching columns of op(b)),
+// else row panels (the matching rows of op(a)). The last panel runs on the
+// calling goroutine, the others on be.pool's workers when the backend has a
+// pool (no allocation), else on new goroutines.
 func gemmSplit[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
 	parts := be.split
 	one := be
-	one.split = 1
-	var wg sync.WaitGroup
+	one.split, one.pool = 1, nil
+	pool, _ := be.pool.(*gemmPool[F])
+	if pool != nil {
+		parts = min(parts, len(pool.slots)+1)
+	}
+	var tasks [8]gemmTask[F]
+	parts = min(parts, len(tasks))
+	nt := 0
+	add := func(t gemmTask[F]) {
+		tasks[nt] = t
+		nt++
+	}
 	if n >= 64*parts {
 		w := (n/parts + 15) &^ 15
 		for j0 := 0; j0 < n; j0 += w {
@@ -92,33 +107,82 @@ func gemmSplit[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, ld
 			} else {
 				bb = b[j0:]
 			}
-			run := func() { gemm(one, tA, tB, m, nn, k, alpha, a, lda, bb, ldb, beta, c[j0:], ldc) }
-			if j0+w >= n {
-				run()
-				continue
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); run() }()
+			add(gemmTask[F]{tA, tB, m, nn, k, alpha, a, lda, bb, ldb, beta, c[j0:], ldc})
 		}
-		wg.Wait()
+	} else {
+		h := (m + parts - 1) / parts
+		for i0 := 0; i0 < m; i0 += h {
+			var aa []F // op(a) rows i0…: column offset i0 when a is transposed
+			if tA {
+				aa = a[i0:]
+			} else {
+				aa = a[i0*lda:]
+			}
+			add(gemmTask[F]{tA, tB, min(h, m-i0), n, k, alpha, aa, lda, b, ldb, beta, c[i0*ldc:], ldc})
+		}
+	}
+	last := tasks[nt-1]
+	if pool != nil {
+		for i := range nt - 1 {
+			pool.slots[i] = tasks[i]
+			pool.tasks <- &pool.slots[i]
+		}
+		last.run(one)
+		for range nt - 1 {
+			<-pool.done
+		}
 		return
 	}
-	h := (m + parts - 1) / parts
-	for i0 := 0; i0 < m; i0 += h {
-		mm := min(h, m-i0)
-		var aa []F // op(a) rows i0…: column offset i0 when a is transposed
-		if tA {
-			aa = a[i0:]
-		} else {
-			aa = a[i0*lda:]
-		}
-		run := func() { gemm(one, tA, tB, mm, n, k, alpha, aa, lda, b, ldb, beta, c[i0*ldc:], ldc) }
-		if i0+h >= m {
-			run()
-			continue
-		}
+	var wg sync.WaitGroup
+	for i := range nt - 1 {
 		wg.Add(1)
-		go func() { defer wg.Done(); run() }()
+		go func(t gemmTask[F], be backend) { defer wg.Done(); t.run(be) }(tasks[i], one)
 	}
+	last.run(one)
 	wg.Wait()
 }
+
+// gemmTask is one panel of a split GEMM.
+type gemmTask[F Float] struct {
+	tA, tB  bool
+	m, n, k int
+	alpha   F
+	a       []F
+	lda     int
+	b       []F
+	ldb     int
+	beta    F
+	c       []F
+	ldc     int
+}
+
+func (t *gemmTask[F]) run(be backend) {
+	gemm(be, t.tA, t.tB, t.m, t.n, t.k, t.alpha, t.a, t.lda, t.b, t.ldb, t.beta, t.c, t.ldc)
+}
+
+// gemmPool is a set of worker goroutines for the panels of split GEMMs, so
+// that the per-step GEMMs of BPTT fan out without allocating. A training or
+// evaluation workspace owns one and stops it with close.
+type gemmPool[F Float] struct {
+	be    backend // unsplit
+	tasks chan *gemmTask[F]
+	done  chan struct{}
+	slots []gemmTask[F]
+}
+
+func newGemmPool[F Float](be backend, workers int) *gemmPool[F] {
+	p := &gemmPool[F]{tasks: make(chan *gemmTask[F], workers), done: make(chan struct{}, workers), slots: make([]gemmTask[F], workers)}
+	p.be = be
+	p.be.split, p.be.pool = 1, nil
+	for range workers {
+		go func() {
+			for t := range p.tasks {
+				t.run(p.be)
+				p.done <- struct{}{}
+			}
+		}()
+	}
+	return p
+}
+
+func (p *gemmPool[F]) close() { close(p.tasks) }

@@ -39,6 +39,29 @@ type work[F Float] struct {
 	demb    []F // T·B × E: ∂loss/∂embedded input
 	dtop    []F // T·B × max H: scratch for ∂loss/∂(layer input)
 	wyT     []F // V × H_top: Wyᵀ, refreshed each backward
+	pool    *gemmPool[F]
+}
+
+// backend returns be with the workspace's GEMM worker pool, starting the
+// pool on first use when be splits GEMMs.
+func (w *work[F]) backend(be backend) backend {
+	if be.split <= 1 {
+		return be
+	}
+	if w.pool == nil {
+		w.pool = newGemmPool[F](be, be.split-1)
+	}
+	be.pool = w.pool
+	return be
+}
+
+// close stops the workspace's GEMM workers; the workspace may be used again
+// (a new pool starts on demand).
+func (w *work[F]) close() {
+	if w.pool != nil {
+		w.pool.close()
+		w.pool = nil
+	}
 }
 
 func newWork[F Float](lo *layout, streams, steps int, dropout bool) *work[F] {
@@ -235,6 +258,7 @@ func applyMask[F Float](dst, src, mask []F) {
 // recurrent product is one (B × H)·(H × G) GEMM per step; the output layer
 // is one (T·B × H)·(H × V) GEMM.
 func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, rng *rand.Rand) (loss float64, count int) {
+	be = w.backend(be)
 	lo := w.lo
 	T, B, n := w.T, w.B, w.T*w.B
 	drop := train && dropout > 0
@@ -468,6 +492,7 @@ func softmaxRow[F Float](row []F, y int, grad bool, scale float64) float64 {
 // ∂Wx = Xᵀ·δA, ∂Wh = H_{prev}ᵀ·δA, ∂b = Σ_rows δA, and the layer below gets
 // δX = δA·Wxᵀ masked by its dropout mask.
 func (w *work[F]) backward(be backend, p, grad params[F]) {
+	be = w.backend(be)
 	lo := w.lo
 	T, B, n := w.T, w.B, w.T*w.B
 	V, Ht := lo.vocab, lo.top()

@@ -49,7 +49,11 @@ func (m *LM) Evaluate(ctx context.Context, b Batches, maxBatches int) (Eval, err
 			return Eval{}, fmt.Errorf("%w: %d×%d batch with %d inputs and %d targets", ErrBatch, batch.Streams, batch.Steps, len(batch.Inputs), len(batch.Targets))
 		}
 		if w == nil || w.B != batch.Streams || w.T != batch.Steps {
+			if w != nil {
+				w.close()
+			}
 			w = newWork[float32](m.lo, batch.Streams, batch.Steps, false)
+			defer w.close()
 		}
 		if !w.load(batch.Inputs, batch.Targets) {
 			return Eval{}, fmt.Errorf("%w: token id outside the vocabulary of %d", ErrBatch, m.lo.vocab)

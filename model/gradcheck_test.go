@@ -26,6 +26,7 @@ func gradCheck(t *testing.T, cfg Config, vocab, streams, steps, every int) (wors
 	}
 	g := view(lo, make([]float64, lo.size))
 	w := newWork[float64](lo, streams, steps, cfg.Dropout > 0)
+	defer w.close()
 	be := defaultBackend()
 	in := make([]int, streams*steps)
 	tg := make([]int, streams*steps)

@@ -199,6 +199,7 @@ func TestStepMatchesForward(t *testing.T) {
 			initParams(lo, p, rand.New(rand.NewPCG(1, 1)), 0.5, 1)
 			const T = 5
 			w := newWork[float32](lo, 1, T, false)
+			defer w.close()
 			ids := []int{1, 4, 0, 3, 2}
 			if !w.load(ids, ids) {
 				t.Fatal("load")

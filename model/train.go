@@ -209,6 +209,7 @@ func (t *trainer) run(ctx context.Context) (TrainResult, error) {
 		t.baseSeconds = t.cp.Metrics[n-1].Seconds
 	}
 	st := &t.cp.State
+	defer t.w.close()
 	stop, err := t.loop(ctx)
 	t.saveState()
 	t.metric()

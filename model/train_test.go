@@ -184,3 +184,38 @@ func TestTrainRejectsBadBatches(t *testing.T) {
 		})
 	}
 }
+
+// TestStepLoopDoesNotAllocate measures the allocations of one training step
+// with 8 and with 32 time steps and wants the same count: nothing in the
+// per-timestep loop allocates (what remains is per batch: goroutine
+// fan-out of the softmax and of gonum's edge GEMMs).
+func TestStepLoopDoesNotAllocate(t *testing.T) {
+	allocs := func(steps int) float64 {
+		cfg := DefaultConfig(CharLSTM)
+		cfg.Hidden = []int{32, 64}
+		cfg.Streams, cfg.Steps = 8, steps
+		m, err := New(cfg, benchVocab(40, true), randSource(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := newTrainer(context.Background(), NewCheckpoint(m, 1), newSliceBatches(nil, 1, 1), nil, TrainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.w.close()
+		b := Batch{Streams: 8, Steps: steps}
+		for i := range 8 * steps {
+			b.Inputs = append(b.Inputs, i%40)
+			b.Targets = append(b.Targets, (i*7+1)%40)
+		}
+		if _, _, err := tr.step(&b); err != nil {
+			t.Fatal(err)
+		}
+		return testing.AllocsPerRun(5, func() { _, _, _ = tr.step(&b) })
+	}
+	short, long := allocs(8), allocs(32)
+	t.Logf("allocations per training step: %v with T=8, %v with T=32", short, long)
+	if long > short || long > 64 {
+		t.Errorf("allocations grow with the steps (%v at T=8, %v at T=32) or exceed 64 per batch", short, long)
+	}
+}
