@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -394,6 +395,7 @@ func e2ePercentile(sorted []time.Duration, q float64) time.Duration {
 type latencies struct {
 	first, final []time.Duration // to the callback, to the edit with the comment
 	byModel      map[string][]time.Duration
+	runes        map[string]int // characters of comment text (footer excluded), by model
 }
 
 // loadComments dispatches n /comment interactions, conc in flight (one leaves the
@@ -422,7 +424,7 @@ func (r *discordRun) loadComments(t *testing.T, n, conc int) latencies {
 		}()
 	}
 	wg.Wait()
-	lat := latencies{byModel: map[string][]time.Duration{}}
+	lat := latencies{byModel: map[string][]time.Duration{}, runes: map[string]int{}}
 	lost := 0
 	for k, l := range logs {
 		switch {
@@ -444,6 +446,8 @@ func (r *discordRun) loadComments(t *testing.T, n, conc int) latencies {
 			continue
 		}
 		final := l.Edits[len(l.Edits)-1].At.Sub(l.Dispatched)
+		text := l.Edits[len(l.Edits)-1].Text()
+		lat.runes[m[1]] += utf8.RuneCountInString(text[:len(text)-len(m[0])])
 		lat.first = append(lat.first, l.Latency())
 		lat.final = append(lat.final, final)
 		lat.byModel[m[1]] = append(lat.byModel[m[1]], final)
@@ -527,8 +531,9 @@ func TestRunDiscordLatencyMeasure(t *testing.T) {
 		trainDone <- Main(tctx, []string{"train", "--config", cfg, "--model", "char", "--minutes", "30"},
 			Env{Stdin: strings.NewReader(""), Stdout: trainLog, Stderr: trainLog, Getenv: func(string) string { return "" }})
 	}()
-	// Wait for its first optimizer step (the scheduler logs the first progress at once).
-	for deadline := time.Now().Add(3 * time.Minute); !strings.Contains(trainLog.String(), "msg=training model=char"); time.Sleep(50 * time.Millisecond) {
+	// Wait for its first optimizer steps (the scheduler logs the first progress at once).
+	stepping := regexp.MustCompile(`msg=training .*model=char step=\d+`)
+	for deadline := time.Now().Add(3 * time.Minute); !stepping.MatchString(trainLog.String()); time.Sleep(50 * time.Millisecond) {
 		select {
 		case code := <-trainDone:
 			t.Fatalf("train returned %d before training:\n%s", code, trainLog.String())
@@ -559,19 +564,22 @@ func TestRunDiscordLatencyMeasure(t *testing.T) {
 
 	t.Logf("%d /comment per phase, %d in flight, word/char alternating, GOMAXPROCS=%d; gateway %d IDENTIFY, %d RESUME",
 		n, conc, runtime.GOMAXPROCS(0), len(r.fake.Identifies()), r.fake.Resumes())
-	t.Logf("%-14s %-10s %9s %9s %9s %12s", "phase", "to", "p50", "p99", "max", "comments/s")
+	t.Logf("%-14s %-12s %9s %9s %9s %11s %11s", "phase", "to", "p50", "p99", "max", "comments/s", "mean chars")
 	for _, rw := range rows {
 		for _, s := range []struct {
 			to string
 			d  []time.Duration
 		}{{"callback", rw.lat.first}, {"answer", rw.lat.final}, {"answer word", rw.lat.byModel["word"]}, {"answer char", rw.lat.byModel["char"]}} {
-			rate := ""
+			rate, chars := "", ""
 			if s.to == "callback" {
 				rate = fmt.Sprintf("%.1f", float64(len(rw.lat.final))/rw.took.Seconds())
 			}
-			t.Logf("%-14s %-10s %9v %9v %9v %12s", rw.phase, s.to,
+			if m, ok := strings.CutPrefix(s.to, "answer "); ok && len(s.d) > 0 {
+				chars = fmt.Sprintf("%.0f", float64(rw.lat.runes[m])/float64(len(s.d)))
+			}
+			t.Logf("%-14s %-12s %9v %9v %9v %11s %11s", rw.phase, s.to,
 				e2ePercentile(s.d, 0.5).Round(time.Millisecond), e2ePercentile(s.d, 0.99).Round(time.Millisecond),
-				e2ePercentile(s.d, 1).Round(time.Millisecond), rate)
+				e2ePercentile(s.d, 1).Round(time.Millisecond), rate, chars)
 		}
 	}
 }
