@@ -111,15 +111,7 @@ func (m *lmModel) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 
 // Clone deep-copies the checkpoint: weights, optimizer moments, state, metrics.
 func (m *lmModel) Clone() Model {
-	cp := &model.Checkpoint{Model: m.cp.Model.Clone(), State: m.cp.State}
-	cp.State.Carry = append([]float32(nil), m.cp.State.Carry...)
-	cp.State.RNG = append([]byte(nil), m.cp.State.RNG...)
-	cp.Metrics = append([]model.Metric(nil), m.cp.Metrics...)
-	if a := m.cp.Optimizer; a != nil {
-		cp.Optimizer = &model.Adam{Beta1: a.Beta1, Beta2: a.Beta2, Epsilon: a.Epsilon, Step: a.Step,
-			M: append([]float32(nil), a.M...), V: append([]float32(nil), a.V...)}
-	}
-	return &lmModel{eng: m.eng, cp: cp, vocab: m.vocab, level: m.level}
+	return &lmModel{eng: m.eng, cp: m.cp.Clone(), vocab: m.vocab, level: m.level}
 }
 
 func (m *lmModel) Encode(w io.Writer) error { return model.Encode(w, m.cp) }
