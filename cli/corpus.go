@@ -106,11 +106,9 @@ func corpusStats(ctx context.Context, args []string, env Env) error {
 	}
 	var src corpus.Source
 	if *file != "" {
-		fsrc, err := corpus.FileSource(*file)
-		if err != nil {
+		if src, err = dataSource(*file, cfg); err != nil {
 			return err
 		}
-		src = corpus.CleanSource(fsrc, cleanRules(cfg))
 	} else {
 		st, err := openStore(ctx, cfg)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"math"
@@ -59,6 +60,29 @@ func (o *offline) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return errors.Join(o.sched.Shutdown(ctx), o.store.Close())
+}
+
+// parseModelCmd parses the flags of a command that needs --model (name) and opens the
+// offline scheduler; progress, when set, receives training progress.
+func parseModelCmd(ctx context.Context, fs *flag.FlagSet, c *common, args []string, env Env, name *string,
+	progress func(string, scheduler.TrainProgress)) (*offline, error) {
+	if err := parse(fs, args, env); err != nil {
+		return nil, err
+	}
+	if *name == "" {
+		fs.Usage()
+		return nil, errUsage
+	}
+	return openOfflineWith(ctx, *c, env, progress)
+}
+
+// dataSource reads a CSV or NDJSON file, cleaned by the config's rules.
+func dataSource(path string, cfg config.Config) (corpus.Source, error) {
+	src, err := corpus.FileSource(path)
+	if err != nil {
+		return nil, err
+	}
+	return corpus.CleanSource(src, cleanRules(cfg)), nil
 }
 
 // modelConfig returns the configured model name or an error listing the names.
@@ -146,14 +170,7 @@ func rollbackCmd(ctx context.Context, args []string, env Env) error {
 	c.register(fs, env)
 	name := fs.String("model", "", "model name (required)")
 	to := fs.Int("to", 0, "version to make live (default: the previous one)")
-	if err := parse(fs, args, env); err != nil {
-		return err
-	}
-	if *name == "" {
-		fs.Usage()
-		return errUsage
-	}
-	o, err := openOffline(ctx, c, env)
+	o, err := parseModelCmd(ctx, fs, &c, args, env, name, nil)
 	if err != nil {
 		return err
 	}
@@ -185,16 +202,14 @@ func generateCmd(ctx context.Context, args []string, env Env) error {
 	seed := fs.Uint64("seed", 0, "seed of the first comment (the others use seed+1, seed+2, …); 0 picks one")
 	length := fs.Int("length", 0, "maximum tokens (words or characters); 0 = the model's max_tokens")
 	version := fs.Int("version", 0, "version to sample from (default: live)")
-	if err := parse(fs, args, env); err != nil {
-		return err
-	}
-	if *name == "" || *n < 1 {
-		fs.Usage()
-		return errUsage
-	}
-	o, err := openOffline(ctx, c, env)
+	o, err := parseModelCmd(ctx, fs, &c, args, env, name, nil)
 	if err != nil {
 		return err
+	}
+	if *n < 1 {
+		o.Close()
+		fs.Usage()
+		return errUsage
 	}
 	defer o.Close()
 	mc, err := o.modelConfig(*name)
@@ -235,14 +250,7 @@ func evalCmd(ctx context.Context, args []string, env Env) error {
 	name := fs.String("model", "", "model name (required)")
 	data := fs.String("data", "", "CSV or NDJSON file to evaluate on instead of the store's validation split")
 	version := fs.Int("version", 0, "version to evaluate (default: live)")
-	if err := parse(fs, args, env); err != nil {
-		return err
-	}
-	if *name == "" {
-		fs.Usage()
-		return errUsage
-	}
-	o, err := openOffline(ctx, c, env)
+	o, err := parseModelCmd(ctx, fs, &c, args, env, name, nil)
 	if err != nil {
 		return err
 	}
@@ -256,11 +264,9 @@ func evalCmd(ctx context.Context, args []string, env Env) error {
 	valid := o.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: frac})
 	where := "the store's validation split"
 	if *data != "" {
-		src, err := corpus.FileSource(*data)
-		if err != nil {
+		if valid, err = dataSource(*data, o.cfg); err != nil {
 			return err
 		}
-		valid = corpus.CleanSource(src, cleanRules(o.cfg))
 		where = *data
 	}
 	lossV, tokens, err := m.Evaluate(ctx, valid)

@@ -201,6 +201,7 @@ func TestModelCommands(t *testing.T) {
 		{[]string{"generate", "--model", "word", "--temperature", "50"}, 1, "invalid temperature"},
 		{[]string{"generate", "--model", "rnn"}, 1, "no trained version"},
 		{[]string{"generate"}, 2, ""},
+		{[]string{"generate", "--model", "word", "-n", "0"}, 2, ""},
 		{[]string{"eval"}, 2, ""},
 	} {
 		code, _, errs := run(t, "", append(tc.args, "--config", cfg)...)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"commentbot/corpus"
 	"commentbot/model"
 	"commentbot/scheduler"
 )
@@ -26,17 +25,15 @@ func trainCmd(ctx context.Context, args []string, env Env) error {
 	epochs := fs.Int("epochs", 0, "budget in passes over the training data")
 	steps := fs.Int("steps", 0, "budget in optimizer steps")
 	full := fs.Bool("full", false, "new vocabulary and lineage")
-	if err := parse(fs, args, env); err != nil {
-		return err
-	}
-	if *name == "" || *minutes < 0 || *epochs < 0 || *steps < 0 {
-		fs.Usage()
-		return errUsage
-	}
 	progress := newProgressView(env.Stderr, isTerminal(env.Stderr))
-	o, err := openOfflineWith(ctx, c, env, progress.update)
+	o, err := parseModelCmd(ctx, fs, &c, args, env, name, progress.update)
 	if err != nil {
 		return err
+	}
+	if *minutes < 0 || *epochs < 0 || *steps < 0 {
+		o.Close()
+		fs.Usage()
+		return errUsage
 	}
 	defer o.Close()
 	mc, err := o.modelConfig(*name)
@@ -49,11 +46,9 @@ func trainCmd(ctx context.Context, args []string, env Env) error {
 		req.Duration = time.Duration(mc.FirstTrainMinutes * float64(time.Minute))
 	}
 	if *data != "" {
-		src, err := corpus.FileSource(*data)
-		if err != nil {
+		if req.Data, err = dataSource(*data, o.cfg); err != nil {
 			return err
 		}
-		req.Data = corpus.CleanSource(src, cleanRules(o.cfg))
 	}
 	fmt.Fprintf(env.Stderr, "training %s (%s, hidden %v): budget %s\n", *name, mc.Kind, mc.Hidden, budget(req))
 	rep, err := o.sched.Train(ctx, *name, req)
