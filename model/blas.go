@@ -98,7 +98,9 @@ func gemmSplit[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, ld
 		nt++
 	}
 	if n >= 64*parts {
-		w := (n/parts + 15) &^ 15
+		// ⌈n/parts⌉ rounded up to a multiple of 16: at most parts panels (the
+		// pool has parts-1 workers; ⌊n/parts⌋ made a third panel of n = 129).
+		w := ((n+parts-1)/parts + 15) &^ 15
 		for j0 := 0; j0 < n; j0 += w {
 			nn := min(w, n-j0)
 			var bb []F // op(b) columns j0…: row offset j0 when b is transposed

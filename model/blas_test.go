@@ -15,6 +15,8 @@ func TestGemmSplitMatchesGemm(t *testing.T) {
 		{33, 300, 129}, // wide: column panels
 		{300, 70, 129}, // narrow: row panels
 		{7, 130, 2000}, // few rows
+		{9, 129, 40},   // ⌊n/2⌋ a multiple of 16 with a remainder: still two panels
+		{9, 161, 40},   // and again at 2·80+1
 	}
 	for _, c := range cases {
 		for _, tt := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
@@ -41,12 +43,25 @@ func TestGemmSplitMatchesGemm(t *testing.T) {
 				br = c.n
 			}
 			a, b := rows(ar, lda), rows(br, ldb)
-			want, got := rows(c.m, ldc), make([]float64, c.m*ldc)
-			copy(got, want)
+			want := rows(c.m, ldc)
+			got, viaPool := append([]float64(nil), want...), append([]float64(nil), want...)
 			one, two := defaultBackend(), defaultBackend()
 			one.split, two.split = 1, 2
 			gemm(one, tA, tB, c.m, c.n, c.k, 0.7, a, lda, b, ldb, 0.3, want, ldc)
 			gemmSplit(two, tA, tB, c.m, c.n, c.k, 0.7, a, lda, b, ldb, 0.3, got, ldc)
+			// The same through a pool of split-1 workers, as training runs it.
+			pooled := defaultBackend()
+			pooled.split = 2
+			pool := newGemmPool[float64](pooled, 1)
+			pooled.pool = pool
+			gemmSplit(pooled, tA, tB, c.m, c.n, c.k, 0.7, a, lda, b, ldb, 0.3, viaPool, ldc)
+			pool.close()
+			for i := range want {
+				if viaPool[i] != got[i] {
+					t.Errorf("%dx%dx%d tA=%v tB=%v: pooled split differs from goroutine split at %d", c.m, c.n, c.k, tA, tB, i)
+					break
+				}
+			}
 			worst := 0.0
 			for i := range want {
 				worst = max(worst, math.Abs(want[i]-got[i]))
