@@ -77,7 +77,9 @@ type ModelConfig struct {
 	Hidden       []int   `yaml:"hidden"`
 	Dropout      float64 `yaml:"dropout"`
 	LearningRate float64 `yaml:"learning_rate"`
-	// LRDecay multiplies the learning rate after every epoch.
+	// LRDecay multiplies the learning rate after every epoch. Default 1 (off): on a
+	// small corpus epochs are short, and 0.97 per epoch had cut the rate 20-fold within
+	// 100 epochs (10 minutes on the seed sample), stalling the char model at 2.3 nats.
 	LRDecay float64 `yaml:"lr_decay"`
 	// Clip is the maximum global gradient norm.
 	Clip float64 `yaml:"clip"`
@@ -203,7 +205,7 @@ func Default() Config {
 func DefaultModel(name, kind string) ModelConfig {
 	m := ModelConfig{
 		Name: name, Kind: kind, Enabled: true,
-		LearningRate: 0.001, LRDecay: 0.97, Clip: 5, Patience: 3,
+		LearningRate: 0.001, LRDecay: 1, Clip: 5, Patience: 3,
 		MaxTemperature: 2.0, FirstTrainMinutes: 2,
 	}
 	switch kind {
