@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 )
 
 // Vocab is what the model needs of a vocabulary; *corpus.Vocab satisfies it.
@@ -31,6 +32,9 @@ type LM struct {
 	voc  *vocabTable
 	be   backend
 	pool *sync.Pool // *sampler scratch, shared by clones of equal shape
+	// start caches the sampler's start state for the current weights (see
+	// warm); Train clears it.
+	start atomic.Pointer[startState]
 }
 
 // vocabTable is the model's immutable copy of the vocabulary: the ordered

@@ -122,6 +122,9 @@ type TrainResult struct {
 // ctx is done the error wraps ctx.Err() and cp holds the last completed step.
 func Train(ctx context.Context, cp *Checkpoint, train, valid Batches, o TrainOptions) (TrainResult, error) {
 	t, err := newTrainer(ctx, cp, train, valid, o)
+	if err == nil {
+		defer cp.Model.start.Store(nil) // new weights, new start state
+	}
 	if err != nil {
 		return TrainResult{Stop: StopBudget, ValidLoss: math.NaN(), BestValid: cp.State.BestValid}, err
 	}

@@ -11,11 +11,12 @@ import (
 	"time"
 )
 
-// TestMemorizesShortText trains a small char LSTM on one repeated sentence and
-// wants the training loss near zero and greedy sampling to reproduce it.
+// TestMemorizesShortText trains a small char LSTM on 40 comments that are one
+// sentence and wants the training loss near zero and greedy sampling to
+// reproduce the comment and end where it ends.
 func TestMemorizesShortText(t *testing.T) {
 	v := charVocab(memoText)
-	data := encodeChars(v, strings.Repeat(memoText, 40))
+	data := encodeChars(v, slices.Repeat([]string{memoText}, 40)...)
 	m := tinyModel(t, CharLSTM, v, 0, []int{48}, 4, 24, 1)
 	m.cfg.Dropout = 0
 	m.cfg.LearningRate = 0.01
@@ -37,8 +38,19 @@ func TestMemorizesShortText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (memoText + memoText)[:len(memoText)+len("the quick")]; s.Text != want {
-		t.Errorf("greedy continuation %q, want %q", s.Text, want)
+	if s.Text != memoText || s.Stop != StopEnd {
+		t.Errorf("greedy continuation %q (stop: %s), want %q ending at the end token", s.Text, s.Stop, memoText)
+	}
+	// Unprompted, a sample starts where comments start (the start state is not
+	// the zero state, which the model never trained from).
+	for seed := range uint64(5) {
+		s, err := m.Sample(context.Background(), SampleOptions{Temperature: 0.5, MaxTokens: 2 * len(memoText), Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Text != memoText {
+			t.Errorf("seed %d: unprompted sample %q, want the memorized comment %q", seed, s.Text, memoText)
+		}
 	}
 }
 
