@@ -201,17 +201,19 @@ func Default() Config {
 
 // DefaultModel returns the seed's sizes for a kind: word-lstm embedding 128 → LSTM 256;
 // char-lstm LSTM 128 → dropout 0.4 → LSTM 512 → dropout 0.4 (TFLearn's 0.6 is a keep
-// probability); rnn a word-level tanh RNN of 128.
+// probability), Adam 0.001; rnn a word-level tanh RNN of 128. The char model trains 16
+// streams × 64 steps: on the embedded sample, 2 minutes reached 1.83 nats/char held out
+// with 16 streams against 1.96 with 32 and 2.08 with 64 (more updates per minute).
 func DefaultModel(name, kind string) ModelConfig {
 	m := ModelConfig{
 		Name: name, Kind: kind, Enabled: true,
 		LearningRate: 0.001, LRDecay: 1, Clip: 5, Patience: 3,
-		MaxTemperature: 2.0, FirstTrainMinutes: 2,
+		MaxTemperature: 2.0, FirstTrainMinutes: 3,
 	}
 	switch kind {
 	case KindCharLSTM:
 		m.VocabSize, m.Hidden, m.Dropout = 96, []int{128, 512}, 0.4
-		m.Streams, m.Steps, m.MaxTokens = 64, 64, 400
+		m.Streams, m.Steps, m.MaxTokens = 16, 64, 400
 	case KindRNN:
 		m.VocabSize, m.Embed, m.Hidden, m.Dropout = 4000, 64, []int{128}, 0
 		m.Streams, m.Steps, m.MaxTokens, m.LearningRate = 32, 32, 60, 0.003
