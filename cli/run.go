@@ -186,8 +186,19 @@ func serve(ctx context.Context, c common, env Env, o runOptions) (err error) {
 		}
 	}
 
-	// Transports.
+	// Transports. With an interactions endpoint URL set in the Discord application,
+	// Discord sends interactions there and not over the gateway: HTTP mode then
+	// replaces the gateway (stateless replicas behind a load balancer scale out).
 	switch {
+	case secrets.DiscordPublicKey != "" && cfg.Bot.HTTPListen != "":
+		if secrets.DiscordToken == "" || secrets.DiscordAppID == "" {
+			return errors.New("HTTP interactions need DISCORD_TOKEN and DISCORD_APP_ID too (to register commands and send answers)")
+		}
+		if err := serveHTTPInteractions(ctx, b, cfg, secrets, log); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
 	case secrets.DiscordToken != "":
 		gw, err := b.Connect(ctx, secrets.DiscordToken, secrets.DiscordAppID)
 		if err != nil {
@@ -195,17 +206,6 @@ func serve(ctx context.Context, c common, env Env, o runOptions) (err error) {
 		}
 		defer gw.Close()
 		log.Info("serving Discord through the gateway")
-		if cfg.Bot.HTTPListen != "" && secrets.DiscordPublicKey != "" {
-			if err := serveHTTPInteractions(ctx, b, cfg, secrets, log); err != nil {
-				return err
-			}
-		}
-		<-ctx.Done()
-		return nil
-	case secrets.DiscordPublicKey != "" && cfg.Bot.HTTPListen != "":
-		if err := serveHTTPInteractions(ctx, b, cfg, secrets, log); err != nil {
-			return err
-		}
 		<-ctx.Done()
 		return nil
 	default:
