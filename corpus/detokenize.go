@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,7 +13,9 @@ import (
 //   - SentenceStart, SentenceEnd and UnknownToken are dropped (a sentence
 //     start still capitalises the next word);
 //   - clitics join the word before: "i 'm" → "I'm", "do n't" → "don't",
-//     "it 's" → "it's", and the MacIntyre splits are rejoined: "can not" →
+//     "it 's" → "it's" — or, with no word to join (after another clitic or
+//     punctuation, as a model may write), are spelled out: "i 'm n't" →
+//     "I'm not"; and the MacIntyre splits are rejoined: "can not" →
 //     "cannot", "gon na" → "gonna", "wan na" → "wanna", "got ta" → "gotta",
 //     "gim me" → "gimme", "lem me" → "lemme";
 //   - closing punctuation joins the word before (". , ; : ? ! ... ) ] } %"),
@@ -49,12 +52,20 @@ func Detokenize(tokens []string) string {
 	// Settle: the rules above are local, and a few token sequences render to
 	// text that tokenizes differently (a period that stops ending a
 	// sentence, say). Re-rendering until nothing changes makes the result a
-	// fixed point; in practice one round settles it.
+	// fixed point; in practice one round settles it. A few punctuation runs
+	// alternate between two renderings (",,.!" and ", ,.!"): the smallest
+	// text of such a cycle is returned, whichever member the cycle was
+	// entered at, so it is a fixed point too.
+	seen := []string{out}
 	for range maxSettle {
 		next := render(WordTokens(out))
 		if next == out {
 			break
 		}
+		if i := slices.Index(seen, next); i >= 0 {
+			return slices.Min(seen[i:])
+		}
+		seen = append(seen, next)
 		out = next
 	}
 	return out
@@ -128,7 +139,13 @@ func (d *detok) write(b *strings.Builder, tok, next string) {
 	case tok == "(" || tok == "[" || tok == "{" || tok == "$" || tok == "#" || tok == "@":
 		glueNext = true
 	case isClitic(tok):
-		gluePrev = true
+		if takesClitic(d.prev) {
+			gluePrev = true
+		} else if w := cliticWord(tok); w != "" {
+			out = w // "i 'm n't" (a model's slip) reads "I'm not", not "I'mn't"
+		} else {
+			gluePrev = true
+		}
 	case rejoins(d.prev, tok):
 		gluePrev = true
 	}
@@ -197,6 +214,34 @@ func isClosingPunct(tok string) bool {
 	}
 	// ".", "?", "!", "...", "?!": runs of sentence punctuation.
 	return strings.Trim(tok, ".?!") == ""
+}
+
+// cliticWord spells out a clitic that has no word to join (after another
+// clitic, after punctuation or at the start); "" for the rare ones kept as is.
+func cliticWord(tok string) string {
+	switch tok {
+	case "n't":
+		return "not"
+	case "'m":
+		return "am"
+	case "'re":
+		return "are"
+	case "'ve":
+		return "have"
+	case "'ll":
+		return "will"
+	case "'d":
+		return "would"
+	case "'s":
+		return "is"
+	}
+	return ""
+}
+
+// takesClitic reports whether a clitic can join prev: a word that is not a
+// clitic itself.
+func takesClitic(prev string) bool {
+	return prev != "" && !isClitic(prev) && startsWithLetterOrDigit(prev)
 }
 
 // isClitic reports the clitics the Treebank rules split off a word.

@@ -11,6 +11,8 @@ func TestDetokenize(t *testing.T) {
 	}{
 		{"golden", "SENTENCE_START i joined a league than i 'm used to . SENTENCE_END", "I joined a league than I'm used to."},
 		{"clitics", "SENTENCE_START do n't you think it 's ok , we 've they 're he 'll she 'd i 'm SENTENCE_END", "Don't you think it's ok, we've they're he'll she'd I'm"},
+		{"a clitic with no word to join is spelled out", "SENTENCE_START i did n't 'm n't sure . 're you ? SENTENCE_END", "I didn't am not sure. Are you?"},
+		{"treebank's double clitic", "SENTENCE_START you should n't 've SENTENCE_END", "You shouldn't have"},
 		{"macintyre rejoined", "SENTENCE_START i can not , gon na , wan na , got ta , gim me , lem me SENTENCE_END", "I cannot, gonna, wanna, gotta, gimme, lemme"},
 		{"punctuation joins the word before", "SENTENCE_START wait ... then go ? ! yes ; no : maybe , 50 % SENTENCE_END", "Wait... then go?! Yes; no: maybe, 50%"},
 		{"openers join the word after", "SENTENCE_START costs $ 5 ( or # 1 ) [ a ] { b } @ me SENTENCE_END", "Costs $5 (or #1) [a] {b} @me"},
