@@ -47,6 +47,7 @@ type vocabTable struct {
 	hash   string
 	start  int // SENTENCE_START id or −1
 	end    int // SENTENCE_END (word) or CharEnd (char) id, or −1
+	url    int // the cleaner's URL placeholder (word level) or −1: never sampled
 }
 
 func newVocabTable(kind Kind, tokens []string, unk int, hash string) (*vocabTable, error) {
@@ -56,7 +57,7 @@ func newVocabTable(kind Kind, tokens []string, unk int, hash string) (*vocabTabl
 	if unk < 0 || unk >= len(tokens) {
 		return nil, fmt.Errorf("%w: unknown id %d outside vocabulary of %d", ErrConfig, unk, len(tokens))
 	}
-	v := &vocabTable{tokens: tokens, index: make(map[string]int, len(tokens)), unk: unk, hash: hash, start: -1, end: -1}
+	v := &vocabTable{tokens: tokens, index: make(map[string]int, len(tokens)), unk: unk, hash: hash, start: -1, end: -1, url: -1}
 	for i, t := range tokens {
 		if _, dup := v.index[t]; dup {
 			return nil, fmt.Errorf("%w: duplicate token %q in vocabulary", ErrConfig, t)
@@ -72,7 +73,7 @@ func newVocabTable(kind Kind, tokens []string, unk int, hash string) (*vocabTabl
 	if kind.Level() == corpus.LevelChar {
 		v.end = look(charEnd)
 	} else {
-		v.start, v.end = look(sentenceStart), look(sentenceEnd)
+		v.start, v.end, v.url = look(sentenceStart), look(sentenceEnd), look(corpus.URLToken)
 	}
 	return v, nil
 }

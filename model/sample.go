@@ -289,12 +289,13 @@ func (m *LM) warm(s *sampler) {
 }
 
 // pick draws the next id from s.logits at o.Temperature, never the unknown
-// id or SENTENCE_START, and the end id only when allowEnd. It returns the id
+// id, SENTENCE_START or the URL placeholder (a "<url>" in a comment reads as
+// debris), and the end id only when allowEnd. It returns the id
 // and its log-probability under the distribution drawn from.
 func (m *LM) pick(s *sampler, o SampleOptions, rng *rand.Rand, allowEnd bool) (int, float64) {
 	voc := m.voc
 	banned := func(j int) bool {
-		return j == voc.unk || j == voc.start || (j == voc.end && !allowEnd)
+		return j == voc.unk || j == voc.start || j == voc.url || (j == voc.end && !allowEnd)
 	}
 	best, zmax := -1, math.Inf(-1)
 	for j, z := range s.logits {

@@ -13,7 +13,7 @@ import (
 
 // wordVocab is a small word vocabulary with the three specials first.
 func wordVocab() *corpus.Vocab {
-	return newTestVocab([]string{"UNKNOWN_TOKEN", sentenceStart, sentenceEnd, "the", "cat", "sat", "on", "mat", ".", "a"})
+	return newTestVocab([]string{"UNKNOWN_TOKEN", sentenceStart, sentenceEnd, "the", "cat", "sat", "on", "mat", ".", "a", corpus.URLToken})
 }
 
 // TestSampleRejectsBadOptions tries invalid temperatures, top-p and lengths
@@ -82,7 +82,7 @@ func TestSampleContract(t *testing.T) {
 					t.Errorf("seed %d: ended after %d tokens, min %d", seed, len(s.Tokens), o.MinTokens)
 				}
 				for i, tok := range s.Tokens {
-					if tok == "UNKNOWN_TOKEN" || tok == charUnknown || tok == sentenceStart {
+					if tok == "UNKNOWN_TOKEN" || tok == charUnknown || tok == sentenceStart || tok == corpus.URLToken {
 						t.Errorf("seed %d: token %d is %q", seed, i, tok)
 					}
 					if c.char && tok == charEnd && i != len(s.Tokens)-1 {
