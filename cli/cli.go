@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"commentbot/config"
 )
@@ -43,6 +44,30 @@ func commands() []command {
 	}
 }
 
+// synced returns env with Stdout and Stderr safe for concurrent writes: logs,
+// progress and answers come from several goroutines, which an *os.File takes and a
+// buffer (tests, embedding) does not.
+func (env Env) synced() Env {
+	for _, w := range []*io.Writer{&env.Stdout, &env.Stderr} {
+		if _, ok := (*w).(*syncWriter); !ok {
+			*w = &syncWriter{w: *w}
+		}
+	}
+	return env
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
 // errUsage means the arguments were wrong and the usage was printed.
 var errUsage = errors.New("usage")
 
@@ -52,6 +77,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
 	}
+	env = env.synced()
 	cmds := commands()
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" && args[0] != "-help" {
 		args = append([]string{"run"}, args...)

@@ -53,6 +53,7 @@ func runBot(ctx context.Context, args []string, env Env) error {
 
 // serve is `run` after flag parsing.
 func serve(ctx context.Context, c common, env Env, o runOptions) (err error) {
+	env = env.synced()
 	cfg, err := c.load()
 	if err != nil {
 		return err
@@ -330,6 +331,9 @@ func orDefault(s, d string) string {
 }
 
 func isTerminal(w io.Writer) bool {
+	if s, ok := w.(*syncWriter); ok {
+		w = s.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
