@@ -98,11 +98,15 @@ func serve(ctx context.Context, c common, env Env, o runOptions) (err error) {
 		Ingester: ing, Registry: prometheus.NewRegistry(), Logger: log, Seed: uint64(time.Now().UnixNano()),
 		TrainSteps: o.trainSteps,
 		OnProgress: progress.update,
-		Poster: scheduler.PostFunc(func(ctx context.Context, channelID, text string) error {
+		Poster: scheduler.PostFunc(func(ctx context.Context, channelID, level, text string) error {
 			if poster == nil {
 				return fmt.Errorf("%w: scheduled posts need DISCORD_TOKEN", scheduler.ErrNoPoster)
 			}
-			return poster.Post(ctx, channelID, text)
+			err := poster.PostOriginal(ctx, channelID, level, text)
+			if errors.Is(err, bot.ErrUnoriginal) {
+				return fmt.Errorf("%w: %w", scheduler.ErrUnoriginal, err)
+			}
+			return err
 		}),
 		OnModelsChanged: func(ready []string) {
 			progress.ready(ready)

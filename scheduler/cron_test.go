@@ -88,12 +88,19 @@ func TestRunPost(t *testing.T) {
 	var mu sync.Mutex
 	var sent []string
 	fail := false
+	unoriginal := 0 // samples to refuse as copies before accepting one
+	var levels []string
 	e := newEnv(t, 60, func(o *Options) {
-		o.Poster = PostFunc(func(ctx context.Context, ch, text string) error {
+		o.Poster = PostFunc(func(ctx context.Context, ch, level, text string) error {
 			mu.Lock()
 			defer mu.Unlock()
+			levels = append(levels, level)
 			if fail {
 				return errors.New("discord said no")
+			}
+			if unoriginal > 0 {
+				unoriginal--
+				return fmt.Errorf("refused: %w", ErrUnoriginal)
 			}
 			sent = append(sent, ch+": "+text)
 			return nil
@@ -110,11 +117,19 @@ func TestRunPost(t *testing.T) {
 		{"ok", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, false, "", OutcomeOK},
 		{"poster fails", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, true, "discord said no", OutcomeError},
 		{"unknown model", config.Post{Channel: "42", Model: "nope", Temperature: 0.8}, false, "unknown model", OutcomeError},
+		{"two copies, then an original", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, false, "", OutcomeOK},
+		{"only copies", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, false, "copies training data", OutcomeError},
 	}
 	for i, tt := range tests {
 		mu.Lock()
 		fail = tt.fail
-		before := len(sent)
+		switch tt.name {
+		case "two copies, then an original":
+			unoriginal = 2
+		case "only copies":
+			unoriginal = 100
+		}
+		before, calls := len(sent), len(levels)
 		mu.Unlock()
 		err := e.s.RunPost(context.Background(), tt.post)
 		if (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
@@ -128,7 +143,16 @@ func TestRunPost(t *testing.T) {
 		if got := len(sent) - before; (tt.wantOut == OutcomeOK) != (got == 1) {
 			t.Errorf("%s: %d messages sent", tt.name, got)
 		}
+		want := map[string]int{"two copies, then an original": 3, "only copies": postAttempts}[tt.name]
+		if got := len(levels) - calls; want > 0 && got != want {
+			t.Errorf("%s: poster called %d times, want %d", tt.name, got, want)
+		}
 		mu.Unlock()
+	}
+	for _, l := range levels {
+		if l != "word" {
+			t.Errorf("poster got level %q for a word model", l)
+		}
 	}
 	if !strings.HasPrefix(sent[0], "42: ") || len(strings.Fields(sent[0])) != 13 {
 		t.Errorf("sent %q, want channel 42 and 12 words", sent[0])

@@ -107,7 +107,12 @@ func (s *Scheduler) Generate(ctx context.Context, name string, o SampleOptions) 
 	return Generated{Text: smp.Text, Model: name, Version: ld.Version, Tokens: smp.Tokens, Seed: o.Seed, Elapsed: el}, nil
 }
 
-// RunPost generates a comment for a scheduled post and sends it; recorded.
+// postAttempts bounds the samples one scheduled post draws when the poster
+// refuses them as copies of training data.
+const postAttempts = 5
+
+// RunPost generates a comment for a scheduled post and sends it; a sample the
+// poster refuses as unoriginal is drawn again (postAttempts at most). Recorded.
 func (s *Scheduler) RunPost(ctx context.Context, p config.Post) error {
 	ctx, done, err := s.begin(ctx)
 	if err != nil {
@@ -119,14 +124,25 @@ func (s *Scheduler) RunPost(ctx context.Context, p config.Post) error {
 		if s.opts.Poster == nil {
 			return ErrNoPoster
 		}
-		g, err := s.Generate(ctx, p.Model, SampleOptions{Temperature: p.Temperature, Seed: s.nextSeed()})
-		if err != nil {
-			return err
+		cfg := s.Config()
+		level := "word"
+		if mc, ok := cfg.Model(p.Model); ok && mc.Kind == config.KindCharLSTM {
+			level = "char"
 		}
-		r.Figures["version"] = float64(g.Version)
-		r.Figures["tokens"] = float64(g.Tokens)
-		r.Detail = "channel " + p.Channel
-		return s.opts.Poster.Post(ctx, p.Channel, g.Text)
+		for attempt := 1; ; attempt++ {
+			g, err := s.Generate(ctx, p.Model, SampleOptions{Temperature: p.Temperature, Seed: s.nextSeed()})
+			if err != nil {
+				return err
+			}
+			r.Figures["version"] = float64(g.Version)
+			r.Figures["tokens"] = float64(g.Tokens)
+			r.Figures["attempts"] = float64(attempt)
+			r.Detail = "channel " + p.Channel
+			err = s.opts.Poster.Post(ctx, p.Channel, level, g.Text)
+			if !errors.Is(err, ErrUnoriginal) || attempt == postAttempts {
+				return err
+			}
+		}
 	}()
 	r.Ended = s.now()
 	r.Outcome = outcomeOf(err)

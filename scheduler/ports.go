@@ -188,15 +188,18 @@ type IngestFunc func(ctx context.Context) (IngestCounts, error)
 // Ingest calls f.
 func (f IngestFunc) Ingest(ctx context.Context) (IngestCounts, error) { return f(ctx) }
 
-// Poster sends a scheduled comment to a channel.
+// Poster sends a scheduled comment to a channel. level is the model's level
+// ("word" or "char") for the poster's originality check; a poster that refuses
+// text because it copies training data returns an error wrapping ErrUnoriginal,
+// and the scheduler samples again.
 type Poster interface {
-	Post(ctx context.Context, channelID, text string) error
+	Post(ctx context.Context, channelID, level, text string) error
 }
 
 // PostFunc adapts a function to Poster.
-type PostFunc func(ctx context.Context, channelID, text string) error
+type PostFunc func(ctx context.Context, channelID, level, text string) error
 
 // Post calls f.
-func (f PostFunc) Post(ctx context.Context, channelID, text string) error {
-	return f(ctx, channelID, text)
+func (f PostFunc) Post(ctx context.Context, channelID, level, text string) error {
+	return f(ctx, channelID, level, text)
 }

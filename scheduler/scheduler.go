@@ -22,6 +22,9 @@ var (
 	ErrBusy     = errors.New("scheduler: model is already training")
 	ErrStopped  = errors.New("scheduler: shut down")
 	ErrNoPoster = errors.New("scheduler: no poster configured")
+	// ErrUnoriginal is what a Poster wraps when it refuses text that copies training
+	// data; RunPost then samples again, up to postAttempts times.
+	ErrUnoriginal = errors.New("scheduler: sample copies training data")
 )
 
 // Options configure a Scheduler. Config, Store, Engine and Registry are required.
