@@ -191,12 +191,20 @@ func Default() Config {
 			ChannelRate:        6,
 			MaxConcurrent:      4,
 			GenerationTimeout:  30 * time.Second,
-			WordFilter:         []string{},
+			WordFilter:         DefaultWordFilter(),
 			OriginalityRetries: 5,
 			ShardCount:         1,
 		},
 		Metrics: Metrics{Listen: "127.0.0.1:9464"},
 	}
+}
+
+// DefaultWordFilter is the profanity masked as [expletive] unless configured: the
+// models learn from real Reddit comments, and a moderator's server should not hear
+// them from the bot. Extend it (or empty it) in bot.word_filter.
+func DefaultWordFilter() []string {
+	return []string{"fuck", "fucking", "fucked", "fucker", "motherfucker", "shit", "shitty", "bullshit",
+		"bitch", "cunt", "asshole", "twat", "wanker"}
 }
 
 // DefaultModel returns the seed's sizes for a kind: word-lstm embedding 128 → LSTM 256;
