@@ -233,7 +233,7 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 	seed := s.nextSeed()
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 
-	fresh, err := collect(ctx, s.store.Comments(Query{Split: SplitTrain, ValidFraction: cfg.Corpus.ValidationFraction, IngestedAfter: since}), 0)
+	fresh, err := collect(ctx, s.store.Comments(corpus.Filter{Split: corpus.Train, ValidFraction: cfg.Corpus.ValidationFraction, IngestedAfter: since}))
 	if err != nil {
 		return fmt.Errorf("fresh comments: %w", err)
 	}
@@ -242,7 +242,7 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 		return nil
 	}
 	k := int(math.Round(cfg.Schedule.ReplayRatio * float64(len(fresh))))
-	replay, err := reservoir(ctx, s.store.Comments(Query{Split: SplitTrain, ValidFraction: cfg.Corpus.ValidationFraction}), k, since, rng)
+	replay, err := reservoir(ctx, s.store.Comments(corpus.Filter{Split: corpus.Train, ValidFraction: cfg.Corpus.ValidationFraction}), k, since, rng)
 	if err != nil {
 		return fmt.Errorf("replay sample: %w", err)
 	}
@@ -252,7 +252,7 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 
 	cand := ld.Model.Clone()
 	spec := s.budget(cfg.Schedule.FineTuneMinutes)
-	spec.Train, spec.Seed, spec.LearningRate = sliceSource(mixed), seed, s.opts.FineTuneLearningRate
+	spec.Train, spec.Seed, spec.LearningRate = corpus.SliceSource(mixed), seed, s.opts.FineTuneLearningRate
 	spec.Progress = s.progress(name)
 	rep.Train, err = cand.Train(ctx, spec)
 	if err != nil && !errors.Is(err, ErrDiverged) {
@@ -265,8 +265,8 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 	// The fixed held-out set: the first EvalLimit validation comments (stable
 	// store order) ingested before the fresh ones, so it never overlaps them and
 	// stops changing once the corpus has EvalLimit of them.
-	fixed := ingestedBy(s.store.Comments(Query{Split: SplitValidation, ValidFraction: cfg.Corpus.ValidationFraction}), since, s.opts.EvalLimit)
-	freshValid := s.store.Comments(Query{Split: SplitValidation, ValidFraction: cfg.Corpus.ValidationFraction, IngestedAfter: since})
+	fixed := ingestedBy(s.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: cfg.Corpus.ValidationFraction}), since, s.opts.EvalLimit)
+	freshValid := s.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: cfg.Corpus.ValidationFraction, IngestedAfter: since})
 	// Live is evaluated on a clone so evaluation never shares scratch space with
 	// the generations it is serving.
 	liveCopy := ld.Model.Clone()
@@ -500,21 +500,14 @@ func (s *Scheduler) SyncLive(ctx context.Context) {
 	}
 }
 
-// collect reads up to limit (0 = all) comments from src.
-func collect(ctx context.Context, src corpus.Source, limit int) ([]corpus.Comment, error) {
+// collect reads all of src.
+func collect(ctx context.Context, src corpus.Source) ([]corpus.Comment, error) {
 	var out []corpus.Comment
-	stop := errors.New("enough")
 	err := src(ctx, func(c corpus.Comment) error {
 		out = append(out, c)
-		if limit > 0 && len(out) >= limit {
-			return stop
-		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, stop) {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 // reservoir draws k comments uniformly (Algorithm R) among those of src ingested
@@ -561,20 +554,5 @@ func ingestedBy(src corpus.Source, t time.Time, limit int) corpus.Source {
 			return nil
 		}
 		return err
-	}
-}
-
-// sliceSource streams a slice.
-func sliceSource(cs []corpus.Comment) corpus.Source {
-	return func(ctx context.Context, fn func(corpus.Comment) error) error {
-		for _, c := range cs {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := fn(c); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
 }

@@ -123,24 +123,6 @@ type Engine interface {
 	Decode(r io.Reader) (Model, error)
 }
 
-// Split selects a part of the corpus, chosen by a hash of the comment id.
-type Split int
-
-// The splits.
-const (
-	SplitAll Split = iota
-	SplitTrain
-	SplitValidation
-)
-
-// Query selects stored comments.
-type Query struct {
-	Split         Split
-	ValidFraction float64
-	IngestedAfter time.Time // zero = any
-	Limit         int       // 0 = all
-}
-
 // Run is a record of one job run.
 type Run struct {
 	Job     string // "ingest", "fine-tune", "post", "bootstrap", "train-full"
@@ -164,7 +146,7 @@ const (
 
 // Store is the comment store as the scheduler uses it.
 type Store interface {
-	Comments(q Query) corpus.Source
+	Comments(f corpus.Filter) corpus.Source
 	RecordRun(ctx context.Context, r Run) error
 	// Runs returns the newest runs of job (all jobs for ""), newest first.
 	Runs(ctx context.Context, job string, limit int) ([]Run, error)

@@ -10,17 +10,8 @@ import (
 // CorpusStore adapts the SQLite store (*corpus.Store) to Store.
 type CorpusStore struct{ S *corpus.Store }
 
-// Comments streams the comments q selects.
-func (c CorpusStore) Comments(q Query) corpus.Source {
-	split := corpus.All
-	switch q.Split {
-	case SplitTrain:
-		split = corpus.Train
-	case SplitValidation:
-		split = corpus.Validation
-	}
-	return c.S.Comments(corpus.Filter{Split: split, ValidFraction: q.ValidFraction, IngestedAfter: q.IngestedAfter, Limit: q.Limit})
-}
+// Comments streams the comments f selects.
+func (c CorpusStore) Comments(f corpus.Filter) corpus.Source { return c.S.Comments(f) }
 
 // RecordRun stores r. Figures that are NaN or ±Inf are left out (SQLite refuses
 // them); the run's detail says what the gate saw.

@@ -195,8 +195,8 @@ func (s *Scheduler) splits(data corpus.Source) (train, valid corpus.Source) {
 	cfg := s.Config()
 	frac := cfg.Corpus.ValidationFraction
 	if data == nil {
-		return s.store.Comments(Query{Split: SplitTrain, ValidFraction: frac}),
-			s.store.Comments(Query{Split: SplitValidation, ValidFraction: frac, Limit: s.opts.EvalLimit})
+		return s.store.Comments(corpus.Filter{Split: corpus.Train, ValidFraction: frac}),
+			s.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: frac, Limit: s.opts.EvalLimit})
 	}
 	part := func(want corpus.Split) corpus.Source {
 		return func(ctx context.Context, fn func(corpus.Comment) error) error {
