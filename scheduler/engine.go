@@ -197,11 +197,16 @@ func (m *lmModel) evalShape() (int, int) {
 
 // fill returns src, repeated as often as needed to hold at least need tokens.
 func (m *lmModel) fill(ctx context.Context, src corpus.Source, need int) (corpus.Source, error) {
+	// Count only as far as need: a large corpus is not tokenized twice per run.
 	n := 0
+	enough := errors.New("enough tokens")
 	if err := src(ctx, func(c corpus.Comment) error {
 		n += len(m.level.Tokens(c.Body))
+		if n >= need {
+			return enough
+		}
 		return nil
-	}); err != nil {
+	}); err != nil && !errors.Is(err, enough) {
 		return nil, err
 	}
 	if n == 0 {
