@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -463,33 +462,12 @@ func (r *discordRun) loadComments(t *testing.T, n, conc int) latencies {
 	return lat
 }
 
-// measureConfig writes a config with the default model sizes (word-lstm embedding 128
-// → LSTM 256, vocabulary 4000; char-lstm 128 → 512), Reddit offline, the commands in
-// e2eGuild and room for 10 concurrent comments.
+// measureConfig writes e2eConfig's settings with the default model sizes (word-lstm
+// embedding 128 → LSTM 256, vocabulary 4000; char-lstm 128 → 512), Reddit offline.
 func measureConfig(t *testing.T, dir, dead string) string {
 	t.Helper()
-	path := filepath.Join(dir, "commentbot.yaml")
-	y := fmt.Sprintf(`data_dir: %s
-metrics:
-  listen: ""
-reddit:
-  subreddits: [cooking]
-  base_url: %q
-  token_url: %q
-  timeout: 1s
-bot:
-  guild_id: %q
-  cooldown: 0s
-  max_concurrent: 10
-models:
-  - name: word
-    kind: word-lstm
-  - name: char
-    kind: char-lstm
-`, filepath.Join(dir, "data"), dead, dead+"api/v1/access_token", e2eGuild)
-	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeConfig(t, dir, dead, dead+"api/v1/access_token", "  - name: word\n    kind: word-lstm\n  - name: char\n    kind: char-lstm\n")
+	rewriteConfig(t, path, "bot:\n", "bot:\n  guild_id: \""+e2eGuild+"\"\n  max_concurrent: 10\n")
 	return path
 }
 

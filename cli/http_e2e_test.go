@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,9 +37,7 @@ func TestRunServesHTTPInteractions(t *testing.T) {
 	ln.Close()
 	dir := t.TempDir()
 	cfg := tinyConfig(t, dir, deadReddit(t), deadReddit(t)+"token")
-	y, _ := os.ReadFile(cfg)
-	y = bytes.Replace(y, []byte("bot:\n"), []byte("bot:\n  http_listen: "+addr+"\n  guild_id: \""+e2eGuild+"\"\n"), 1)
-	os.WriteFile(cfg, y, 0o644)
+	rewriteConfig(t, cfg, "bot:\n", "bot:\n  http_listen: "+addr+"\n  guild_id: \""+e2eGuild+"\"\n")
 
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize))
@@ -128,8 +125,7 @@ func TestRunServesHTTPInteractions(t *testing.T) {
 func TestRunHTTPInteractionsNeedsToken(t *testing.T) {
 	dir := t.TempDir()
 	cfg := tinyConfig(t, dir, deadReddit(t), deadReddit(t)+"token")
-	y, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, bytes.Replace(y, []byte("bot:\n"), []byte("bot:\n  http_listen: 127.0.0.1:0\n"), 1), 0o644)
+	rewriteConfig(t, cfg, "bot:\n", "bot:\n  http_listen: 127.0.0.1:0\n")
 	env := Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard,
 		Getenv: func(k string) string {
 			if k == "DISCORD_PUBLIC_KEY" {

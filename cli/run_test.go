@@ -14,22 +14,8 @@ import (
 	"commentbot/internal/fakereddit"
 )
 
-// tinyConfig writes a config with small models so that a first start trains in seconds.
-func tinyConfig(t *testing.T, dir, redditBase, tokenURL string) string {
-	t.Helper()
-	path := filepath.Join(dir, "commentbot.yaml")
-	y := fmt.Sprintf(`data_dir: %s
-metrics:
-  listen: ""
-reddit:
-  subreddits: [cooking]
-  base_url: %q
-  token_url: %q
-  timeout: 1s
-bot:
-  cooldown: 0s
-models:
-  - name: word
+// tinyModels are models small enough that a first start trains in seconds.
+const tinyModels = `  - name: word
     kind: word-lstm
     vocab_size: 300
     embed: 8
@@ -48,7 +34,31 @@ models:
     vocab_size: 300
     embed: 8
     hidden: [8]
-`, filepath.Join(dir, "data"), redditBase, tokenURL)
+`
+
+// tinyConfig writes a config with tinyModels.
+func tinyConfig(t *testing.T, dir, redditBase, tokenURL string) string {
+	t.Helper()
+	return writeConfig(t, dir, redditBase, tokenURL, tinyModels)
+}
+
+// writeConfig writes the tests' config: data under dir, no metrics endpoint, Reddit at
+// redditBase, no cooldown, and the given models section.
+func writeConfig(t *testing.T, dir, redditBase, tokenURL, models string) string {
+	t.Helper()
+	path := filepath.Join(dir, "commentbot.yaml")
+	y := fmt.Sprintf(`data_dir: %s
+metrics:
+  listen: ""
+reddit:
+  subreddits: [cooking]
+  base_url: %q
+  token_url: %q
+  timeout: 1s
+bot:
+  cooldown: 0s
+models:
+%s`, filepath.Join(dir, "data"), redditBase, tokenURL, models)
 	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
