@@ -211,7 +211,7 @@ func DefaultWordFilter() []string {
 // char-lstm LSTM 128 → dropout 0.4 → LSTM 512 → dropout 0.4 (TFLearn's 0.6 is a keep
 // probability), Adam 0.001; rnn a word-level tanh RNN of 128. The char model trains 16
 // streams × 64 steps: on the embedded sample, 2 minutes reached 1.83 nats/char held out
-// with 16 streams against 1.96 with 32 and 2.08 with 64 (more updates per minute).
+// with 16 streams against 1.96 with 32 and 2.15 with 64 (more updates per minute).
 func DefaultModel(name, kind string) ModelConfig {
 	m := ModelConfig{
 		Name: name, Kind: kind, Enabled: true,
