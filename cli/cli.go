@@ -41,6 +41,7 @@ func commands() []command {
 		{"models", "list the models, their versions and metrics", modelsCmd},
 		{"rollback", "make an earlier version of a model live again", rollbackCmd},
 		{"corpus stats", "print corpus statistics of the store or of a file", corpusStats},
+		{"corpus tokens", "print each sentence of the cleaned comments with its tokens", corpusTokens},
 	}
 }
 

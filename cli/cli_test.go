@@ -109,3 +109,51 @@ func regexpLine(out, key, want string) bool {
 	}
 	return false
 }
+
+// TestCorpusTokens runs `corpus tokens` the way a user checks what the models
+// learn from: a file and the store, both levels, -n, and bad arguments.
+func TestCorpusTokens(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.ndjson")
+	os.WriteFile(file, []byte(`{"name":"t1_a","author":"x","body":"Don't fear 'looking bad'. See https://example.com/x\n\nOk?!","created_utc":1700000000}
+{"name":"t1_b","author":"AutoModerator","body":"Your post was removed.","created_utc":1700000001}
+{"name":"t1_c","author":"y","body":"A back\\slash\tand tab.","created_utc":1700000002}
+`), 0o644)
+
+	code, out, errs := run(t, "", "corpus", "tokens", "--file", file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := "don't fear 'looking bad'.\tSENTENCE_START\tdo\tn't\tfear\t'looking\tbad\t'\t.\tSENTENCE_END\n" +
+		`see <url>\n\nok?` + "\tSENTENCE_START\tsee\t<url>\tok\t?\tSENTENCE_END\n" +
+		"!\tSENTENCE_START\t!\tSENTENCE_END\n" +
+		`a back\\slash and tab.` + "\tSENTENCE_START\ta\tback\\\\slash\tand\ttab\t.\tSENTENCE_END\n"
+	if out != want {
+		t.Errorf("word level:\n got %q\nwant %q", out, want)
+	}
+
+	code, out, errs = run(t, "", "corpus", "tokens", "--file", file, "--level", "char", "-n", "1")
+	want = `Don't fear 'looking bad'. See <url>\n\nOk?!` + "\tD\to\tn\t'\tt\t \tf\te\ta\tr\t \t'\tl\to\to\tk\ti\tn\tg\t \tb\ta\td\t'\t.\t \tS\te\te\t \t<\tu\tr\tl\t>\t\\n\t\\n\tO\tk\t?\t!\t\\x03\n"
+	if code != 0 || out != want {
+		t.Errorf("char level, -n 1: exit %d (%s)\n got %q\nwant %q", code, errs, out, want)
+	}
+
+	// From the store: what import kept (the bot's comment is not there).
+	data := filepath.Join(dir, "data")
+	if code, _, errs := run(t, "", "import", "--data-dir", data, file); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	code, out, _ = run(t, "", "corpus", "tokens", "--data-dir", data)
+	if code != 0 || strings.Count(out, "\n") != 4 || strings.Contains(out, "removed") {
+		t.Errorf("store: exit %d, want the 4 sentences of the 2 kept comments:\n%s", code, out)
+	}
+
+	for _, args := range [][]string{{"--level", "byte"}, {"-n", "-1"}} {
+		if code, _, errs := run(t, "", append([]string{"corpus", "tokens", "--file", file}, args...)...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage); stderr %q", args, code, errs)
+		}
+	}
+	if code, _, errs := run(t, "", "corpus", "tokens", "--file", filepath.Join(dir, "missing.csv")); code != 1 || !strings.Contains(errs, "missing.csv") {
+		t.Errorf("missing file: exit %d, stderr %q", code, errs)
+	}
+}

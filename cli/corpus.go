@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"commentbot/config"
 	"commentbot/corpus"
@@ -123,4 +126,112 @@ func corpusStats(ctx context.Context, args []string, env Env) error {
 	}
 	_, err = stats.WriteTo(env.Stdout)
 	return err
+}
+
+func corpusTokens(ctx context.Context, args []string, env Env) error {
+	var c common
+	fs := flags("corpus tokens", "[flags]",
+		"Print what the models learn from: the cleaned comments of the store (or of --file, cleaned\n"+
+			"with the config's rules), one line per unit, tab-separated: the text, then each token.\n"+
+			"--level word: one line per sentence (lower-cased, split as the word model splits it),\n"+
+			"its tokens wrapped in SENTENCE_START … SENTENCE_END. --level char: one line per comment,\n"+
+			"one token per character, ending in the end-of-comment token. Backslashes, tabs, newlines\n"+
+			`and other control characters are written as \\, \t, \n and \xNN.`, env)
+	c.register(fs, env)
+	file := fs.String("file", "", "a CSV or NDJSON file to read instead of the store")
+	levelName := fs.String("level", string(corpus.LevelWord), "word or char")
+	n := fs.Int("n", 0, "print the first N comments only (0: all)")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	level, err := corpus.ParseLevel(*levelName)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		fs.Usage()
+		return errUsage
+	}
+	if *n < 0 {
+		fmt.Fprintf(env.Stderr, "-n %d: must not be negative\n", *n)
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := c.load()
+	if err != nil {
+		return err
+	}
+	var src corpus.Source
+	if *file != "" {
+		if src, err = dataSource(*file, cfg); err != nil {
+			return err
+		}
+	} else {
+		st, err := openStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		src = st.Comments(corpus.Filter{})
+	}
+	w := bufio.NewWriter(env.Stdout)
+	seen := 0
+	err = src(ctx, func(cm corpus.Comment) error {
+		if *n > 0 && seen == *n {
+			return errEnough
+		}
+		seen++
+		if level == corpus.LevelChar {
+			writeTokenLine(w, cm.Body, corpus.CharTokens(cm.Body))
+			return nil
+		}
+		for _, s := range corpus.WordSentences(cm.Body) {
+			toks := append(append([]string{corpus.SentenceStart}, s.Words...), corpus.SentenceEnd)
+			writeTokenLine(w, s.Text, toks)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return err
+	}
+	return w.Flush()
+}
+
+// errEnough stops a Source once -n comments were printed.
+var errEnough = errors.New("enough comments")
+
+// writeTokenLine writes text and its tokens as one tab-separated line, each
+// field escaped by escapeField.
+func writeTokenLine(w *bufio.Writer, text string, toks []string) {
+	w.WriteString(escapeField(text))
+	for _, t := range toks {
+		w.WriteByte('\t')
+		w.WriteString(escapeField(t))
+	}
+	w.WriteByte('\n')
+}
+
+// escapeField keeps a field on its line and free of tabs: a backslash becomes
+// \\, a tab \t, a newline \n, and any other control character \xNN (below
+// U+0080) or \uNNNN.
+func escapeField(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r < 0x80 && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

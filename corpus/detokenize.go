@@ -31,10 +31,15 @@ import (
 //   - a sentence's first token (unless a quote or bracket) and a "." after
 //     a "." keep their space, since joining them would move a sentence
 //     boundary;
+//   - a word that keeps its opening quote ('looking, as NLTK 3.8 leaves it)
+//     opens a single quote that the next lone ' closes;
+//   - a sentence of "!" or "?" after a sentence ending in "?" or "!" joins
+//     it: NLTK splits "what?!" at the end of a text into "what?" and "!";
 //   - the first word of a sentence (after SentenceStart or a "." "?" "!"
-//     token, past quotes and brackets) gets an upper-case first letter, and
-//     so does the word "i"; other punctuation in between ("...", "--")
-//     cancels the capital, and URLs are never capitalised.
+//     token, past quotes and brackets, and past a quote it starts with)
+//     gets an upper-case first letter, and so does the word "i"; other
+//     punctuation in between ("...", "--") cancels the capital, and URLs
+//     are never capitalised.
 //
 // Everything else is joined by single spaces. Tokens are not otherwise
 // changed, so an unknown word never turns into something else.
@@ -148,6 +153,10 @@ func (d *detok) write(b *strings.Builder, tok, next string) {
 		}
 	case rejoins(d.prev, tok):
 		gluePrev = true
+	case len(tok) > 1 && tok[0] == '\'':
+		// A word the tokenizer left its opening quote on ('looking, 'no):
+		// the next lone ' closes it.
+		d.singleOpen = true
 	}
 
 	switch {
@@ -155,6 +164,9 @@ func (d *detok) write(b *strings.Builder, tok, next string) {
 		d.capNext = false
 	case d.capNext && startsWithLetterOrDigit(out):
 		out = upperFirst(out)
+		d.capNext = false
+	case d.capNext && len(out) > 1 && out[0] == '\'' && startsWithLetterOrDigit(out[1:]):
+		out = "'" + upperFirst(out[1:])
 		d.capNext = false
 	case tok == "i":
 		out = "I"
@@ -167,7 +179,7 @@ func (d *detok) write(b *strings.Builder, tok, next string) {
 		d.capNext = true
 	}
 
-	if (d.sentenceStart && !isQuoteOrBracket(tok)) || (tok == "." && strings.HasSuffix(d.prev, ".")) {
+	if (d.sentenceStart && !isQuoteOrBracket(tok) && !endsRun(d.prev, tok)) || (tok == "." && strings.HasSuffix(d.prev, ".")) {
 		// Punctuation that opens a sentence, and a period after a period
 		// (". . ."), keep their space: joined to the word before they would
 		// change where the text splits into sentences when tokenized again.
@@ -189,6 +201,13 @@ func (d *detok) write(b *strings.Builder, tok, next string) {
 	d.glueNext = glueNext
 	d.prev = tok
 	d.sentenceStart = false
+}
+
+// endsRun reports whether tok, opening a sentence, is the rest of a "?!"
+// run that prev began: NLTK splits "what?!" at the end of a text into the
+// sentences "what?" and "!", and the text reads back the same way.
+func endsRun(prev, tok string) bool {
+	return (tok == "!" || tok == "?") && prev != "" && strings.Trim(prev, "?!") == ""
 }
 
 // isURLToken reports tokens that WordTokens keeps whole as URLs; they are

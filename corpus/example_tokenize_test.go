@@ -15,13 +15,14 @@ func ExampleWordTokens() {
 }
 
 func ExampleSentences() {
-	for _, s := range corpus.Sentences("Ask Mr. Smith, e.g. at 3 p.m. today. He said \"no.\" Really?!") {
+	for _, s := range corpus.Sentences("Ask Mr. Smith, e.g. at 3 p.m. today. He said \"no.\" Really?! Sure.") {
 		fmt.Println(s)
 	}
 	// Output:
 	// Ask Mr. Smith, e.g. at 3 p.m. today.
 	// He said "no."
 	// Really?!
+	// Sure.
 }
 
 func ExampleDetokenize() {

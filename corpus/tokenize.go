@@ -20,17 +20,24 @@ const (
 // real URLs ("http://…", "https://…", "www.…") whole.
 const URLToken = "<url>"
 
-// WordTokens reproduces the seed's preprocessing: the text is lower-cased,
-// split into sentences as NLTK's sent_tokenize does for English (see
-// Sentences), and each sentence is split into words as NLTK's word_tokenize
-// (the improved Treebank rules of NLTKWordTokenizer) does, wrapped in
+// WordTokens reproduces the seed's preprocessing with NLTK 3.8: the text is
+// lower-cased, split into sentences as sent_tokenize does for English (see
+// Sentences), and each sentence goes through word_tokenize (Punkt once more,
+// then the improved Treebank rules of NLTKWordTokenizer), wrapped in
 // SentenceStart … SentenceEnd. Sentences without any word are left out.
+// Whitespace is kept as it is: NLTK's clitic and quote rules want a literal
+// space, so "don't" before a line break stays one token, as in NLTK.
 //
-// Deviations from NLTK, each on purpose: invalid UTF-8 becomes U+FFFD; every
-// whitespace rune is treated as a plain space; URLs and URLToken stay one
-// token (NLTK would cut "http://x.org/a?b" at ":" and "?"); punctuation runs
-// that end the text stay in the last sentence (NLTK splits a final "wow?!"
-// into "wow?" and "!").
+// The golden files in testdata/nltk (tools/nltk-golden.py) hold NLTK's own
+// answers for the embedded and the seed sample, and TestNLTKDifferential
+// compares random texts with NLTK. The differences, each on purpose:
+// URLToken is one token (NLTK: "<", "url", ">"), and so are bare URLs
+// ("http://…", "https://…", "www.…"; NLTK cuts "http://x.org/a?b" at ":" and
+// "?"), which cleaned text no longer holds. Differences in corners: invalid
+// UTF-8 becomes U+FFFD; lower-casing is Unicode's simple mapping (Python's
+// str.lower writes "İ" as "i̇" and a word-final "Σ" as "ς"); the
+// case-insensitive contraction rules fold ASCII letters only (Python's also
+// folds "ı" and "ſ"); the private-use rune U+E000 becomes U+FFFD.
 //
 // Invariants (fuzzed): every token is non-empty and holds no whitespace, and
 // the result is a sequence of SentenceStart w₁ … wₙ SentenceEnd groups with
@@ -39,15 +46,10 @@ const URLToken = "<url>"
 //	WordTokens("I joined a new league this year and they have different scoring rules than I'm used to.")
 //	→ SENTENCE_START i joined … than i 'm used to . SENTENCE_END
 func WordTokens(text string) []string {
-	text = strings.ToLower(normalizeSpace(text))
 	var out []string
-	for _, s := range Sentences(text) {
-		words := treebankWords(s)
-		if len(words) == 0 {
-			continue
-		}
+	for _, s := range WordSentences(text) {
 		out = append(out, SentenceStart)
-		out = append(out, words...)
+		out = append(out, s.Words...)
 		out = append(out, SentenceEnd)
 	}
 	return out
@@ -56,36 +58,45 @@ func WordTokens(text string) []string {
 // Words is WordTokens without the sentence markers: the word tokens of text in
 // order. The n-gram index and statistics use it.
 func Words(text string) []string {
-	text = strings.ToLower(normalizeSpace(text))
 	var out []string
-	for _, s := range Sentences(text) {
-		out = append(out, treebankWords(s)...)
+	for _, s := range WordSentences(text) {
+		out = append(out, s.Words...)
 	}
 	return out
 }
 
-// normalizeSpace replaces invalid UTF-8 by U+FFFD and every rune Python's
-// str.isspace accepts by a plain space, so that later rules can treat ' ' as
-// the only whitespace.
-func normalizeSpace(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	needs := false
-	for _, r := range s {
-		if r != ' ' && isPySpace(r) {
-			needs = true
-			break
-		}
-	}
-	if !needs {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isPySpace(r) {
-			return ' '
-		}
-		return r
-	}, s)
+// A Sentence is one sentence as the word level reads it: its text, lower-cased
+// and split as WordTokens splits it, and its word tokens without the
+// sentence markers.
+type Sentence struct {
+	Text  string
+	Words []string
 }
+
+// WordSentences returns the sentences of text that hold at least one word,
+// each with its word tokens: WordTokens is their concatenation, each wrapped
+// in SentenceStart … SentenceEnd.
+func WordSentences(text string) []Sentence {
+	text = strings.ToLower(strings.ToValidUTF8(text, "\uFFFD"))
+	var out []Sentence
+	for _, s := range Sentences(text) {
+		// The seed calls word_tokenize on each sentence, which splits it
+		// with Punkt once more and tokenizes each part; once in a while a
+		// sentence splits again ("wow?" "!" realigned, say).
+		var words []string
+		for _, part := range Sentences(s) {
+			words = append(words, treebankWords(part)...)
+		}
+		if len(words) > 0 {
+			out = append(out, Sentence{Text: s, Words: words})
+		}
+	}
+	return out
+}
+
+// pySpaceClass is Python's \s on str (the runes isPySpace accepts) as a Go
+// regexp class; Go's own \s is ASCII only.
+const pySpaceClass = `[\t\n\v\f\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]`
 
 // isPySpace reports whether Python's str.isspace (and so the regexp class \s
 // on str) accepts r.
@@ -108,13 +119,12 @@ func isPyWord(r rune) bool {
 var (
 	reStartQuote  = regexp.MustCompile("([«“‘„]|`+)")
 	reOpenDouble  = regexp.MustCompile(`([ (\[{<])("|'')`)
-	reFinalPeriod = regexp.MustCompile(`([^.])(\.)([\])}>"'»”’ ]*) *$`)
+	reFinalPeriod = regexp.MustCompile(`([^.])(\.)([\])}>"'»”’ ]*)` + pySpaceClass + `*$`)
 	reColonComma  = regexp.MustCompile(`([:,])([^\p{Nd}])`)
 	reColonEnd    = regexp.MustCompile(`([:,])$`)
 	reDots        = regexp.MustCompile(`\.{2,}`)
 	reSymbols     = regexp.MustCompile(`[;@#$%&]`)
-	reDashes      = regexp.MustCompile(`[\x{2012}-\x{2015}]`)
-	reFinalPer2   = regexp.MustCompile(`([^.])(\.)([\])}>"']*) *$`)
+	reFinalPer2   = regexp.MustCompile(`([^.])(\.)([\])}>"']*)` + pySpaceClass + `*$`)
 	reQE          = regexp.MustCompile(`[?!]`)
 	reQuoteSpace  = regexp.MustCompile(`([^'])' `)
 	reBrackets    = regexp.MustCompile(`[\][(){}<>]`)
@@ -128,8 +138,9 @@ var (
 // rules run; no rule touches it.
 const protected = '\uE000'
 
-// treebankWords splits one sentence into Treebank word tokens. It expects
-// text whose only whitespace is ' ' (see normalizeSpace).
+// treebankWords splits one sentence into Treebank word tokens. Like NLTK's
+// rules it tells the space, which some rules write literally, from other
+// whitespace, which only \s matches.
 func treebankWords(s string) []string {
 	s, urls := protectURLs(s)
 
@@ -145,7 +156,7 @@ func treebankWords(s string) []string {
 	if strings.ContainsAny(s, `"'`) {
 		s = reOpenDouble.ReplaceAllString(s, "${1} `` ")
 	}
-	s = splitOpeningApostrophes(s)
+	s = splitOpeningQuote(s)
 
 	// Punctuation.
 	hasPeriod := strings.Contains(s, ".")
@@ -161,9 +172,6 @@ func treebankWords(s string) []string {
 	}
 	if strings.ContainsAny(s, ";@#$%&") {
 		s = reSymbols.ReplaceAllString(s, " ${0} ")
-	}
-	if strings.ContainsAny(s, "\u2012\u2013\u2014\u2015") {
-		s = reDashes.ReplaceAllString(s, " ${0} ")
 	}
 	if hasPeriod {
 		s = reFinalPer2.ReplaceAllString(s, "${1} ${2}${3} ")
@@ -201,7 +209,7 @@ func treebankWords(s string) []string {
 	// MacIntyre contractions: cannot → can not, gonna → gon na, …
 	s = splitContractions(s)
 
-	toks := strings.Fields(s)
+	toks := strings.FieldsFunc(s, isPySpace)
 	if len(urls) > 0 {
 		k := 0
 		for i, t := range toks {
@@ -211,46 +219,57 @@ func treebankWords(s string) []string {
 			}
 		}
 	}
-	return toks
+	return joinURLToken(toks)
 }
 
-// splitOpeningApostrophes inserts a space after every apostrophe that is not
-// preceded by a word rune, is followed by one, and does not begin a clitic
-// (re, ve, ll, m, t, s, d, n followed by a word boundary): Python's
-// (?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w) → "' ".
-func splitOpeningApostrophes(s string) string {
+// joinURLToken joins NLTK's "<" "url" ">" into URLToken, the cleaner's URL
+// placeholder: the one place where the tokens differ from NLTK's on purpose.
+func joinURLToken(toks []string) []string {
+	out := toks[:0]
+	for i := 0; i < len(toks); i++ {
+		if toks[i] == "<" && i+2 < len(toks) && toks[i+1] == "url" && toks[i+2] == ">" {
+			out = append(out, URLToken)
+			i += 2
+			continue
+		}
+		out = append(out, toks[i])
+	}
+	return out
+}
+
+// splitOpeningQuote inserts a space after an apostrophe that is followed by
+// one word rune and a word boundary, unless that rune is one of the clitic
+// letters m, t, s, d, n in either case: NLTK 3.8's
+// (?i)(\')(?!re|ve|ll|m|t|s|d|n)(\w)\b → "' x". So "'a" and "'b'" split,
+// while "'looking", "'90s", "'tis" and "'s" stay whole. Python's
+// case-insensitive "s" also matches "ſ" (U+017F).
+func splitOpeningQuote(s string) string {
 	if !strings.Contains(s, "'") {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(len(s) + 8)
-	prev := rune(-1)
-	for i, r := range s {
-		b.WriteRune(r)
-		if r == '\'' && (prev < 0 || !isPyWord(prev)) {
-			rest := s[i+1:]
-			next, _ := utf8.DecodeRuneInString(rest)
-			if rest != "" && isPyWord(next) && !startsClitic(rest) {
-				b.WriteByte(' ')
-			}
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\'' {
+			continue
 		}
-		prev = r
+		x, size := utf8.DecodeRuneInString(s[i+1:])
+		if size == 0 || !isPyWord(x) || strings.ContainsRune("mMtTsSdDnN\u017f", x) {
+			continue
+		}
+		if after, _ := utf8.DecodeRuneInString(s[i+1+size:]); i+1+size < len(s) && isPyWord(after) {
+			continue
+		}
+		b.WriteString(s[last : i+1])
+		b.WriteByte(' ')
+		last = i + 1
+		i += size
 	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
 	return b.String()
-}
-
-// startsClitic reports whether rest begins with re|ve|ll|m|t|s|d|n
-// (case-insensitively) followed by a word boundary.
-func startsClitic(rest string) bool {
-	for _, c := range [...]string{"re", "ve", "ll", "m", "t", "s", "d", "n"} {
-		if len(rest) >= len(c) && strings.EqualFold(rest[:len(c)], c) {
-			after, _ := utf8.DecodeRuneInString(rest[len(c):])
-			if len(rest) == len(c) || !isPyWord(after) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // contraction is one MacIntyre contraction: first+second written together
@@ -427,34 +446,16 @@ func trimURLEnd(s string, i, j int) int {
 	return j
 }
 
-// protectURLs replaces every URL and URLToken in s by the protected rune,
+// protectURLs replaces every URL in s by the protected rune,
 // padded with spaces, and returns the originals in order.
 func protectURLs(s string) (string, []string) {
 	if strings.ContainsRune(s, protected) {
 		s = strings.ReplaceAll(s, string(protected), "\uFFFD")
 	}
 	spans := findURLs(s)
-	for from := 0; ; {
-		k := strings.Index(s[from:], URLToken)
-		if k < 0 {
-			break
-		}
-		i := from + k
-		inside := false
-		for _, sp := range spans {
-			if i >= sp[0] && i < sp[1] {
-				inside = true
-			}
-		}
-		if !inside {
-			spans = append(spans, [2]int{i, i + len(URLToken)})
-		}
-		from = i + len(URLToken)
-	}
 	if len(spans) == 0 {
 		return s, nil
 	}
-	sortSpans(spans)
 	var b strings.Builder
 	urls := make([]string, 0, len(spans))
 	last := 0
@@ -466,14 +467,6 @@ func protectURLs(s string) (string, []string) {
 	}
 	b.WriteString(s[last:])
 	return b.String(), urls
-}
-
-func sortSpans(spans [][2]int) {
-	for i := 1; i < len(spans); i++ {
-		for j := i; j > 0 && spans[j][0] < spans[j-1][0]; j-- {
-			spans[j], spans[j-1] = spans[j-1], spans[j]
-		}
-	}
 }
 
 // ---------------------------------------------------------------------------
@@ -489,13 +482,16 @@ func sortSpans(spans [][2]int) {
 // ending in "." do not break before a lower-case word; closing quotes and
 // brackets after a break are realigned into the sentence before).
 //
-// NLTK's trained English parameters are replaced by a fixed list of common
-// English abbreviations (mr, dr, e.g, i.e, u.s, jan, …) and an orthographic
-// rule: a lower-case word never starts a sentence after an abbreviation,
-// initial, number or ellipsis (on lower-cased text — the seed lower-cases
-// first — NLTK's model decides the same for all but rare words). The
-// sentences are returned with surrounding whitespace trimmed; empty ones are
-// dropped.
+// NLTK's trained English parameters (english.pickle, not packaged with
+// NLTK) are replaced by a fixed list of common English abbreviations
+// (punktAbbreviations: mr, dr, e.g, i.e, u.s, jan, …) and sentence starters
+// (punktSentenceStarters: capitalised "The", "It", … start a sentence after
+// an abbreviation); a lower-case word never starts a sentence after an
+// abbreviation, initial, number or ellipsis. On lower-cased text — the seed
+// lower-cases first — NLTK's model decides the same but for abbreviations
+// outside the list. Like NLTK, a "?!" or "!!" run that ends the text splits
+// before its last rune ("Wow?!" → "Wow?", "!"). The sentences are returned
+// with surrounding whitespace trimmed; empty ones are dropped.
 func Sentences(text string) []string {
 	var out []string
 	for _, sp := range sentenceSpans(text) {
@@ -518,92 +514,88 @@ func punktWordStartExcluded(r rune) bool {
 	return strings.ContainsRune("(\"`{[:;&#*@)}]-,", r)
 }
 
-// periodContext is one match of Punkt's period_context_re: text[start:end]
-// is a token ending in [.?!], text[end:afterEnd] the punctuation or the
-// whitespace and token after it; nextTok is the start of that following token
-// or -1 when the match was followed by punctuation.
+// periodContext is one candidate sentence end of Punkt's
+// _match_potential_end_contexts: text[end-1] is a "." "?" or "!";
+// text[start:afterEnd] is the context (the word before, the end rune, and
+// what follows it: one non-word rune, or whitespace and the next token);
+// nextTok is the start of that next token, or -1 when a non-word rune
+// followed.
 type periodContext struct {
 	start, end, afterEnd, nextTok int
 }
 
-// nextPeriodContext finds the leftmost period context at or after pos,
-// emulating the greedy \S*[.?!](?=(NonWord|\s+(\S+))).
-func nextPeriodContext(text string, pos int) (periodContext, bool) {
-	i := pos
-	for i < len(text) {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		if isPySpace(r) {
-			i += size
+// endContexts returns the candidate sentence ends of text in order, as
+// NLTK 3.8 finds them: every [.?!] followed by a non-word rune, or by
+// whitespace and a token; the word before it starts after the last ASCII
+// whitespace since the previous candidate (Python's string.whitespace), or
+// where the previous candidate's word started; a candidate whose word
+// overlaps the next candidate's is dropped, so of "acting!!!" only the last
+// "!" remains.
+func endContexts(text string) []periodContext {
+	var out []periodContext
+	var prev periodContext
+	havePrev := false
+	prevStart, prevStop := 0, 0
+	for p := 0; p < len(text); p++ {
+		if c := text[p]; c != '.' && c != '?' && c != '!' {
 			continue
 		}
-		runEnd := i
-		for runEnd < len(text) {
-			r, size := utf8.DecodeRuneInString(text[runEnd:])
-			if isPySpace(r) {
-				break
-			}
-			runEnd += size
+		m, ok := endContextAt(text, p)
+		if !ok {
+			continue
 		}
-		// tail: text[tail:runEnd] is the run's final stretch of sentence-end
-		// and closing punctuation; lastRun: nothing but space follows.
-		tail := runEnd
-		for tail > i && strings.IndexByte(`.?!"')]}`, text[tail-1]) >= 0 {
-			tail--
+		start := prevStart
+		if k := strings.LastIndexAny(text[prevStop:p], " \t\n\r\v\f"); k > 0 {
+			start = prevStop + k + 1
 		}
-		lastRun := strings.TrimLeftFunc(text[runEnd:], isPySpace) == ""
-		for j := runEnd - 1; j >= i; j-- {
-			if c := text[j]; c != '.' && c != '?' && c != '!' {
-				continue
-			}
-			k := j + 1
-			if k < runEnd {
-				if lastRun && k >= tail {
-					// NLTK would split "Really?!" at the end of a text into
-					// "Really?" and "!" (the FIXME in its punkt.py); a break
-					// with nothing but punctuation after it is no break.
-					continue
-				}
-				if r, size := utf8.DecodeRuneInString(text[k:]); punktNonWord(r) {
-					return periodContext{start: i, end: k, afterEnd: k + size, nextTok: -1}, true
-				}
-				continue
-			}
-			w := k
-			for w < len(text) {
-				r, size := utf8.DecodeRuneInString(text[w:])
-				if !isPySpace(r) {
-					break
-				}
-				w += size
-			}
-			if w == k || w == len(text) {
-				continue
-			}
-			e := w
-			for e < len(text) {
-				r, size := utf8.DecodeRuneInString(text[e:])
-				if isPySpace(r) {
-					break
-				}
-				e += size
-			}
-			return periodContext{start: i, end: k, afterEnd: e, nextTok: w}, true
+		if havePrev && prevStop <= start {
+			out = append(out, prev)
 		}
-		i = runEnd
+		m.start = start
+		prev, havePrev = m, true
+		prevStart, prevStop = start, p
 	}
-	return periodContext{}, false
+	if havePrev {
+		out = append(out, prev)
+	}
+	return out
+}
+
+// endContextAt matches Punkt's period context at text[p], a "." "?" or "!":
+// (?=(NonWord|\s+(\S+))). The start of the word before is left to the caller.
+func endContextAt(text string, p int) (periodContext, bool) {
+	k := p + 1
+	if r, size := utf8.DecodeRuneInString(text[k:]); size > 0 && punktNonWord(r) {
+		return periodContext{end: k, afterEnd: k + size, nextTok: -1}, true
+	}
+	w := k
+	for w < len(text) {
+		r, size := utf8.DecodeRuneInString(text[w:])
+		if !isPySpace(r) {
+			break
+		}
+		w += size
+	}
+	if w == k || w == len(text) {
+		return periodContext{}, false
+	}
+	e := w
+	for e < len(text) {
+		r, size := utf8.DecodeRuneInString(text[e:])
+		if isPySpace(r) {
+			break
+		}
+		e += size
+	}
+	return periodContext{end: k, afterEnd: e, nextTok: w}, true
 }
 
 // sentenceSpans returns the byte spans of the sentences of text, after
-// boundary realignment.
+// boundary realignment (Punkt's _slices_from_text and _realign_boundaries).
 func sentenceSpans(text string) [][2]int {
 	var slices [][2]int
 	lastBreak := 0
-	for pos := 0; ; {
-		m, ok := nextPeriodContext(text, pos)
-		if !ok {
-			break
-		}
+	for _, m := range endContexts(text) {
 		if punktContainsBreak(text[m.start:m.afterEnd]) {
 			slices = append(slices, [2]int{lastBreak, m.end})
 			if m.nextTok >= 0 {
@@ -612,15 +604,14 @@ func sentenceSpans(text string) [][2]int {
 				lastBreak = m.end
 			}
 		}
-		pos = m.end
 	}
-	slices = append(slices, [2]int{lastBreak, len(text)})
+	slices = append(slices, [2]int{lastBreak, len(strings.TrimRightFunc(text, isPySpace))})
 	return realignBoundaries(text, slices)
 }
 
 // realignBoundaries moves closing quotes and brackets that follow a break
 // into the sentence before (Punkt's _realign_boundaries with
-// ["')\]}]+?(?:\s+|(?=--)|$)).
+// ["')\]}]+?(?:\s+|(?=--)|$), multi-line).
 func realignBoundaries(text string, slices [][2]int) [][2]int {
 	out := make([][2]int, 0, len(slices))
 	realign := 0
@@ -650,26 +641,14 @@ func realignBoundaries(text string, slices [][2]int) [][2]int {
 // the end at the start of s. It returns the length of the closing run and
 // the length of the whole match (run plus whitespace), or 0, 0.
 func matchRealign(s string) (run, end int) {
-	n := 0
-	for n < len(s) && strings.IndexByte(`"')]}`, s[n]) >= 0 {
-		n++
+	for n := 1; n <= len(s) && strings.IndexByte(`"')]}`, s[n-1]) >= 0; n++ {
 		rest := s[n:]
+		ws := len(rest) - len(strings.TrimLeftFunc(rest, isPySpace))
 		switch {
-		case rest == "" || rest[0] == '\n':
+		case ws > 0:
+			return n, n + ws
+		case rest == "" || strings.HasPrefix(rest, "--"):
 			return n, n
-		case strings.HasPrefix(rest, "--"):
-			return n, n
-		}
-		if r, _ := utf8.DecodeRuneInString(rest); isPySpace(r) {
-			e := n
-			for e < len(s) {
-				r, size := utf8.DecodeRuneInString(s[e:])
-				if !isPySpace(r) {
-					break
-				}
-				e += size
-			}
-			return n, e
 		}
 	}
 	return 0, 0
@@ -816,9 +795,13 @@ func backOffPair(s string, i int) int {
 }
 
 // punktContainsBreak reports whether the context holds a sentence break
-// followed by at least one more token (text_contains_sentbreak).
+// followed by at least one more token (text_contains_sentbreak). Punkt
+// splits the context into words line by line.
 func punktContainsBreak(context string) bool {
-	words := punktWords(context)
+	var words []string
+	for _, line := range strings.Split(context, "\n") {
+		words = append(words, punktWords(line)...)
+	}
 	toks := make([]punktToken, len(words))
 	for i, w := range words {
 		toks[i] = newPunktToken(w)
@@ -848,7 +831,7 @@ func firstPass(t *punktToken) {
 		if k := strings.LastIndexByte(base, '-'); k >= 0 {
 			last = base[k+1:]
 		}
-		if isAbbreviation(base) || isAbbreviation(last) {
+		if punktAbbreviations[base] || punktAbbreviations[last] {
 			t.abbr = true
 		} else {
 			t.sentbreak = true
@@ -884,62 +867,72 @@ func secondPass(t, next *punktToken) {
 			t.sentbreak, t.abbr = false, true
 			return
 		}
-		r, _ := utf8.DecodeRuneInString(next.tok)
-		if o == orthoUnknown && initial && unicode.IsUpper(r) {
+		if o == orthoUnknown && initial && next.firstUpper() {
 			// "J. Bach": a capitalised word after an initial is taken for a
-			// name unless it is known to occur in lower case (it is not, in
-			// this parameter-free model).
+			// name unless it is known to occur in lower case (of the words
+			// that do, the sentence starters, the heuristic knows).
 			t.sentbreak, t.abbr = false, true
 		}
 	}
 }
 
 // orthoHeuristic decides whether tok starts a sentence. Punctuation never
-// does; a lower-case word does not; a capitalised common sentence starter
-// does; anything else is unknown.
+// does; a lower-case word does not; a capitalised sentence starter (by its
+// type without a sentence-ending period) does; anything else is unknown.
 func orthoHeuristic(t *punktToken) ortho {
 	switch t.tok {
 	case ";", ":", ",", ".", "!", "?":
 		return orthoNotStarter
 	}
-	r, _ := utf8.DecodeRuneInString(t.tok)
+	typ := t.typ
+	if t.sentbreak {
+		typ = t.typeNoPeriod()
+	}
 	switch {
-	case unicode.IsLower(r):
-		return orthoNotStarter
-	case unicode.IsUpper(r) && isCommonStarter(strings.ToLower(t.tok)):
+	case t.firstUpper() && punktSentenceStarters[typ]:
 		return orthoStarter
+	case t.firstLower():
+		return orthoNotStarter
 	}
 	return orthoUnknown
 }
 
-// isCommonStarter lists frequent English sentence starters that NLTK's model
-// has seen in lower case (so their capitalised form signals a new sentence).
-func isCommonStarter(w string) bool {
-	switch w {
-	case "a", "an", "and", "but", "he", "her", "his", "how", "i", "if", "in",
-		"it", "it's", "its", "my", "no", "not", "of", "on", "or", "she", "so",
-		"that", "the", "then", "there", "these", "they", "this", "those", "to",
-		"we", "what", "when", "where", "which", "who", "why", "yes", "you":
-		return true
-	}
-	return false
+// firstUpper and firstLower are Python's str.isupper and str.islower of the
+// token's first rune: the Unicode properties Uppercase and Lowercase.
+func (t *punktToken) firstUpper() bool {
+	r, _ := utf8.DecodeRuneInString(t.tok)
+	return unicode.IsUpper(r) || unicode.Is(unicode.Other_Uppercase, r)
 }
 
-// isAbbreviation is the abbreviation list that stands in for NLTK's trained
-// English abbrev_types (lower case, without the final period). Words that are
-// also common English words ("no", "sat", "sun", "mar", "may") are left out:
-// on lower-cased text they would glue sentences together.
-func isAbbreviation(w string) bool {
-	switch w {
-	case "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "sen", "gov",
-		"gen", "col", "lt", "sgt", "capt", "rev", "hon", "messrs", "mt",
-		"ave", "blvd", "co", "corp", "inc", "ltd", "bros", "dept", "univ",
-		"jan", "feb", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-		"dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri",
-		"vs", "v", "e.g", "i.e", "u.s", "u.k", "u.s.a", "a.m", "p.m", "approx",
-		"cf", "ca", "viz", "ph.d", "d.c", "n.y", "l.a", "etc", "al", "fig",
-		"vol", "est", "lbs", "oz", "ft", "yr", "yrs", "hr", "hrs":
-		return true
+func (t *punktToken) firstLower() bool {
+	r, _ := utf8.DecodeRuneInString(t.tok)
+	return unicode.IsLower(r) || unicode.Is(unicode.Other_Lowercase, r)
+}
+
+// punktSentenceStarters are frequent English sentence starters that NLTK's
+// model has seen in lower case, so that their capitalised form signals a new
+// sentence. In Punkt's terms each has the orthographic context "upper case at
+// a sentence start, lower case inside one" and every other word none.
+// tools/nltk-golden.py reads this list from this file.
+var punktSentenceStarters = wordSet(`a an and but he her his how i if in it it's its my no not of on or
+	she so that the then there these they this those to we what when where which who why yes you`)
+
+// punktAbbreviations is the abbreviation list that stands in for NLTK's
+// trained English abbrev_types (lower case, without the final period). Words
+// that are also common English words ("no", "sat", "sun", "mar", "may") are
+// left out: on lower-cased text they would glue sentences together.
+// tools/nltk-golden.py reads this list from this file.
+var punktAbbreviations = wordSet(`mr mrs ms dr prof st jr sr sen gov gen col lt sgt capt rev hon messrs mt
+	ave blvd co corp inc ltd bros dept univ
+	jan feb apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri
+	vs v e.g i.e u.s u.k u.s.a a.m p.m approx cf ca viz ph.d d.c n.y l.a etc al fig
+	vol est lbs oz ft yr yrs hr hrs`)
+
+// wordSet returns the set of the space-separated words of list.
+func wordSet(list string) map[string]bool {
+	set := make(map[string]bool)
+	for _, w := range strings.Fields(list) {
+		set[w] = true
 	}
-	return false
+	return set
 }

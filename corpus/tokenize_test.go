@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,18 +82,33 @@ func TestWordTokens(t *testing.T) {
 		{"final period", "It ends here.", "it ends here ."},
 		{"inner period stays", "Version 2.0 is out", "version 2.0 is out"},
 		{"comma and colon", "first, second: third", "first , second : third"},
-		{"question and exclamation", "Really?!", "really ? !"},
 		{"exclamation inside a word splits it", "wow!ok", "wow ! ok"},
 		{"semicolon and symbols", "a;b @c #d $5 50% R&D", "a ; b @ c # d $ 5 50 % r & d"},
 		{"brackets", "(a) [b] {c} <d>", "( a ) [ b ] { c } < d >"},
 		{"double dash", "wait--what", "wait -- what"},
-		{"en dash", "1990–2000", "1990 – 2000"},
+		{"dashes stay (NLTK 3.8 has no dash rule)", "1990–2000 a—b", "1990–2000 a—b"},
 		{"asterisk", "**bold**", "* * bold * *"},
 		{"hyphen stays", "anti-gun league-", "anti-gun league-"},
 		// Quotes.
 		{"double quotes", `He said "hi there" loudly`, "he said `` hi there '' loudly"},
 		{"opening quote at start", `"Quoted" first`, "`` quoted '' first"},
-		{"single quotes", "'quoted' text", "' quoted ' text"},
+		// Opening single quotes, as NLTK 3.8: split only before one word
+		// rune that is not a clitic letter (m, t, s, d, n).
+		{"single quotes", "'quoted' text", "'quoted ' text"},
+		{"quoted phrase keeps its opening quote", "making you fear 'looking bad'.", "making you fear 'looking bad ' ."},
+		{"'90s stays", "the '90s were", "the '90s were"},
+		{"'tis", "'tis the season", "'t is the season"},
+		{"one-letter word splits", "'a' and 'b", "' a ' and ' b"},
+		{"clitic letters do not split", "'n' 's 'm 'd 't", "'n ' 's 'm 'd 't"},
+		{"long s is an s to Python", "'ſ", "'ſ"},
+		{"rock'n'roll", "rock'n'roll", "rock'n'roll"},
+		{"quote inside a word before one letter", "don'x y", "don ' x y"},
+		// Whitespace other than a space: NLTK's clitic and quote rules want a
+		// literal space, so a word before a line break keeps its clitic.
+		{"clitic before a line break stays", "don't\n\njust go", "don't just go"},
+		{"possessive before a line break stays", "the players'\nunion", "the players' union"},
+		{"clitic before a tab stays", "it's\tok", "it's ok"},
+		{"wanna before a line break", "wanna\ngo", "wan na go"},
 		{"two single quotes", "''So das''", "'' so das ''"},
 		{"curly quotes", "“hi” ‘there’", "“ hi ” ‘ there ’"},
 		// Ellipses.
@@ -112,6 +128,8 @@ func TestWordTokens(t *testing.T) {
 		{"www", "www.reddit.com/r/nfl is fun", "www.reddit.com/r/nfl is fun"},
 		{"url in parens", "(http://x.com)", "( http://x.com )"},
 		{"placeholder", "see <url> now", "see <url> now"},
+		{"placeholder before a quote (NLTK reads it after >)", `<url>" ok`, "<url> '' ok"},
+		{"placeholder inside brackets", "(<url>)", "( <url> )"},
 		// Emoji and other scripts pass through.
 		{"emoji alone", "nice 😂 👍🏽", "nice 😂 👍🏽"},
 		{"emoji attached", "lol😂", "lol😂"},
@@ -143,6 +161,8 @@ func TestWordTokensSentences(t *testing.T) {
 		{"empty", "", ""},
 		{"only space", " \n\t ", ""},
 		{"only punctuation", "...", "SENTENCE_START ... SENTENCE_END"},
+		{"final ?! run splits as NLTK splits it", "Really?!", "SENTENCE_START really ? SENTENCE_END SENTENCE_START ! SENTENCE_END"},
+		{"inner ?! run does not", "Really?! Yes.", "SENTENCE_START really ? ! SENTENCE_END SENTENCE_START yes . SENTENCE_END"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := WordTokens(tc.in)
@@ -168,7 +188,10 @@ func TestSentences(t *testing.T) {
 		{"initial before a name", "Johann S. Bach wrote it.", []string{"Johann S. Bach wrote it."}},
 		{"abbreviation before a common starter", "I like apples etc. The end.", []string{"I like apples etc.", "The end."}},
 		{"no space no split", "end.start", []string{"end.start"}},
-		{"final punctuation run stays (NLTK would split off the !)", "Wow?!", []string{"Wow?!"}},
+		{"final punctuation run splits (NLTK 3.8's FIXME)", "Wow?!", []string{"Wow?", "!"}},
+		{"final !! splits before the last", "Wow!!!", []string{"Wow!!", "!"}},
+		{"paragraph break is whitespace", "One.\n\nTwo.", []string{"One.", "Two."}},
+		{"closing quote realigned across a line break", "He said \"stop.\"\nThen left.", []string{"He said \"stop.\"", "Then left."}},
 		{"punctuation run inside splits after the run", "Wow?! Nice.", []string{"Wow?!", "Nice."}},
 		{"trailing space trimmed", "One.  ", []string{"One."}},
 		{"no text", "", nil},
@@ -330,3 +353,15 @@ func benchCleanBody(b *testing.B, comments []string) {
 }
 
 func BenchmarkCleanBody(b *testing.B) { benchCleanBody(b, benchComments(3, 1000)) }
+
+// TestPySpaceClass checks that the regexp class standing for Python's \s
+// accepts exactly the runes isPySpace accepts (all whitespace is below
+// U+3001).
+func TestPySpaceClass(t *testing.T) {
+	re := regexp.MustCompile(`^` + pySpaceClass + `$`)
+	for r := rune(0); r <= 0x3100; r++ {
+		if got, want := re.MatchString(string(r)), isPySpace(r); got != want {
+			t.Errorf("U+%04X: class %v, isPySpace %v", r, got, want)
+		}
+	}
+}
