@@ -117,21 +117,19 @@ func isPyWord(r rune) bool {
 // rules that need look-around in Python are small scanners instead.
 
 var (
-	reStartQuote  = regexp.MustCompile("([«“‘„]|`+)")
-	reOpenDouble  = regexp.MustCompile(`([ (\[{<])("|'')`)
-	reFinalPeriod = regexp.MustCompile(`([^.])(\.)([\])}>"'»”’ ]*)` + pySpaceClass + `*$`)
-	reColonComma  = regexp.MustCompile(`([:,])([^\p{Nd}])`)
-	reColonEnd    = regexp.MustCompile(`([:,])$`)
-	reDots        = regexp.MustCompile(`\.{2,}`)
-	reSymbols     = regexp.MustCompile(`[;@#$%&]`)
-	reFinalPer2   = regexp.MustCompile(`([^.])(\.)([\])}>"']*)` + pySpaceClass + `*$`)
-	reQE          = regexp.MustCompile(`[?!]`)
-	reQuoteSpace  = regexp.MustCompile(`([^'])' `)
-	reBrackets    = regexp.MustCompile(`[\][(){}<>]`)
-	reEndQuote    = regexp.MustCompile(`([»”’])`)
-	reSpaces      = regexp.MustCompile(` +`)
-	reClitic1     = regexp.MustCompile(`([^' ])('[sS]|'[mM]|'[dD]|') `)
-	reClitic2     = regexp.MustCompile(`([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) `)
+	reStartQuote = regexp.MustCompile("([«“‘„]|`+)")
+	reOpenDouble = regexp.MustCompile(`([ (\[{<])("|'')`)
+	reColonComma = regexp.MustCompile(`([:,])([^\p{Nd}])`)
+	reColonEnd   = regexp.MustCompile(`([:,])$`)
+	reDots       = regexp.MustCompile(`\.{2,}`)
+	reSymbols    = regexp.MustCompile(`[;@#$%&]`)
+	reQE         = regexp.MustCompile(`[?!]`)
+	reQuoteSpace = regexp.MustCompile(`([^'])' `)
+	reBrackets   = regexp.MustCompile(`[\][(){}<>]`)
+	reEndQuote   = regexp.MustCompile(`([»”’])`)
+	reSpaces     = regexp.MustCompile(` +`)
+	reClitic1    = regexp.MustCompile(`([^' ])('[sS]|'[mM]|'[dD]|') `)
+	reClitic2    = regexp.MustCompile(`([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) `)
 )
 
 // protected is the private-use rune that stands for a URL while the Treebank
@@ -161,7 +159,7 @@ func treebankWords(s string) []string {
 	// Punctuation.
 	hasPeriod := strings.Contains(s, ".")
 	if hasPeriod {
-		s = reFinalPeriod.ReplaceAllString(s, "${1} ${2} ${3} ")
+		s = splitFinalPeriod(s, `])}>"'»”’ `, " . ")
 	}
 	if strings.ContainsAny(s, ":,") {
 		s = reColonComma.ReplaceAllString(s, " ${1} ${2}")
@@ -174,7 +172,7 @@ func treebankWords(s string) []string {
 		s = reSymbols.ReplaceAllString(s, " ${0} ")
 	}
 	if hasPeriod {
-		s = reFinalPer2.ReplaceAllString(s, "${1} ${2}${3} ")
+		s = splitFinalPeriod(s, `])}>"'`, " .")
 	}
 	if strings.ContainsAny(s, "?!") {
 		s = reQE.ReplaceAllString(s, " ${0} ")
@@ -235,6 +233,30 @@ func joinURLToken(toks []string) []string {
 		out = append(out, toks[i])
 	}
 	return out
+}
+
+// splitFinalPeriod is NLTK's final-period rule ([^.])(\.)([closers]*)\s*$ →
+// "\1" + dot + "\3 ": the last period of s, unless another period precedes
+// it, when only closers follow it and then only whitespace. dot is " . " for
+// the first rule (closers with the space and curly quotes) and " ." for the
+// second. A scanner: the regexp backtracks from every rune of a sentence.
+func splitFinalPeriod(s, closers, dot string) string {
+	i := strings.LastIndexByte(s, '.')
+	if i < 1 || s[i-1] == '.' {
+		return s
+	}
+	j := i + 1
+	for j < len(s) {
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if !strings.ContainsRune(closers, r) {
+			break
+		}
+		j += size
+	}
+	if strings.TrimLeftFunc(s[j:], isPySpace) != "" {
+		return s
+	}
+	return s[:i] + dot + s[i+1:j] + " "
 }
 
 // splitOpeningQuote inserts a space after an apostrophe that is followed by

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -17,13 +18,26 @@ import (
 // samplePath is the seed's Reddit sample, relative to this package.
 const samplePath = "../../shared/data/reddit-comments-2015-08.sample.csv"
 
-// sampleBodies returns the bodies of the seed's Reddit sample, skipping the
-// test when the file is absent.
+// sampleBodies returns the bodies of the seed's Reddit sample. Without it
+// the test runs on the embedded sample's bodies instead, and under CI=true
+// the missing file is an error.
 func sampleBodies(t testing.TB) []string {
 	t.Helper()
 	f, err := os.Open(samplePath)
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("seed sample %s not present: skipping the real-data check", samplePath)
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("seed sample missing under CI=true: %v", err)
+		}
+		t.Logf("seed sample %s not present: checking the embedded sample instead", samplePath)
+		cs, err := SampleComments(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies := make([]string, len(cs))
+		for i, c := range cs {
+			bodies[i] = c.Body
+		}
+		return bodies
 	}
 	if err != nil {
 		t.Fatal(err)
