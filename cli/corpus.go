@@ -14,12 +14,18 @@ import (
 )
 
 // cleanRules maps the config's corpus section to the corpus cleaning rules.
-func cleanRules(cfg config.Config) corpus.CleanRules {
+// A validated config always compiles; the error is for one that was not.
+func cleanRules(cfg config.Config) (corpus.CleanRules, error) {
 	r := corpus.DefaultCleanRules()
-	r.BotAccounts = cfg.Corpus.BotAccounts
-	r.URLs = corpus.URLMode(cfg.Corpus.URLs)
-	r.MinChars, r.MaxChars = cfg.Corpus.MinChars, cfg.Corpus.MaxChars
-	return r
+	cc := cfg.Corpus
+	r.BotAccounts = cc.BotAccounts
+	var errs [3]error
+	r.BotNames, errs[0] = corpus.CompilePatterns("corpus.bot_names", cc.BotNames)
+	r.BotNameExceptions, errs[1] = corpus.CompilePatterns("corpus.bot_name_exceptions", cc.BotNameExceptions)
+	r.BotFooters, errs[2] = corpus.CompilePatterns("corpus.bot_footers", cc.BotFooters)
+	r.URLs = corpus.URLMode(cc.URLs)
+	r.MinChars, r.MaxChars = cc.MinChars, cc.MaxChars
+	return r, errors.Join(errs[:]...)
 }
 
 // openStore opens (creating if needed) the store under the data directory.
@@ -53,7 +59,10 @@ func importCmd(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer st.Close()
-	rules := cleanRules(cfg)
+	rules, err := cleanRules(cfg)
+	if err != nil {
+		return err
+	}
 	var failed []error
 	for _, path := range fs.Args() {
 		start := time.Now()

@@ -12,7 +12,10 @@ import (
 
 // newIngester builds the Reddit ingester from the config and the environment's credentials.
 func newIngester(cfg config.Config, st *corpus.Store, env Env, log *slog.Logger) (*corpus.Ingester, error) {
-	rules := cleanRules(cfg)
+	rules, err := cleanRules(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return corpus.NewIngester(corpus.IngestConfig{
 		Subreddits:  cfg.Reddit.Subreddits,
 		MaxPerRun:   cfg.Reddit.MaxPerRun,

@@ -82,7 +82,11 @@ func dataSource(path string, cfg config.Config) (corpus.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return corpus.CleanSource(src, cleanRules(cfg)), nil
+	rules, err := cleanRules(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return corpus.CleanSource(src, rules), nil
 }
 
 // modelConfig returns the configured model name or an error listing the names.

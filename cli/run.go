@@ -285,7 +285,10 @@ func seedStore(ctx context.Context, st *corpus.Store, cfg config.Config, env Env
 	if err != nil {
 		return fmt.Errorf("embedded sample: %w", err)
 	}
-	rules := cleanRules(cfg)
+	rules, err := cleanRules(cfg)
+	if err != nil {
+		return err
+	}
 	kept := cs[:0]
 	for _, c := range cs {
 		if k, why := rules.Clean(c); why == "" {

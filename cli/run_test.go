@@ -111,8 +111,8 @@ func TestFirstStartConsole(t *testing.T) {
 	}
 	// The fake Reddit's comment reached the store.
 	code, stats, _ := run(t, "", "corpus", "stats", "--config", cfg)
-	if code != 0 || !regexpLine(stats, "comments", "539") {
-		t.Errorf("store after first start (538 sample comments + 1 fetched):\n%s", stats)
+	if code != 0 || !regexpLine(stats, "comments", "547") {
+		t.Errorf("store after first start (546 sample comments + 1 fetched):\n%s", stats)
 	}
 
 	// A second start finds the checkpoints: nothing is trained again.

@@ -41,6 +41,12 @@ type Config struct {
 type CorpusConfig struct {
 	// BotAccounts are authors whose comments are never trained on (AutoModerator always is).
 	BotAccounts []string `yaml:"bot_accounts"`
+	// BotNames are patterns (Go regexp syntax) of author names that mark a bot, unless
+	// one of BotNameExceptions matches too; BotFooters are patterns of the cleaned body
+	// of a bot's comment. Skipped comments are counted as bot_name and bot_footer.
+	BotNames          []string `yaml:"bot_names"`
+	BotNameExceptions []string `yaml:"bot_name_exceptions"`
+	BotFooters        []string `yaml:"bot_footers"`
 	// URLs is "drop" (remove bare URLs) or "placeholder" (replace them with a token).
 	URLs     string `yaml:"urls"`
 	MinChars int    `yaml:"min_chars"`
@@ -156,7 +162,14 @@ func Default() Config {
 		DataDir:  "data",
 		LogLevel: "info",
 		Corpus: CorpusConfig{
-			BotAccounts:        []string{"AutoModerator"},
+			BotAccounts:       []string{"AutoModerator"},
+			BotNames:          []string{`(?i)bot\d*$`, `(?i)(^|[_-])bot([_-]|$)`, `^Bot[A-Z]`},
+			BotNameExceptions: []string{`(?i)(ro|ab|tal|ca|sa)bot\d*$`},
+			BotFooters: []string{
+				`(?i)\bI(?: am|'m) a bot\b`,
+				`(?i)\bthis action was performed automatically\b`,
+				`(?i)\bthis (?:message|comment|reply|post) was (?:created|generated|posted|made) (?:by a bot|automatically)\b`,
+			},
 			URLs:               "placeholder",
 			MinChars:           2,
 			MaxChars:           2000,
@@ -382,6 +395,18 @@ func (c *Config) Validate() error {
 	}
 	if !(cc.ValidationFraction > 0 && cc.ValidationFraction < 0.5) {
 		bad("corpus.validation_fraction", "must be in (0, 0.5), got %v", cc.ValidationFraction)
+	}
+	for _, f := range []struct {
+		name     string
+		patterns []string
+	}{{"bot_names", cc.BotNames}, {"bot_name_exceptions", cc.BotNameExceptions}, {"bot_footers", cc.BotFooters}} {
+		for i, p := range f.patterns {
+			if strings.TrimSpace(p) == "" {
+				bad(fmt.Sprintf("corpus.%s[%d]", f.name, i), "empty pattern: it would match everything")
+			} else if _, err := regexp.Compile(p); err != nil {
+				bad(fmt.Sprintf("corpus.%s[%d]", f.name, i), "%q is not a Go regexp: %v", p, err)
+			}
+		}
 	}
 	for i, s := range c.Reddit.Subreddits {
 		if !validSubreddit(s) {

@@ -98,6 +98,8 @@ schedule:
 `, []string{"schedule.ingest", "posts[0].channel", "posts[0].cron", "posts[0].model", "posts[0].temperature"}},
 		{"temperatures", "bot:\n  temperature: 5\n  min_temperature: 0\n", []string{"bot.temperature", "bot.min_temperature"}},
 		{"subreddit", "reddit:\n  subreddits: [\"r/golang\", \"a+\"]\n", []string{"subreddits[0]", "subreddits[1]"}},
+		{"bot patterns", "corpus:\n  bot_names: ['(?i)bot$', '(unclosed']\n  bot_name_exceptions: ['']\n  bot_footers: ['[z-a]']\n",
+			[]string{"corpus.bot_names[1]", "missing closing )", "corpus.bot_name_exceptions[0]: empty pattern", "corpus.bot_footers[0]"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(strings.NewReader(tc.yaml))

@@ -16,14 +16,17 @@ var ErrCleanRules = errors.New("corpus: invalid clean rules")
 // A SkipReason says why Clean dropped a comment; "" means the comment is kept.
 type SkipReason string
 
-// The reasons Clean drops a comment.
+// The reasons Clean drops a comment. Each is an identifier, so that
+// "skipped_" + reason names a run-record figure.
 const (
-	SkipDeleted  SkipReason = "deleted"   // body or author "[deleted]"
-	SkipRemoved  SkipReason = "removed"   // body "[removed]" (removed by moderators)
-	SkipBot      SkipReason = "bot"       // AutoModerator or one of CleanRules.BotAccounts
-	SkipEmpty    SkipReason = "empty"     // nothing left after cleaning
-	SkipTooShort SkipReason = "too short" // fewer than MinChars runes after cleaning
-	SkipTooLong  SkipReason = "too long"  // more than MaxChars runes after cleaning
+	SkipDeleted   SkipReason = "deleted"    // body or author "[deleted]"
+	SkipRemoved   SkipReason = "removed"    // body "[removed]" (removed by moderators)
+	SkipBot       SkipReason = "bot"        // AutoModerator or one of CleanRules.BotAccounts
+	SkipBotName   SkipReason = "bot_name"   // an author name that marks a bot (CleanRules.BotNames)
+	SkipBotFooter SkipReason = "bot_footer" // a body that carries a bot's footer (CleanRules.BotFooters)
+	SkipEmpty     SkipReason = "empty"      // nothing left after cleaning
+	SkipTooShort  SkipReason = "too_short"  // fewer than MinChars runes after cleaning
+	SkipTooLong   SkipReason = "too_long"   // more than MaxChars runes after cleaning
 )
 
 // URLMode says what Clean does with a bare URL.
@@ -45,6 +48,13 @@ type CleanRules struct {
 	// BotAccounts are author names whose comments are dropped, compared
 	// case-insensitively. AutoModerator is always dropped.
 	BotAccounts []string
+	// BotNames match author names that mark an account as a bot
+	// (HollywoodBot, DRM_Removal_Bot), unless one of BotNameExceptions
+	// matches too (Talbot, FriendlyRobot). See DefaultBotNames.
+	BotNames, BotNameExceptions []*regexp.Regexp
+	// BotFooters match the cleaned body of a bot's comment ("I am a bot",
+	// "this action was performed automatically"). See DefaultBotFooters.
+	BotFooters []*regexp.Regexp
 	// URLs is what happens to bare URLs; "" means URLsPlaceholder.
 	URLs URLMode
 	// URLPlaceholder replaces a bare URL in URLsPlaceholder mode; "" means
@@ -57,15 +67,76 @@ type CleanRules struct {
 }
 
 // DefaultCleanRules returns the rules the corpus uses unless configured:
-// URLs become URLToken, and cleaned bodies of 2 to 2000 runes are kept (2000
-// is also Discord's message limit, so the models learn comments that fit).
+// bots are known by DefaultBotNames (with DefaultBotNameExceptions) and
+// DefaultBotFooters, URLs become URLToken, and cleaned bodies of 2 to 2000
+// runes are kept (2000 is also Discord's message limit, so the models learn
+// comments that fit).
 func DefaultCleanRules() CleanRules {
 	return CleanRules{
-		URLs:           URLsPlaceholder,
-		URLPlaceholder: URLToken,
-		MinChars:       2,
-		MaxChars:       2000,
+		BotNames:          mustCompile(DefaultBotNames()),
+		BotNameExceptions: mustCompile(DefaultBotNameExceptions()),
+		BotFooters:        mustCompile(DefaultBotFooters()),
+		URLs:              URLsPlaceholder,
+		URLPlaceholder:    URLToken,
+		MinChars:          2,
+		MaxChars:          2000,
 	}
+}
+
+// DefaultBotNames returns the default patterns (Go regexp syntax) of author
+// names that mark a bot: a name ending in "bot" (PoliticsModeratorBot,
+// HollywoodBot, DRM_Removal_Bot, autowikibot, a digit suffix allowed), "bot"
+// as an underscore- or hyphen-separated part of the name (bot_of_news), and a
+// capitalised "Bot" prefix (BotDefense).
+func DefaultBotNames() []string {
+	return []string{`(?i)bot\d*$`, `(?i)(^|[_-])bot([_-]|$)`, `^Bot[A-Z]`}
+}
+
+// DefaultBotNameExceptions returns the default patterns of names that end in
+// "bot" but are words or names: robot, abbot, Talbot, Cabot, sabot.
+func DefaultBotNameExceptions() []string {
+	return []string{`(?i)(ro|ab|tal|ca|sa)bot\d*$`}
+}
+
+// DefaultBotFooters returns the default patterns of bot footers, matched
+// against the cleaned body (so "^(I ^am ^a ^bot)" reads "I am a bot"):
+// "I am a bot" / "I'm a bot", "this action was performed automatically"
+// (AutoModerator's footer, which other moderation bots copy) and "this
+// message was created by a bot" with its variants.
+func DefaultBotFooters() []string {
+	return []string{
+		`(?i)\bI(?: am|'m) a bot\b`,
+		`(?i)\bthis action was performed automatically\b`,
+		`(?i)\bthis (?:message|comment|reply|post) was (?:created|generated|posted|made) (?:by a bot|automatically)\b`,
+	}
+}
+
+// CompilePatterns compiles regexp patterns (Go's RE2 syntax), naming the
+// field and index of each one that does not compile. All problems are
+// reported at once, each wrapping ErrCleanRules.
+func CompilePatterns(field string, patterns []string) ([]*regexp.Regexp, error) {
+	out := make([]*regexp.Regexp, 0, len(patterns))
+	var errs []error
+	for i, p := range patterns {
+		re, err := regexp.Compile(p)
+		switch {
+		case strings.TrimSpace(p) == "":
+			errs = append(errs, fmt.Errorf("%w: %s[%d]: empty pattern (it would match everything)", ErrCleanRules, field, i))
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%w: %s[%d]: %w", ErrCleanRules, field, i, err))
+		default:
+			out = append(out, re)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+func mustCompile(patterns []string) []*regexp.Regexp {
+	res, err := CompilePatterns("default", patterns)
+	if err != nil {
+		panic(err) // the defaults are constants, tested
+	}
+	return res
 }
 
 // Validate reports every problem with r at once, each wrapping ErrCleanRules.
@@ -93,15 +164,27 @@ func (r CleanRules) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: bot accounts[%d]: empty name", ErrCleanRules, i))
 		}
 	}
+	for _, f := range []struct {
+		name string
+		res  []*regexp.Regexp
+	}{{"bot names", r.BotNames}, {"bot name exceptions", r.BotNameExceptions}, {"bot footers", r.BotFooters}} {
+		for i, re := range f.res {
+			if re == nil || re.String() == "" {
+				errs = append(errs, fmt.Errorf("%w: %s[%d]: empty pattern (it would match everything)", ErrCleanRules, f.name, i))
+			}
+		}
+	}
 	return errors.Join(errs...)
 }
 
 // Clean decides whether c belongs in the corpus and returns it with a
 // cleaned body. A comment is dropped, in this order, when its body is
 // "[deleted]" or "[removed]", its author is "[deleted]", its author is
-// AutoModerator or one of BotAccounts (case-insensitively), or its cleaned
-// body is empty, shorter than MinChars or longer than MaxChars runes.
-// CleanBody describes the cleaning itself. Only Body changes.
+// AutoModerator or one of BotAccounts (case-insensitively), its author's
+// name matches BotNames and no BotNameExceptions, its cleaned body matches
+// BotFooters, or its cleaned body is empty, shorter than MinChars or longer
+// than MaxChars runes. CleanBody describes the cleaning itself. Only Body
+// changes.
 func (r CleanRules) Clean(c Comment) (Comment, SkipReason) {
 	switch strings.TrimSpace(c.Body) {
 	case "[deleted]":
@@ -116,9 +199,14 @@ func (r CleanRules) Clean(c Comment) (Comment, SkipReason) {
 	if r.isBot(author) {
 		return c, SkipBot
 	}
+	if matchesAny(r.BotNames, author) && !matchesAny(r.BotNameExceptions, author) {
+		return c, SkipBotName
+	}
 	body := r.CleanBody(c.Body)
 	n := utf8.RuneCountInString(body)
 	switch {
+	case matchesAny(r.BotFooters, body):
+		return c, SkipBotFooter
 	case n == 0:
 		return c, SkipEmpty
 	case r.MinChars > 0 && n < r.MinChars:
@@ -128,6 +216,15 @@ func (r CleanRules) Clean(c Comment) (Comment, SkipReason) {
 	}
 	c.Body = body
 	return c, ""
+}
+
+func matchesAny(res []*regexp.Regexp, s string) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r CleanRules) isBot(author string) bool {
@@ -220,7 +317,6 @@ var (
 	reHeader     = regexp.MustCompile(`^ {0,3}#{1,6}(?:[ \t]+|$)`)
 	reHeaderTail = regexp.MustCompile(`[ \t]+#+[ \t]*$`)
 	reListMarker = regexp.MustCompile(`^ {0,3}(?:[-*+]|\d{1,9}[.)]) +`)
-	reMDLink     = regexp.MustCompile(`\[([^\[\]\n]*)\]\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)`)
 	reBold3      = regexp.MustCompile(`\*\*\*(\S|\S[^*\n]*?\S)\*\*\*`)
 	reBold2      = regexp.MustCompile(`\*\*(\S|\S[^*\n]*?\S)\*\*`)
 	reItalic     = regexp.MustCompile(`(^|[^\p{L}\p{N}*])\*(\S|\S[^*\n]*?\S)\*`)
@@ -230,7 +326,7 @@ var (
 	reSupParen   = regexp.MustCompile(`\^+\(([^()\n]*)\)`)
 	reSupCaret   = regexp.MustCompile(`\^+(\S)`)
 	reInlineCode = regexp.MustCompile("`+([^`\n]+)`+")
-	reSpoiler    = regexp.MustCompile(`>!(.*?)!<`)
+	reSpoiler    = regexp.MustCompile(`(?s)>!(.*?)!<`)
 )
 
 // cleanBlocks removes block-level markdown and returns the paragraphs.
@@ -313,7 +409,7 @@ func (r CleanRules) cleanInline(p string) string {
 		}
 		p = b.String()
 	}
-	p = reMDLink.ReplaceAllString(p, "${1}")
+	p = replaceLinks(p)
 	p = r.replaceURLs(p)
 	p = reSpoiler.ReplaceAllString(p, "${1}")
 	p = reInlineCode.ReplaceAllString(p, "${1}")

@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -26,6 +27,26 @@ func TestCleanSkips(t *testing.T) {
 		{"configured bot, other case", "remindmebot", "I will remind you", SkipBot},
 		{"configured bot, padded in config", "Tweet_Poster", "a tweet", SkipBot},
 		{"bot-like name not listed", "RemindMeBotFan", "I like the bot", ""},
+		// Bots by name (DefaultBotNames), with exceptions.
+		{"name ends in Bot", "PoliticsModeratorBot", "Please keep it civil.", SkipBotName},
+		{"name ends in Bot 2", "HollywoodBot", "Box office this weekend: 1. A film.", SkipBotName},
+		{"underscored _Bot", "DRM_Removal_Bot", "Here is a DRM-free link.", SkipBotName},
+		{"all lower case", "autowikibot", "Here is the wiki summary.", SkipBotName},
+		{"digit suffix", "news_bot2", "Headline of the day.", SkipBotName},
+		{"bot as a name part", "the-bot-of-recipes", "Here is the recipe.", SkipBotName},
+		{"Bot prefix, camel case", "BotDefense", "This account was banned.", SkipBotName},
+		{"exception: robot", "FriendlyRobot", "I am a person, honestly.", ""},
+		{"exception: Talbot", "Talbot", "My grandfather built this boat.", ""},
+		{"lower-case bot prefix is a word", "bother_me_not", "I just like the name.", ""},
+		{"bot inside a word", "abotanist", "Plants are great.", ""},
+		// Bots by footer (DefaultBotFooters), matched on the cleaned body.
+		{"I am a bot", "helpful_helper", "Converted: 5 km is 3.1 miles.\n\n*I am a bot, and this action was performed automatically.*", SkipBotFooter},
+		{"I'm a bot", "x", "Here you go. I'm a bot, beep.", SkipBotFooter},
+		{"superscript footer", "x", "Tweet text here.\n\n^This ^message ^was ^created ^by ^a ^bot", SkipBotFooter},
+		{"superscript group footer", "x", "Summary.\n\n^(This comment was generated automatically)", SkipBotFooter},
+		{"moderation footer alone", "x", "Removed for rule 2. This action was performed automatically.", SkipBotFooter},
+		{"quoting a bot is not being one", "alice", "> I am a bot, and this action was performed automatically.\n\nThat bot again!", ""},
+		{"talking about bots", "alice", "I am a big fan of bots that convert units.", ""},
 		{"empty body", "alice", "", SkipEmpty},
 		{"only a quote", "alice", "> quoted only", SkipEmpty},
 		{"only a url in drop mode is handled below", "alice", "   ", SkipEmpty},
@@ -50,6 +71,61 @@ func TestCleanSkips(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBotNameExceptionOverride checks that an exception wins over a name
+// pattern but not over a listed account, and that patterns can be turned off.
+func TestBotNameExceptionOverride(t *testing.T) {
+	rules := DefaultCleanRules()
+	rules.BotAccounts = []string{"Talbot"}
+	if _, why := rules.Clean(Comment{Author: "Talbot", Body: "hello there"}); why != SkipBot {
+		t.Errorf("listed account Talbot: reason %q, want %q", why, SkipBot)
+	}
+	rules.BotNames, rules.BotFooters = nil, nil
+	for _, c := range []Comment{{Author: "HollywoodBot", Body: "hello there"}, {Author: "x", Body: "I am a bot."}} {
+		if _, why := rules.Clean(c); why != "" {
+			t.Errorf("patterns off: %q by %s dropped as %q", c.Body, c.Author, why)
+		}
+	}
+}
+
+// TestCompilePatterns checks that every bad pattern is reported with its
+// field and index, and the good ones still compile.
+func TestCompilePatterns(t *testing.T) {
+	res, err := CompilePatterns("corpus.bot_names", []string{`(?i)bot$`, `(`, ` `})
+	if !errors.Is(err, ErrCleanRules) {
+		t.Fatalf("err = %v, want an ErrCleanRules", err)
+	}
+	for _, want := range []string{"corpus.bot_names[1]", "missing closing )", "corpus.bot_names[2]: empty pattern"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if len(res) != 1 || !res[0].MatchString("SomeBot") {
+		t.Errorf("the good pattern was lost: %v", res)
+	}
+	for name, list := range map[string][]string{"names": DefaultBotNames(), "exceptions": DefaultBotNameExceptions(), "footers": DefaultBotFooters()} {
+		if _, err := CompilePatterns(name, list); err != nil {
+			t.Errorf("default %s: %v", name, err)
+		}
+	}
+}
+
+// TestSkipReasonsAreIdentifiers checks that every skip reason, and so every
+// "skipped_" figure of a run record, is an identifier.
+func TestSkipReasonsAreIdentifiers(t *testing.T) {
+	ident := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	for _, r := range []SkipReason{SkipDeleted, SkipRemoved, SkipBot, SkipBotName, SkipBotFooter, SkipEmpty, SkipTooShort, SkipTooLong, SkipNotComment} {
+		if !ident.MatchString(string(r)) {
+			t.Errorf("skip reason %q is not an identifier", r)
+		}
+	}
+	rep := IngestReport{SkipReasons: map[SkipReason]int{SkipTooLong: 1, SkipNotComment: 2, SkipBotFooter: 3}}
+	for name := range rep.Figures() {
+		if !ident.MatchString(name) {
+			t.Errorf("run-record figure %q is not an identifier", name)
+		}
 	}
 }
 
@@ -90,6 +166,12 @@ func TestCleanBody(t *testing.T) {
 		{"quote between paragraphs", def, "first\n\n> q\n\nlast", "first\n\nlast"},
 		{"greater-than inside a line stays", def, "3 > 2 is true", "3 > 2 is true"},
 		{"spoiler is not a quote", def, ">!snape kills!< ok", "snape kills ok"},
+		{"spoiler inside a line", def, "so >!the dog did it!< wow", "so the dog did it wow"},
+		{"spoiler over two lines", def, ">!the dog\ndid it!< wow", "the dog did it wow"},
+		{"escaped spoiler", def, "&gt;!hidden!&lt; text", "hidden text"},
+		{"old spoiler keeps its hidden text", def, `[Part two](/s "her father") changes it`, "Part two her father changes it"},
+		{"old spoiler with a generic label", def, `[spoiler](#s "he lives")`, "he lives"},
+		{"old spoiler without hidden text", def, `[Part two](/s) ok`, "Part two ok"},
 		// Code.
 		{"fenced code", def, "before\n```\ncode here\n```\nafter", "before\n\nafter"},
 		{"tilde fence", def, "before\n~~~\ncode\n~~~\n\nafter", "before\n\nafter"},
@@ -102,6 +184,18 @@ func TestCleanBody(t *testing.T) {
 		{"markdown link keeps text", def, "see [the docs](http://x.com/docs) now", "see the docs now"},
 		{"markdown link with parens", def, "[wiki](https://en.wikipedia.org/wiki/Go_(game)) rocks", "wiki rocks"},
 		{"markdown link with title", def, `[a](http://x.com "title") b`, "a b"},
+		{"title in single quotes with parens", def, `[a](http://x.com 'x (y)') b`, "a b"},
+		{"nested link brackets", def, "[[Contact creator]](http://x.com/m?to=a&amp;amp;s=b)[[Source code]](https://github.com/x/y)", "[Contact creator][Source code]"},
+		{"superscript nested brackets", def, "[^[Contact ^creator]](http://x.com/m)", "[Contact creator]"},
+		{"link inside brackets", def, "[[USA:R](https://x.org/wiki/R), 1 h]", "[USA:R, 1 h]"},
+		{"link inside link text", def, "[see [a](http://x.com/a) too](http://x.com/b) ok", "see a too ok"},
+		{"escaped parens in target", def, `[a](http://x.org/A_\(b\)) c`, "a c"},
+		{"escaped parens in text and target", def, `[^City ^\(Civ5)](https://x.org/wiki/City \(Civ5\)) ^| next`, "City (Civ5) | next"},
+		{"unbalanced paren ends at the first )", def, `[**Tourism (Civ5)**](https://x.org/Tourism%20(Civ5\)) (from the wiki): [](#sfw) ok`, "Tourism (Civ5) (from the wiki): ok"},
+		{"target with spaces", def, "[notes](https://x.com/my notes/a b.txt) if you want", "notes if you want"},
+		{"angle-bracket target", def, "[notes](<https://x.com/my notes>) ok", "notes ok"},
+		{"brackets that are no link stay", def, "up to 7 [[cardname]] and [x] (y)", "up to 7 [[cardname]] and [x] (y)"},
+		{"unclosed target stays text", def, "[a](http://x.com b", "[a](<url> b"},
 		{"empty link text", def, "x [](http://x.com) y", "x y"},
 		{"bare url placeholder", def, "go to http://x.com/a?b=1.", "go to <url>."},
 		{"www url", def, "www.reddit.com/r/nfl rocks", "<url> rocks"},
@@ -161,6 +255,7 @@ func TestCleanRulesValidate(t *testing.T) {
 		{"negative and inverted", CleanRules{MinChars: -1, MaxChars: -2}, []string{"min chars -1", "max chars -2"}},
 		{"min above max", CleanRules{MinChars: 10, MaxChars: 5}, []string{"min chars 10 is above max chars 5"}},
 		{"empty bot", CleanRules{BotAccounts: []string{"ok", " "}}, []string{"bot accounts[1]"}},
+		{"nil pattern", CleanRules{BotFooters: []*regexp.Regexp{nil}}, []string{"bot footers[0]"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.rules.Validate()

@@ -18,6 +18,14 @@ var fuzzSeeds = []string{
 	"and . . . . coke thank you'. 'sure",
 	"a\xffb\x00c\u2028d\u00a0e\ue000f",
 	". ? ! ... ' '' \" `` ( ) ",
+	// NLTK 3.8's quote rule, line breaks before clitics, a final ?! run.
+	"making you fear 'looking bad'. the '90s 'tis 'a' 'n' don't\n\njust the players'\tunion <url>\" wow?!",
+	// Markdown shapes that used to leave fragments, and spoilers.
+	"[[Contact creator]](http://x.com/m?to=a&amp;amp;s=b)[[Source code]](https://github.com/x/y)",
+	`[^[Contact ^creator]](http://x.com/m) [[USA:R](https://x.org/R), 1 h] [see [a](http://x/a) too](http://x/b)`,
+	`[a](http://x.org/A_\(b\)) [b](http://x.com/a (b) "t (x)") [c](<http://x y>) [d](http://x.com/my notes.txt)`,
+	`[**Tourism (Civ5)**](https://x.org/Tourism%20(Civ5\)) (from the wiki): [](#sfw) [a](http://x.com b [`,
+	">!snape\nkills!< [Part two](/s \"her father\") [spoiler](#s 'he lives') [x](/s)",
 	"",
 }
 

@@ -218,7 +218,7 @@ type SubredditReport struct {
 	Skipped   int    // entries not stored: cleaned away or not comments
 	Forgotten int    // stored comments deleted from the store: now deleted or removed on Reddit
 	// SkipReasons counts Skipped by reason (CleanRules' reasons, and
-	// "not-a-comment" for listing entries of another kind).
+	// SkipNotComment for listing entries of another kind).
 	SkipReasons   map[SkipReason]int
 	RateLimitWait time.Duration // slept for X-Ratelimit pacing, 429 Retry-After or reset
 	BackoffWait   time.Duration // slept between retries of 5xx, timeouts and bad answers
@@ -232,6 +232,9 @@ type SubredditReport struct {
 	Err    error  `json:"-"`
 	Error  string `json:",omitempty"` // Err's text, for run records
 }
+
+// SkipNotComment counts listing entries that are not comments (kind t1).
+const SkipNotComment SkipReason = "not_a_comment"
 
 // IngestReport is what one Run did: totals and one SubredditReport each.
 type IngestReport struct {
@@ -638,7 +641,7 @@ func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source stri
 	for _, ch := range l.Data.Children {
 		if ch.Kind != "t1" {
 			sr.Skipped++
-			sr.SkipReasons["not-a-comment"]++
+			sr.SkipReasons[SkipNotComment]++
 			continue
 		}
 		c, why := in.rules.Clean(ch.Data.comment(now))
