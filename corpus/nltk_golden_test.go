@@ -118,7 +118,8 @@ func nltkAgreement(t *testing.T, comments []Comment, h goldenHeader, golden [][]
 	if len(comments) != h.Comments {
 		t.Fatalf("%d comments kept after cleaning, the golden file has %d: it is stale (%s)", len(comments), h.Comments, regenerate)
 	}
-	paramComments, paramSentences := 0, 0
+	var paramComments []int
+	paramSentences := 0
 	for i, c := range comments {
 		gs := golden[i]
 		if len(gs) == 0 || gs[0].Input != shortSHA(c.Body) {
@@ -146,7 +147,7 @@ func nltkAgreement(t *testing.T, comments []Comment, h goldenHeader, golden [][]
 		agree += len(matched)
 		total += len(theirs)
 		if gs[0].Params {
-			paramComments++
+			paramComments = append(paramComments, i)
 			paramSentences += len(gs)
 		}
 		if len(matched) == len(theirs) && len(mine) == len(theirs) {
@@ -173,7 +174,7 @@ func nltkAgreement(t *testing.T, comments []Comment, h goldenHeader, golden [][]
 			t.Logf("  ours: %q → %q", s.Text, s.Words)
 		}
 	}
-	t.Logf("%s: %d of %d sentences agree with NLTK 3.8 (%.2f%%); NLTK's split of %d sentences in %d comments depends on the stand-in Punkt parameters (abbreviations, sentence starters), where NLTK's trained english.pickle may split otherwise",
+	t.Logf("%s: %d of %d sentences agree with NLTK 3.8 (%.2f%%); NLTK's split of %d sentences in comments %v depends on the stand-in Punkt parameters (abbreviations, sentence starters), where NLTK's trained english.pickle may split otherwise",
 		h.Source, agree, total, 100*float64(agree)/float64(max(total, 1)), paramSentences, paramComments)
 	return agree, total
 }
