@@ -231,7 +231,8 @@ func generateCmd(ctx context.Context, args []string, env Env) error {
 	}
 	for i := range *n {
 		s := *seed + uint64(i)
-		out, err := m.Sample(ctx, scheduler.SampleOptions{Temperature: *temp, TopP: *topP, Prompt: *prompt, MaxTokens: maxTokens, Seed: s})
+		out, err := m.Sample(ctx, scheduler.SampleOptions{Temperature: *temp, MaxTemperature: mc.MaxTemperature,
+			TopP: *topP, Prompt: *prompt, MaxTokens: maxTokens, Seed: s})
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"commentbot/config"
 	"commentbot/corpus"
 )
 
@@ -115,19 +116,25 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 	var m Model
 	resume := false
 	if !req.Full {
-		if im, imeta, err := s.loadInterrupted(name); err == nil {
+		if im, imeta, err := s.loadInterrupted(mc); err == nil {
 			m, meta, resume = im, imeta, true
 			s.log.Info("resuming an interrupted training run", "model", name, "job", imeta.Job)
 		} else if !errors.Is(err, os.ErrNotExist) {
 			s.log.Warn("interrupted training run cannot be resumed; starting over", "model", name, "err", err)
 		}
 		if m == nil {
-			if v, err := s.repo.Live(name); err == nil {
-				lm, err := s.repo.Load(s.engine, name, v)
-				if err != nil {
+			lm, info, err := s.loadBest(ctx, mc)
+			var ue *UnloadableError
+			switch {
+			case err == nil:
+				m, meta.Parent = lm, info.Version
+			case errors.As(err, &ue):
+				// Every version is damaged or foreign: keep them aside, start anew.
+				if err := s.setAside(name, ue); err != nil {
 					return rep, err
 				}
-				m, meta.Parent = lm, v
+			case !errors.Is(err, ErrNoLive):
+				return rep, err
 			}
 		}
 	}
@@ -226,9 +233,10 @@ func (s *Scheduler) saveInterrupted(name string, m Model, meta interrupted) erro
 	return s.repo.WriteFile(name, interruptedMeta, js)
 }
 
-func (s *Scheduler) loadInterrupted(name string) (Model, interrupted, error) {
+// loadInterrupted loads the interrupted run of mc, checked against mc.
+func (s *Scheduler) loadInterrupted(mc config.ModelConfig) (Model, interrupted, error) {
 	var meta interrupted
-	dir := s.repo.Dir(name)
+	dir := s.repo.Dir(mc.Name)
 	js, err := os.ReadFile(filepath.Join(dir, interruptedMeta))
 	if err != nil {
 		return nil, meta, err
@@ -242,7 +250,13 @@ func (s *Scheduler) loadInterrupted(name string) (Model, interrupted, error) {
 	}
 	defer f.Close()
 	m, err := s.engine.Decode(f)
-	return m, meta, err
+	if err != nil {
+		return nil, meta, fmt.Errorf("%s: %w", interruptedCkpt, err)
+	}
+	if err := Check(mc, VersionInfo{}, m); err != nil {
+		return nil, meta, err
+	}
+	return m, meta, nil
 }
 
 func (s *Scheduler) removeInterrupted(name string) {
