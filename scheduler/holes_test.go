@@ -3,8 +3,8 @@ package scheduler
 import (
 	"context"
 	"errors"
-	"os"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"

@@ -22,11 +22,11 @@ type SampleOptions struct {
 	// max_temperature, which Generate fills in (0 = the limit the model was
 	// created with).
 	MaxTemperature float64
-	TopP        float64 // 0 = off
-	Prompt      string
-	MinTokens   int
-	MaxTokens   int // 0 = the model config's max_tokens
-	Seed        uint64
+	TopP           float64 // 0 = off
+	Prompt         string
+	MinTokens      int
+	MaxTokens      int // 0 = the model config's max_tokens
+	Seed           uint64
 }
 
 // Sample is one generated comment.
