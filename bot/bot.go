@@ -32,6 +32,7 @@ type ModelInfo struct {
 	HeldOutLoss  float64   // mean cross-entropy per token on the held-out split (nats); NaN/0 = unknown
 	CorpusSize   int       // comments the live version was trained on
 	LossCurvePNG []byte    // optional: attached to /models
+	Note         string    // optional: a problem to show, such as a damaged lineage set aside
 }
 
 // level is the originality level of the model: "char" for char-level kinds, else "word".

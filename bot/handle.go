@@ -253,6 +253,9 @@ func (b *Bot) models(ctx context.Context, inv invocation, r responder) string {
 		if m.CorpusSize > 0 {
 			fmt.Fprintf(&sb, ", corpus %d comments", m.CorpusSize)
 		}
+		if m.Note != "" {
+			fmt.Fprintf(&sb, " — %s", m.Note)
+		}
 		sb.WriteString("\n")
 		if len(m.LossCurvePNG) > 0 && len(files) < 10 {
 			files = append(files, &discordgo.File{Name: m.Name + "-loss.png", ContentType: "image/png",

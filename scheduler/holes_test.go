@@ -241,3 +241,27 @@ func (l *lockedLog) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Tried: Apply a config whose model has other hidden sizes than the serving lineage.
+// Survives: v1 serves on while a new lineage trains; it then goes live as v2 with the
+// configured sizes, recorded as a full training.
+func TestApplyNewSizesTrainsNewLineage(t *testing.T) {
+	e := newEnv(t, 60, nil)
+	e.start()
+	cfg := e.s.Config()
+	cfg.Models[0].Hidden = []int{7}
+	e.s.Apply(cfg)
+	if ld, err := e.s.Live().Get("uni"); err != nil || ld.Version != 1 {
+		t.Errorf("right after Apply: %+v %v; want v1 serving", ld, err)
+	}
+	if err := e.s.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ld, err := e.s.Live().Get("uni")
+	if err != nil || ld.Version != 2 || !slices.Equal(ld.Model.Spec().Hidden, []int{7}) {
+		t.Fatalf("after the retrain: %+v %v; want v2 with hidden [7]", ld, err)
+	}
+	if runs := e.runs(JobFullTrain); len(runs) != 1 || runs[0].Outcome != OutcomeOK {
+		t.Errorf("full-train runs = %+v", runs)
+	}
+}

@@ -428,6 +428,21 @@ func (s *Scheduler) startBootstrap(name string) {
 	}()
 }
 
+// startFull trains a new lineage of name in the background (its kind or sizes
+// changed in the config); it goes live when done, the old one serving until then.
+func (s *Scheduler) startFull(name string) {
+	ctx, done, err := s.begin(s.ctx)
+	if err != nil {
+		return
+	}
+	go func() {
+		defer done()
+		if _, err := s.train(ctx, name, TrainRequest{Full: true}, JobFullTrain); err != nil && !errors.Is(err, ErrBusy) {
+			s.log.Error("training a new lineage for the changed config failed", "model", name, "err", err)
+		}
+	}()
+}
+
 // Versions lists the versions of name on disk, oldest first, with their figures.
 func (s *Scheduler) Versions(name string) ([]VersionInfo, error) { return s.repo.List(name) }
 

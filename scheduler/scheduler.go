@@ -59,6 +59,10 @@ type Options struct {
 	FineTuneLearningRate float64
 	// EvalLimit is the size (comments) of the fixed held-out set; 0 means 2000.
 	EvalLimit int
+	// Health, when set, adds entries to /healthz's JSON (such as the state of the
+	// link to Discord). They do not change the status code: /healthz says the
+	// process is alive.
+	Health func() map[string]any
 }
 
 // Scheduler runs the jobs (ingest, fine-tune, scheduled posts) on cron schedules,
@@ -205,8 +209,15 @@ func (s *Scheduler) apply(ctx context.Context, cfg config.Config) {
 		}
 	}
 	for _, mc := range enabled {
-		if _, err := s.live.Get(mc.Name); err == nil {
-			continue // already serving
+		if ld, err := s.live.Get(mc.Name); err == nil {
+			if err := Check(mc, ld.Info, ld.Model); err != nil && !s.Training(mc.Name) {
+				// Kind or sizes changed in the config: the serving lineage cannot
+				// become that model; a new one trains while it serves.
+				s.log.Warn("the config no longer matches the serving lineage; a new lineage trains while it serves",
+					"model", mc.Name, "serving", ld.Version, "err", err)
+				s.startFull(mc.Name)
+			}
+			continue
 		}
 		if err := s.loadLive(ctx, mc); err != nil {
 			var ue *UnloadableError
