@@ -113,7 +113,9 @@ func (rt *app) reload(ctx context.Context, nc config.Config) {
 	rt.level.Set(logLevel(nc.LogLevel))
 	rt.sched.Apply(nc)
 	rt.cfg = nc
-	rt.log.Info("config reloaded", "path", rt.c.configPath, "applied", strings.Join(applied, "; "))
+	if len(applied) > 0 {
+		rt.log.Info("config reloaded", "path", rt.c.configPath, "applied", strings.Join(applied, "; "))
+	}
 	if len(later) > 0 {
 		rt.log.Warn("config changes that take effect at the next start", "path", rt.c.configPath, "changes", strings.Join(later, "; "))
 	}

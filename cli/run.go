@@ -289,7 +289,7 @@ const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 10 * time.Second // headers and body
 	writeTimeout      = 10 * time.Second // from the end of the headers to the end of the answer
-	idleTimeout       = 60 * time.Second // between requests on a kept-alive connection
+	idleTimeout       = 30 * time.Second // between requests on a kept-alive connection
 	maxHeaderBytes    = 16 << 10
 )
 
