@@ -204,15 +204,10 @@ func (p *proc) waitFor(what string, within time.Duration, cond func() bool) {
 	}
 }
 
-// waitErr waits for sub in stderr (the log); waitOut for sub in stdout.
+// waitErr waits for sub in stderr (the log).
 func (p *proc) waitErr(sub string, within time.Duration) {
 	p.t.Helper()
 	p.waitFor(fmt.Sprintf("%q in the log", sub), within, func() bool { return strings.Contains(p.stderr.String(), sub) })
-}
-
-func (p *proc) waitOut(sub string, within time.Duration) {
-	p.t.Helper()
-	p.waitFor(fmt.Sprintf("%q on stdout", sub), within, func() bool { return strings.Contains(p.stdout.String(), sub) })
 }
 
 // send writes one console line.

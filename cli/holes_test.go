@@ -34,7 +34,7 @@ func TestBinaryReloadAppliesBotSection(t *testing.T) {
 			t.Errorf("reload log lacks %q:\n%s", want, reload)
 		}
 	}
-	if later := p.logLines("take effect at the next start"); !strings.Contains(later, "bot.http_listen") {
+	if later := p.logLines("do not apply now"); !strings.Contains(later, "bot.http_listen") {
 		t.Errorf("the restart-only change is not named:\n%s", p.stderr.String())
 	}
 	if strings.Contains(p.stderr.String(), "data_dir") && strings.Contains(p.logLines("WARN"), "data_dir") {
@@ -57,7 +57,7 @@ func TestBinaryReloadAppliesBotSection(t *testing.T) {
 		t.Errorf("log_level debug not applied: no debug line after the reload")
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGHUP) // the file as it is: only the pending restart is repeated
-	p.waitFor("a second restart warning", 10*time.Second, func() bool { return p.count("take effect at the next start") == 2 })
+	p.waitFor("a second restart warning", 10*time.Second, func() bool { return p.count("do not apply now") == 2 })
 	if n := p.count(`msg="config reloaded"`); n != 1 {
 		t.Errorf("%d reloads applied something, want 1", n)
 	}

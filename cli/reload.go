@@ -52,6 +52,20 @@ func lineageKey(key string) bool {
 	return false
 }
 
+// trainingKey reports whether key is a training hyper-parameter that a lineage
+// keeps from its creation (it is stored in the checkpoint).
+func trainingKey(key string) bool {
+	if !strings.HasPrefix(key, "models[") {
+		return false
+	}
+	for _, k := range []string{"].dropout", "].learning_rate", "].lr_decay", "].clip", "].streams", "].steps", "].patience"} {
+		if strings.HasSuffix(key, k) {
+			return true
+		}
+	}
+	return false
+}
+
 // watchConfig reloads the config file when it changes and on SIGHUP, until ctx ends.
 func (rt *app) watchConfig(ctx context.Context) {
 	if rt.c.configPath == "" {
@@ -71,10 +85,11 @@ func (rt *app) watchConfig(ctx context.Context) {
 }
 
 // reload puts a new valid config in force: every key applies at once (bot limits and
-// bounds, the word filter, log level, Reddit and cleaning settings, models,
-// schedules), except restartKeys, which keep their running values. The log names
-// every change and says which need a restart; the commands are registered again when
-// their bounds or choices changed.
+// bounds, the word filter, log level, Reddit and cleaning settings, models enabled,
+// their limits and schedules; a model's kind or sizes start a new lineage), except
+// restartKeys, which keep their running values, and the training hyper-parameters a
+// lineage keeps. The log names every change and says plainly which do not apply now
+// and why; the commands are registered again when their bounds or choices changed.
 func (rt *app) reload(ctx context.Context, nc config.Config) {
 	if rt.c.dataDir != "" {
 		nc.DataDir = rt.c.dataDir // the flag overrides the file, now as at start
@@ -94,9 +109,11 @@ func (rt *app) reload(ctx context.Context, nc config.Config) {
 	for _, ch := range changes {
 		switch why, ok := restartKeys[ch.Key]; {
 		case ok:
-			later = append(later, ch.String()+" ("+why+")")
+			later = append(later, ch.String()+" (needs a restart: "+why+")")
 		case lineageKey(ch.Key):
 			applied = append(applied, ch.String()+" (a new lineage trains; the current one serves until it is live)")
+		case trainingKey(ch.Key):
+			later = append(later, ch.String()+" (the current lineage keeps the value it was created with; a new lineage, `commentbot train --full`, uses it)")
 		default:
 			applied = append(applied, ch.String())
 			rebuild = rebuild || ingesterKey(ch.Key)
@@ -117,7 +134,7 @@ func (rt *app) reload(ctx context.Context, nc config.Config) {
 		rt.log.Info("config reloaded", "path", rt.c.configPath, "applied", strings.Join(applied, "; "))
 	}
 	if len(later) > 0 {
-		rt.log.Warn("config changes that take effect at the next start", "path", rt.c.configPath, "changes", strings.Join(later, "; "))
+		rt.log.Warn("config changes that do not apply now", "path", rt.c.configPath, "changes", strings.Join(later, "; "))
 	}
 	if err := rt.bot.Refresh(ctx); err != nil {
 		rt.log.Warn("re-registering commands failed", "err", err)

@@ -447,7 +447,14 @@ func (c *Config) Validate() error {
 			bad(f+".temperature", "must be in (0, %v], got %v", c.Bot.MaxTemperature, p.Temperature)
 		}
 	}
-	b := c.Bot
+	c.Bot.validate(bad)
+	if len(ps) > 0 {
+		return &ValidationError{Problems: ps}
+	}
+	return nil
+}
+
+func (b *BotConfig) validate(bad func(field, format string, a ...any)) {
 	if !(b.MinTemperature > 0) {
 		bad("bot.min_temperature", "must be > 0, got %v", b.MinTemperature)
 	}
@@ -483,10 +490,6 @@ func (c *Config) Validate() error {
 	if b.ShardCount < 1 || b.ShardID < 0 || b.ShardID >= b.ShardCount {
 		bad("bot.shard_id", "must be in [0, shard_count=%d), got %d", b.ShardCount, b.ShardID)
 	}
-	if len(ps) > 0 {
-		return &ValidationError{Problems: ps}
-	}
-	return nil
 }
 
 func (m *ModelConfig) validate(f string, bad func(field, format string, a ...any)) {

@@ -112,39 +112,15 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 	seed := s.nextSeed()
 	meta := interrupted{Job: job, Since: s.now()}
 
-	// The model to train: an interrupted run, the live version, or a new lineage.
-	var m Model
-	resume := false
-	if !req.Full {
-		if im, imeta, err := s.loadInterrupted(mc); err == nil {
-			m, meta, resume = im, imeta, true
-			s.log.Info("resuming an interrupted training run", "model", name, "job", imeta.Job)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("interrupted training run cannot be resumed; starting over", "model", name, "err", err)
-		}
-		if m == nil {
-			lm, info, err := s.loadBest(ctx, mc)
-			var ue *UnloadableError
-			switch {
-			case err == nil:
-				m, meta.Parent = lm, info.Version
-			case errors.As(err, &ue):
-				// Every version is damaged or foreign: keep them aside, start anew.
-				if err := s.setAside(name, ue); err != nil {
-					return rep, err
-				}
-			case !errors.Is(err, ErrNoLive):
-				return rep, err
-			}
-		}
+	m, resume, err := s.startingPoint(ctx, mc, req.Full, &meta)
+	if err != nil {
+		return rep, err
 	}
 	if m == nil {
 		s.log.Info("training from scratch", "model", name, "job", job, "kind", mc.Kind)
-		nm, err := s.engine.New(ctx, mc, train, seed)
-		if err != nil {
+		if m, err = s.engine.New(ctx, mc, train, seed); err != nil {
 			return rep, fmt.Errorf("new model: %w", err)
 		}
-		m = nm
 	}
 	rep.From, rep.Resumed = meta.Parent, resume
 
@@ -195,6 +171,39 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 	}
 	rep.Info.Live = true
 	return rep, nil
+}
+
+// startingPoint is the model a training of mc continues: its interrupted run
+// (resume true), else its live version (or the newest usable one), else nil for a
+// new lineage — also when full, and when no version can serve, after setting the
+// damaged lineage aside. meta.Parent and meta.Job follow what was chosen.
+func (s *Scheduler) startingPoint(ctx context.Context, mc config.ModelConfig, full bool, meta *interrupted) (Model, bool, error) {
+	if full {
+		return nil, false, nil
+	}
+	im, imeta, err := s.loadInterrupted(mc)
+	if err == nil {
+		*meta = imeta
+		s.log.Info("resuming an interrupted training run", "model", mc.Name, "job", imeta.Job)
+		return im, true, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		s.log.Warn("interrupted training run cannot be resumed; starting over", "model", mc.Name, "err", err)
+	}
+	m, info, err := s.loadBest(ctx, mc)
+	var ue *UnloadableError
+	switch {
+	case err == nil:
+		meta.Parent = info.Version
+		return m, false, nil
+	case errors.As(err, &ue):
+		// Every version is damaged or foreign: keep them aside, start anew.
+		return nil, false, s.setAside(mc.Name, ue)
+	case errors.Is(err, ErrNoLive):
+		return nil, false, nil
+	default:
+		return nil, false, err
+	}
 }
 
 // splits returns the training and held-out parts of data (the store when nil).
