@@ -136,9 +136,7 @@ func (rt *app) reload(ctx context.Context, nc config.Config) {
 	if len(later) > 0 {
 		rt.log.Warn("config changes that do not apply now", "path", rt.c.configPath, "changes", strings.Join(later, "; "))
 	}
-	if err := rt.bot.Refresh(ctx); err != nil {
-		rt.log.Warn("re-registering commands failed", "err", err)
-	}
+	_ = rt.bot.Refresh(ctx) // a failure is logged and retried by the bot
 }
 
 // keepRestartKeys returns nc with the running values of the keys read only at start.

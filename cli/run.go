@@ -195,9 +195,7 @@ func (rt *app) post(ctx context.Context, channelID, level, text string) error {
 // The bot exists before the scheduler starts, the first time this can run.
 func (rt *app) modelsChanged(ctx context.Context, ready []string) {
 	rt.progress.ready(ready)
-	if err := rt.bot.Refresh(ctx); err != nil {
-		rt.log.Warn("re-registering commands failed", "err", err)
-	}
+	_ = rt.bot.Refresh(ctx) // a failure is logged and retried by the bot
 	if allReady(rt.sched) {
 		rt.markReady()
 	}
