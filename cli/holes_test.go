@@ -233,3 +233,22 @@ func TestBinaryModelsShowsDisabledVersion(t *testing.T) {
 	}
 	p.stop(30 * time.Second)
 }
+
+// Tried, on the real binary: a new model whose first training cannot succeed (a
+// learning rate of 1e30 diverges) beside the trained ones, and the console's default
+// wait for the models. Survives: once that training has failed the console serves the
+// others and says why it stopped waiting; /comment on a trained model is answered.
+func TestBinaryConsoleServesWhenAFirstTrainingFails(t *testing.T) {
+	dir := t.TempDir()
+	cfg := binConfig(t, dir, false)
+	rewriteConfig(t, cfg, "  - name: rnn\n", "  - name: wild\n    kind: rnn\n    vocab_size: 300\n    embed: 8\n    hidden: [8]\n    learning_rate: 1e30\n    first_train_minutes: 0.02\n  - name: rnn\n")
+	p := consoleUp(t, cfg)
+	p.answer("/comment model:word", "word v1 ·", 30*time.Second)
+	if !strings.Contains(p.stderr.String(), "first training failed") || !strings.Contains(p.stderr.String(), "Some models could not be trained") {
+		t.Errorf("the log does not say the wild model failed and the console serves the others")
+	}
+	if out := p.answer("/comment model:wild", "\n", 10*time.Second); !strings.Contains(out, "its first training failed") {
+		t.Errorf("/comment model:wild: %q", out)
+	}
+	p.stop(30 * time.Second)
+}
