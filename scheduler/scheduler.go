@@ -334,11 +334,12 @@ func (s *Scheduler) release(name string) {
 	delete(s.busy, name)
 }
 
-// Training reports whether name is being trained right now.
+// Training reports whether name is being trained right now, or its first training
+// is about to start.
 func (s *Scheduler) Training(name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.busy[name]
+	return s.busy[name] || s.booting[name]
 }
 
 // Wait blocks until no job is running (background trainings included), or
