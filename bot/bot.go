@@ -186,6 +186,8 @@ func (b *Bot) Apply(cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	b.mu.Lock() // one Apply at a time
+	defer b.mu.Unlock()
 	old := b.conf().cfg
 	cfg.GuildID, cfg.Global, cfg.ShardID, cfg.ShardCount = old.GuildID, old.Global, old.ShardID, old.ShardCount
 	b.set.Store(&settings{cfg: cfg, filter: newWordFilter(cfg.WordFilter)})
@@ -200,7 +202,7 @@ type slots struct {
 	used int
 }
 
-// take claims a slot; false when limit are already taken.
+// take claims a slot; false when all limit slots are taken.
 func (s *slots) take(limit int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -131,14 +131,8 @@ func (h *HTTPInteractions) fresh(timestamp string, sig []byte, id string) bool {
 			return false
 		}
 	}
-	// A timestamp from the future is accepted up to ReplayWindow ahead, so remember
-	// for the whole span in which the same request could still be accepted.
-	until := ts.Add(ReplayWindow)
-	if ts.Before(now) {
-		until = now.Add(ReplayWindow)
-	}
-	for _, k := range keys {
-		h.seen[k] = until
+	for _, k := range keys { // remembered as long as the timestamp passes the window check
+		h.seen[k] = ts.Add(ReplayWindow)
 	}
 	return true
 }

@@ -265,3 +265,30 @@ func TestApplyNewSizesTrainsNewLineage(t *testing.T) {
 		t.Errorf("full-train runs = %+v", runs)
 	}
 }
+
+// Tried: the live file naming a garbage v2 (refused), then v2 replaced by a good
+// checkpoint without touching the live file. Survives: the next sync loads it.
+func TestSyncLiveRetriesAChangedFile(t *testing.T) {
+	e := newEnv(t, 60, nil)
+	e.start()
+	repo := e.s.Repo()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	good, err := os.ReadFile(repo.CheckpointPath("uni", 1))
+	must(err)
+	must(os.WriteFile(repo.CheckpointPath("uni", 2), []byte("garbage"), 0o644))
+	must(repo.SetLive("uni", 2))
+	e.s.SyncLive(context.Background())
+	if tr, ok := e.s.Trouble("uni"); !ok || tr.Refused != 2 {
+		t.Fatalf("trouble %+v", tr)
+	}
+	must(os.WriteFile(repo.CheckpointPath("uni", 2), good, 0o644))
+	e.s.SyncLive(context.Background())
+	if got := e.liveVersion("uni"); got != 2 {
+		t.Errorf("serving v%d after v2 was repaired, want v2", got)
+	}
+}

@@ -523,8 +523,9 @@ func (s *Scheduler) SyncLive(ctx context.Context) {
 			}
 			continue
 		}
-		if troubled && t.Refused == v {
-			continue // refused already; the file has not changed since
+		stamp := fileStamp(s.repo.CheckpointPath(name, v))
+		if troubled && t.Refused == v && t.stamp == stamp {
+			continue // refused already; neither file has changed since
 		}
 		if !s.acquire(name) {
 			continue
@@ -537,7 +538,7 @@ func (s *Scheduler) SyncLive(ctx context.Context) {
 			m, info, err := s.loadVersion(st.Config, v)
 			if err != nil {
 				s.mu.Lock()
-				s.trouble[name] = Trouble{Refused: v, Reason: err.Error(), At: s.now()}
+				s.trouble[name] = Trouble{Refused: v, Reason: err.Error(), At: s.now(), stamp: stamp}
 				s.mu.Unlock()
 				s.log.Warn("the live file names a version that cannot serve; the current one serves on",
 					"model", name, "version", v, "serving", st.Live.Version, "err", err)
@@ -550,6 +551,16 @@ func (s *Scheduler) SyncLive(ctx context.Context) {
 			s.publish(name, v, info, m)
 		}()
 	}
+}
+
+// fileStamp identifies the content of a file cheaply: its size and modification
+// time ("" when it cannot be read).
+func fileStamp(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d@%d", st.Size(), st.ModTime().UnixNano())
 }
 
 // collect reads all of src.

@@ -126,6 +126,7 @@ type Trouble struct {
 	Refused int
 	Reason  string
 	At      time.Time
+	stamp   string // of the refused checkpoint file, to try again once it changes
 }
 
 // Trouble returns the last trouble of name in this process, if any.
