@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -27,7 +28,7 @@ var restartKeys = map[string]string{
 	"metrics.listen":  "the metrics listener is opened at start",
 }
 
-// ingesterKeys name the sections whose change rebuilds the Reddit ingester.
+// ingesterKey reports whether a change of key rebuilds the Reddit ingester.
 func ingesterKey(key string) bool {
 	if strings.HasPrefix(key, "reddit.") {
 		return true
@@ -104,27 +105,29 @@ func (rt *app) reload(ctx context.Context, nc config.Config) {
 		rt.log.Error("config reload refused; the running config stays", "path", rt.c.configPath, "err", err)
 		return
 	}
+	refused := false
+	if slices.ContainsFunc(changes, func(ch config.Change) bool { return ingesterKey(ch.Key) }) {
+		in, err := newIngester(nc, rt.store, rt.env, rt.log)
+		if err != nil {
+			rt.log.Error("Reddit and cleaning settings refused; the running ones stay", "err", err)
+			nc.Reddit, nc.Corpus = rt.cfg.Reddit, keepCleaning(rt.cfg.Corpus, nc.Corpus)
+			refused = true
+		} else {
+			rt.ing.replace(in)
+		}
+	}
 	var applied, later []string
-	rebuild := false
 	for _, ch := range changes {
 		switch why, ok := restartKeys[ch.Key]; {
 		case ok:
 			later = append(later, ch.String()+" (needs a restart: "+why+")")
+		case refused && ingesterKey(ch.Key):
 		case lineageKey(ch.Key):
 			applied = append(applied, ch.String()+" (a new lineage trains; the current one serves until it is live)")
 		case trainingKey(ch.Key):
 			later = append(later, ch.String()+" (the current lineage keeps the value it was created with; a new lineage, `commentbot train --full`, uses it)")
 		default:
 			applied = append(applied, ch.String())
-			rebuild = rebuild || ingesterKey(ch.Key)
-		}
-	}
-	if rebuild {
-		in, err := newIngester(nc, rt.store, rt.env, rt.log)
-		if err != nil {
-			rt.log.Error("Reddit settings refused; the running ingester stays", "err", err)
-		} else {
-			rt.ing.replace(in)
 		}
 	}
 	rt.level.Set(logLevel(nc.LogLevel))
@@ -137,6 +140,12 @@ func (rt *app) reload(ctx context.Context, nc config.Config) {
 		rt.log.Warn("config changes that do not apply now", "path", rt.c.configPath, "changes", strings.Join(later, "; "))
 	}
 	_ = rt.bot.Refresh(ctx) // a failure is logged and retried by the bot
+}
+
+// keepCleaning returns next with the cleaning rules of running (the split stays next's).
+func keepCleaning(running, next config.CorpusConfig) config.CorpusConfig {
+	running.ValidationFraction = next.ValidationFraction
+	return running
 }
 
 // keepRestartKeys returns nc with the running values of the keys read only at start.
