@@ -7,9 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/bwmarrin/discordgo"
 )
 
 // Sentinel errors. A Generator returns (wrapped) ErrUnknownModel, ErrModelDisabled or
@@ -33,6 +32,7 @@ type ModelInfo struct {
 	HeldOutLoss  float64   // mean cross-entropy per token on the held-out split (nats); NaN/0 = unknown
 	CorpusSize   int       // comments the live version was trained on
 	LossCurvePNG []byte    // optional: attached to /models
+	Note         string    // optional: a problem to show, such as a damaged lineage set aside
 }
 
 // level is the originality level of the model: "char" for char-level kinds, else "word".
@@ -140,15 +140,14 @@ func (s Stats) RejectionRate() float64 {
 // Bot answers /comment, /models and /retrain over any of its transports (gateway,
 // HTTP interactions, console). Create it with New; it is safe for concurrent use.
 type Bot struct {
-	cfg     Config
+	set     atomic.Pointer[settings] // swapped whole by Apply
 	gen     Generator
 	log     *slog.Logger
 	now     func() time.Time
 	orig    Originality
 	metrics Metrics
-	filter  wordFilter
 	limits  *limiter
-	sem     chan struct{}
+	busy    slots
 
 	seedMu sync.Mutex
 	seeds  *rand.Rand
@@ -156,13 +155,69 @@ type Bot struct {
 	life   context.Context // ends when Shutdown gives up waiting
 	cancel context.CancelFunc
 
-	mu         sync.Mutex
-	closing    bool
-	inflight   sync.WaitGroup
-	stats      Stats
-	targets    []*registrar // where commands are registered
-	registered string       // JSON of the last registered command set
-	gateways   []*Gateway
+	mu       sync.Mutex
+	closing  bool
+	inflight sync.WaitGroup
+	stats    Stats
+	gateways []*Gateway
+
+	reg registration // where commands are registered, and how that went
+}
+
+// settings is one version of the bot's behaviour: the config and what is derived
+// from it. It is immutable; Apply publishes a new one.
+type settings struct {
+	cfg    Config
+	filter wordFilter
+}
+
+// conf returns the settings in force. A handler reads them once and keeps them for
+// the whole command, so a reload never changes the rules half-way through one.
+func (b *Bot) conf() *settings { return b.set.Load() }
+
+// Apply puts a new config in force at once (a config reload): temperature bounds and
+// default, prompt and length limits, word filter, cooldown, channel rate, concurrency
+// cap, generation timeout, moderator role and originality retries apply to the next
+// command; cooldowns already running keep their start. GuildID, Global and the shard
+// settings are read when a transport connects: they take effect at the next start.
+// Call Refresh afterwards so that Discord shows the new bounds. An invalid cfg is
+// refused (ErrConfig) and the running one stays.
+func (b *Bot) Apply(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	b.mu.Lock() // one Apply at a time
+	defer b.mu.Unlock()
+	old := b.conf().cfg
+	cfg.GuildID, cfg.Global, cfg.ShardID, cfg.ShardCount = old.GuildID, old.Global, old.ShardID, old.ShardCount
+	b.set.Store(&settings{cfg: cfg, filter: newWordFilter(cfg.WordFilter)})
+	b.limits.configure(cfg.Cooldown, cfg.ChannelRate)
+	return nil
+}
+
+// slots counts the generations running against a cap that a reload may change;
+// lowering the cap never interrupts a generation, it only refuses new ones.
+type slots struct {
+	mu   sync.Mutex
+	used int
+}
+
+// take claims a slot; false when all limit slots are taken.
+func (s *slots) take(limit int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used >= limit {
+		return false
+	}
+	s.used++
+	return true
+}
+
+// give frees a slot claimed by take.
+func (s *slots) give() {
+	s.mu.Lock()
+	s.used--
+	s.mu.Unlock()
 }
 
 // New validates cfg and returns a bot serving gen.
@@ -184,20 +239,19 @@ func New(cfg Config, gen Generator, opts Options) (*Bot, error) {
 		opts.Seeds = rand.NewPCG(t, t^0x9e3779b97f4a7c15)
 	}
 	life, cancel := context.WithCancel(context.Background())
-	return &Bot{
-		cfg:     cfg,
+	b := &Bot{
 		gen:     gen,
 		log:     opts.Logger,
 		now:     opts.Now,
 		orig:    opts.Originality,
 		metrics: opts.Metrics,
-		filter:  newWordFilter(cfg.WordFilter),
 		limits:  newLimiter(cfg.Cooldown, cfg.ChannelRate),
-		sem:     make(chan struct{}, cfg.MaxConcurrent),
 		seeds:   rand.New(opts.Seeds),
 		life:    life,
 		cancel:  cancel,
-	}, nil
+	}
+	b.set.Store(&settings{cfg: cfg, filter: newWordFilter(cfg.WordFilter)})
+	return b, nil
 }
 
 // Stats returns a snapshot of the counters.
@@ -256,16 +310,11 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 		}
 	}
 	b.cancel()
+	b.reg.stop()
 	for _, g := range gws {
 		if cerr := g.Close(); cerr != nil && err == nil {
 			err = cerr
 		}
 	}
 	return err
-}
-
-// registrar registers the command set with one application through one REST session.
-type registrar struct {
-	session *discordgo.Session
-	appID   string
 }

@@ -41,7 +41,8 @@ func (b *Bot) Commands(ctx context.Context) []*discordgo.ApplicationCommand {
 			all = append(all, c)
 		}
 	}
-	minT, minLen, one := b.cfg.MinTemperature, 1, 1.0
+	cfg := b.conf().cfg
+	minT, minLen, one := cfg.MinTemperature, 1, 1.0
 	modPerms := int64(discordgo.PermissionManageGuild)
 	noDM := false
 	comment := &discordgo.ApplicationCommand{
@@ -51,16 +52,16 @@ func (b *Bot) Commands(ctx context.Context) []*discordgo.ApplicationCommand {
 			{Type: discordgo.ApplicationCommandOptionString, Name: "model",
 				Description: "which model writes (default: the first enabled one)", Choices: enabled},
 			{Type: discordgo.ApplicationCommandOptionNumber, Name: "temperature",
-				Description: fmt.Sprintf("randomness, %g–%g (default %g)", b.cfg.MinTemperature, b.cfg.MaxTemperature, b.cfg.Temperature),
-				MinValue:    &minT, MaxValue: b.cfg.MaxTemperature},
+				Description: fmt.Sprintf("randomness, %g–%g (default %g)", cfg.MinTemperature, cfg.MaxTemperature, cfg.Temperature),
+				MinValue:    &minT, MaxValue: cfg.MaxTemperature},
 			{Type: discordgo.ApplicationCommandOptionString, Name: "prompt",
-				Description: "text for the comment to start with", MinLength: &minLen, MaxLength: b.cfg.MaxPromptChars},
+				Description: "text for the comment to start with", MinLength: &minLen, MaxLength: cfg.MaxPromptChars},
 			{Type: discordgo.ApplicationCommandOptionInteger, Name: "length",
 				Description: "how many words (char models: characters) to write",
-				MinValue:    &one, MaxValue: float64(b.cfg.MaxLength)},
+				MinValue:    &one, MaxValue: float64(cfg.MaxLength)},
 		},
 	}
-	if b.cfg.MaxPromptChars == 0 {
+	if cfg.MaxPromptChars == 0 {
 		comment.Options = append(comment.Options[:2], comment.Options[3])
 	}
 	return []*discordgo.ApplicationCommand{
@@ -170,7 +171,7 @@ type commentArgs struct {
 }
 
 // parseComment validates /comment's options against the config and the models.
-func (b *Bot) parseComment(ctx context.Context, inv invocation) (commentArgs, error) {
+func (b *Bot) parseComment(ctx context.Context, cfg Config, inv invocation) (commentArgs, error) {
 	for name := range inv.options {
 		switch name {
 		case "model", "temperature", "prompt", "length":
@@ -191,24 +192,24 @@ func (b *Bot) parseComment(ctx context.Context, inv invocation) (commentArgs, er
 	case err != nil:
 		return a, err
 	case !given:
-		t = b.cfg.Temperature
-	case t < b.cfg.MinTemperature || t > b.cfg.MaxTemperature:
-		return a, refuse("Temperature %g is out of range: use a number from %g to %g.", t, b.cfg.MinTemperature, b.cfg.MaxTemperature)
+		t = cfg.Temperature
+	case t < cfg.MinTemperature || t > cfg.MaxTemperature:
+		return a, refuse("Temperature %g is out of range: use a number from %g to %g.", t, cfg.MinTemperature, cfg.MaxTemperature)
 	}
 	a.temp = t
 	if a.text, _, err = inv.str("prompt"); err != nil {
 		return a, err
 	}
-	if n := len([]rune(a.text)); n > b.cfg.MaxPromptChars {
-		return a, refuse("The prompt is %d characters long; the limit is %d.", n, b.cfg.MaxPromptChars)
+	if n := len([]rune(a.text)); n > cfg.MaxPromptChars {
+		return a, refuse("The prompt is %d characters long; the limit is %d.", n, cfg.MaxPromptChars)
 	}
 	l, given, err := inv.number("length")
 	switch {
 	case err != nil:
 		return a, err
 	case !given:
-	case l != math.Trunc(l) || l < 1 || l > float64(b.cfg.MaxLength):
-		return a, refuse("Length must be a whole number from 1 to %d.", b.cfg.MaxLength)
+	case l != math.Trunc(l) || l < 1 || l > float64(cfg.MaxLength):
+		return a, refuse("Length must be a whole number from 1 to %d.", cfg.MaxLength)
 	default:
 		a.len = int(l)
 	}
@@ -257,55 +258,4 @@ func registrationKey(cmds []*discordgo.ApplicationCommand) string {
 		panic(fmt.Sprintf("bot: command definitions do not marshal: %v", err)) // programmer error
 	}
 	return string(b)
-}
-
-// register bulk-overwrites the command set for r (guild or global, per config).
-func (b *Bot) register(ctx context.Context, r *registrar, cmds []*discordgo.ApplicationCommand) error {
-	_, err := r.session.ApplicationCommandBulkOverwrite(r.appID, b.cfg.GuildID, cmds, discordgo.WithContext(ctx))
-	if err != nil {
-		scope := "globally"
-		if b.cfg.GuildID != "" {
-			scope = "in guild " + b.cfg.GuildID
-		}
-		return fmt.Errorf("bot: register %d commands %s: %w", len(cmds), scope, err)
-	}
-	return nil
-}
-
-// attach registers the current command set through r and remembers r for Refresh.
-func (b *Bot) attach(ctx context.Context, r *registrar) error {
-	cmds := b.Commands(ctx)
-	if err := b.register(ctx, r, cmds); err != nil {
-		return err
-	}
-	b.mu.Lock()
-	b.targets = append(b.targets, r)
-	b.registered = registrationKey(cmds)
-	b.mu.Unlock()
-	return nil
-}
-
-// Refresh re-registers the commands on every attached transport when the command set
-// changed — the set of enabled models, that is. Call it when the config reloads or
-// a model is promoted; it does nothing when nothing changed.
-func (b *Bot) Refresh(ctx context.Context) error {
-	cmds := b.Commands(ctx)
-	key := registrationKey(cmds)
-	b.mu.Lock()
-	targets := append([]*registrar(nil), b.targets...)
-	same := key == b.registered
-	b.mu.Unlock()
-	if same || len(targets) == 0 {
-		return nil
-	}
-	for _, r := range targets {
-		if err := b.register(ctx, r, cmds); err != nil {
-			return err
-		}
-	}
-	b.mu.Lock()
-	b.registered = key
-	b.mu.Unlock()
-	b.log.InfoContext(ctx, "commands re-registered", "targets", len(targets))
-	return nil
 }

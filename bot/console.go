@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -21,31 +22,33 @@ const consoleHelp = `commands:
   /help                                                              this text
 values with spaces go in double quotes; \" and \\ escape inside them. End with EOF (Ctrl-D).`
 
+// MaxConsoleLine is the longest console line read, in bytes: a longer one is refused
+// with a message and the console reads on after it.
+const MaxConsoleLine = 64 << 10
+
+// consoleLine is one line read from the console: its text, or its length when it was
+// longer than MaxConsoleLine (then text is empty).
+type consoleLine struct {
+	text    string
+	tooLong int
+}
+
 // ServeConsole serves commands typed one per line on in, such as
 //
 //	/comment model:char temperature:0.7 prompt:"i think"
 //
 // and prints the answers on out, until EOF (nil) or ctx ends (ctx's error, wrapped).
 // The console operator is trusted: no cooldowns, and moderator commands are allowed.
-// Commands run one at a time, in order.
+// Commands run one at a time, in order. A line over MaxConsoleLine is refused and
+// skipped; control characters in what is printed are shown escaped (\x1b), never
+// sent to the terminal.
 func (b *Bot) ServeConsole(ctx context.Context, in io.Reader, out io.Writer) error {
-	lines := make(chan string)
+	lines := make(chan consoleLine)
 	readErr := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(in)
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
-		}
-		readErr <- sc.Err()
-	}()
+	go func() { readErr <- readConsole(ctx, in, lines) }()
 	c := &consoleResponder{out: out}
 	for {
-		var line string
+		var l consoleLine
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("bot: console: %w", ctx.Err())
@@ -54,9 +57,13 @@ func (b *Bot) ServeConsole(ctx context.Context, in io.Reader, out io.Writer) err
 				return fmt.Errorf("bot: console: read: %w", err)
 			}
 			return nil
-		case line = <-lines:
+		case l = <-lines:
 		}
-		line = strings.TrimSpace(line)
+		if l.tooLong > 0 {
+			c.print(fmt.Sprintf("error: that line has %d bytes; lines are at most %d. Ignored it.", l.tooLong, MaxConsoleLine))
+			continue
+		}
+		line := strings.TrimSpace(l.text)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -79,6 +86,50 @@ func (b *Bot) ServeConsole(ctx context.Context, in io.Reader, out io.Writer) err
 	}
 }
 
+// readConsole sends the lines of in to lines until EOF (nil), a read error, or ctx
+// ends. It holds at most MaxConsoleLine bytes of a line: the rest of a longer line is
+// read and dropped, and the line is sent as tooLong.
+func readConsole(ctx context.Context, in io.Reader, lines chan<- consoleLine) error {
+	br := bufio.NewReaderSize(in, 16<<10)
+	var buf []byte
+	n := 0
+	for {
+		frag, err := br.ReadSlice('\n')
+		n += len(frag)
+		if n <= MaxConsoleLine+2 { // room for "\r\n"
+			buf = append(buf, frag...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if len(frag) > 0 || err == nil {
+			size := n
+			if err == nil { // not the newline, nor a carriage return before it
+				size--
+				if len(buf) == n && n >= 2 && buf[n-2] == '\r' {
+					size--
+				}
+			}
+			l := consoleLine{tooLong: size}
+			if size <= MaxConsoleLine {
+				l = consoleLine{text: strings.TrimRight(string(buf), "\r\n")}
+			}
+			select {
+			case lines <- l:
+			case <-ctx.Done():
+				return nil
+			}
+			buf, n = buf[:0], 0
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+}
+
 // consoleResponder prints answers; deferral prints nothing.
 type consoleResponder struct {
 	mu  sync.Mutex
@@ -86,9 +137,38 @@ type consoleResponder struct {
 }
 
 func (c *consoleResponder) print(s string) {
+	s = terminalSafe(s)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fmt.Fprintln(c.out, s)
+}
+
+// terminalSafe returns s with every control character but newline and tab written
+// as an escape (\x1b, \u009b) and invalid UTF-8 as U+FFFD, so that echoed input or
+// generated text cannot move the cursor, recolour or retitle the operator's terminal.
+func terminalSafe(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) && r != '\n' && r != '\t' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var sb strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case r == '\n' || r == '\t' || !unicode.IsControl(r):
+			sb.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&sb, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&sb, "\\u%04x", r)
+		}
+	}
+	return sb.String()
 }
 
 func (c *consoleResponder) respond(_ context.Context, r reply) error {

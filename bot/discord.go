@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -184,4 +186,28 @@ func (b *Bot) serveInteraction(i *discordgo.Interaction, r *discordResponder) {
 	})
 	defer watchdog.Stop()
 	b.handle(ctx, inv, r)
+}
+
+// UseAPI points discordgo at another Discord API base URL (REST calls and the gateway
+// lookup), such as a REST proxy or a test fake: base is like
+// "http://127.0.0.1:8080/api/v10/". discordgo keeps its endpoints in package
+// variables, so this applies to the whole process: call it once at start, before any
+// session is made.
+func UseAPI(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%w: Discord API URL %q is not an http(s) URL", ErrConfig, base)
+	}
+	api := strings.TrimSuffix(base, "/") + "/"
+	discordgo.EndpointDiscord = u.Scheme + "://" + u.Host + "/"
+	discordgo.EndpointAPI = api
+	discordgo.EndpointGuilds = api + "guilds/"
+	discordgo.EndpointChannels = api + "channels/"
+	discordgo.EndpointUsers = api + "users/"
+	discordgo.EndpointGateway = api + "gateway"
+	discordgo.EndpointGatewayBot = api + "gateway/bot"
+	discordgo.EndpointWebhooks = api + "webhooks/"
+	discordgo.EndpointApplications = api + "applications"
+	discordgo.EndpointGuildCreate = api + "guilds"
+	return nil
 }

@@ -30,6 +30,14 @@
 //     prompt too long, missing options, /retrain in a DM or without Manage Server) gets
 //     an ephemeral plain-language answer; the handler never panics on missing options
 //     and logs every failed Discord call.
+//   - Replays. The HTTP endpoint refuses a request whose interaction id or decoded
+//     signature it has seen within ReplayWindow (in this process), and bodies over
+//     1 MiB with 413. The console refuses lines over MaxConsoleLine and escapes
+//     control characters in what it prints.
+//   - Reloads. Apply puts a new Config in force for the next command; Refresh sends
+//     Discord the new bounds and choices. A failed registration never stops a
+//     transport: it is retried with backoff and reported by Health, as is a gateway
+//     that cannot connect yet (ConnectRetrying).
 //
 // Scheduled posts go through a Poster (Bot.Poster with the bot token): a REST-only
 // session, so it works for gateway and HTTP-interactions deployments alike. Post

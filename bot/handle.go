@@ -115,7 +115,9 @@ func (b *Bot) refuseWith(ctx context.Context, r responder, inv invocation, err e
 // comment answers /comment: validate, limit, defer, generate (resampling copies of
 // training text), edit the deferred answer.
 func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
-	args, err := b.parseComment(ctx, inv)
+	set := b.conf()
+	cfg := set.cfg
+	args, err := b.parseComment(ctx, cfg, inv)
 	if err != nil {
 		return b.refuseWith(ctx, r, inv, err)
 	}
@@ -130,9 +132,7 @@ func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
 			return "limited"
 		}
 	}
-	select {
-	case b.sem <- struct{}{}:
-	default:
+	if !b.busy.take(cfg.MaxConcurrent) {
 		b.count(func(s *Stats) { s.Busy++ })
 		b.send(ctx, r, inv, reply{content: "I'm busy writing other comments; try again in a few seconds.", ephemeral: true})
 		return "busy"
@@ -140,12 +140,12 @@ func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
 	// The slot is released by the generating goroutine, so a Generator that ignores
 	// its context keeps holding it: the cap stays honest.
 	if err := r.deferAnswer(ctx, false); err != nil {
-		<-b.sem
+		b.busy.give()
 		b.count(func(s *Stats) { s.RespondErrors++ })
 		b.log.ErrorContext(ctx, "deferring /comment failed", "interaction", inv.id, "err", err)
 		return "error"
 	}
-	gctx, cancel := context.WithTimeout(ctx, b.cfg.GenerationTimeout)
+	gctx, cancel := context.WithTimeout(ctx, cfg.GenerationTimeout)
 	defer cancel()
 	type result struct {
 		g         Generated
@@ -163,9 +163,9 @@ func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
 					res = result{err: fmt.Errorf("bot: generator panic: %v", p)}
 				}
 			}()
-			res.g, res.exhausted, res.err = b.sample(gctx, args)
+			res.g, res.exhausted, res.err = b.sample(gctx, cfg.OriginalityRetries, args)
 		}()
-		<-b.sem // free the slot before the answer goes out
+		b.busy.give() // free the slot before the answer goes out
 		done <- res
 	}()
 	var res result
@@ -177,15 +177,15 @@ func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
 	switch {
 	case res.err == nil && res.exhausted:
 		b.count(func(s *Stats) { s.Exhausted++ })
-		b.send(ctx, r, inv, reply{content: fmt.Sprintf("Every comment I wrote repeated training comments word for word (%d tries); I'd rather not parrot Reddit. Try a higher temperature or another prompt.", b.cfg.OriginalityRetries+1)})
+		b.send(ctx, r, inv, reply{content: fmt.Sprintf("Every comment I wrote repeated training comments word for word (%d tries); I'd rather not parrot Reddit. Try a higher temperature or another prompt.", cfg.OriginalityRetries+1)})
 		return "unoriginal"
 	case res.err == nil:
 		b.count(func(s *Stats) { s.Generated++ })
-		b.send(ctx, r, inv, reply{content: b.compose(res.g)})
+		b.send(ctx, r, inv, reply{content: set.compose(res.g)})
 		return "ok"
 	case errors.Is(res.err, context.DeadlineExceeded) && ctx.Err() == nil:
 		b.count(func(s *Stats) { s.Timeouts++ })
-		b.send(ctx, r, inv, reply{content: fmt.Sprintf("Writing took longer than %s, so I stopped. Try a shorter length.", b.cfg.GenerationTimeout)})
+		b.send(ctx, r, inv, reply{content: fmt.Sprintf("Writing took longer than %s, so I stopped. Try a shorter length.", cfg.GenerationTimeout)})
 		return "timeout"
 	case errors.Is(res.err, ErrUnknownModel), errors.Is(res.err, ErrModelDisabled), errors.Is(res.err, ErrBadRequest):
 		b.count(func(s *Stats) { s.BadInput++ })
@@ -201,8 +201,8 @@ func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
 // sample draws comments until one does not copy training text, at most
 // 1 + OriginalityRetries times, each with a fresh seed. exhausted reports that every
 // sample copied.
-func (b *Bot) sample(ctx context.Context, a commentArgs) (Generated, bool, error) {
-	for try := 0; try <= b.cfg.OriginalityRetries; try++ {
+func (b *Bot) sample(ctx context.Context, retries int, a commentArgs) (Generated, bool, error) {
+	for try := 0; try <= retries; try++ {
 		req := GenerateRequest{Model: a.model.Name, Temperature: a.temp, Prompt: a.text, Length: a.len, Seed: b.newSeed()}
 		g, err := b.gen.Generate(ctx, req)
 		if err != nil {
@@ -252,6 +252,9 @@ func (b *Bot) models(ctx context.Context, inv invocation, r responder) string {
 		}
 		if m.CorpusSize > 0 {
 			fmt.Fprintf(&sb, ", corpus %d comments", m.CorpusSize)
+		}
+		if m.Note != "" {
+			fmt.Fprintf(&sb, " — %s", m.Note)
 		}
 		sb.WriteString("\n")
 		if len(m.LossCurvePNG) > 0 && len(files) < 10 {
@@ -326,11 +329,12 @@ func (b *Bot) isModerator(inv invocation) bool {
 	if inv.perms&moderatorPerms != 0 {
 		return true
 	}
-	if b.cfg.ModeratorRole == "" {
+	role := b.conf().cfg.ModeratorRole
+	if role == "" {
 		return false
 	}
-	for _, role := range inv.roles {
-		if role == b.cfg.ModeratorRole {
+	for _, r := range inv.roles {
+		if r == role {
 			return true
 		}
 	}

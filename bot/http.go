@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,11 +31,15 @@ const maxInteractionBody = 1 << 20
 
 // HTTPInteractions is the HTTP interactions endpoint (an http.Handler to mount at the
 // URL configured in the Discord developer portal). Each request must carry a valid
-// ed25519 signature of timestamp+body (discordgo.VerifyInteraction), a timestamp
-// within ReplayWindow of now, and a signature not seen before in that window; anything
-// else is answered 401. PING is answered PONG; commands get their first response in
-// the HTTP body and later messages over REST, so replicas behind a load balancer need
-// no shared state beyond the bot's own limits.
+// ed25519 signature of timestamp+body, a timestamp within ReplayWindow of now, and
+// neither an interaction id nor a signature seen before in that window; anything else
+// is answered 401, and a body over 1 MiB 413. PING is answered PONG; commands get their
+// first response in the HTTP body and later messages over REST.
+//
+// Replays are recognised by what a sender cannot spell differently: the interaction id
+// from the signed body and the decoded signature bytes (the hex header may come in any
+// case). The seen set lives in this process only: replicas behind a load balancer
+// need a shared one.
 type HTTPInteractions struct {
 	b      *Bot
 	key    ed25519.PublicKey
@@ -42,7 +47,7 @@ type HTTPInteractions struct {
 	client *http.Client
 
 	mu   sync.Mutex
-	seen map[string]time.Time // signature → when it may be forgotten
+	seen map[string]time.Time // "id:"+interaction id, "sig:"+signature bytes → when it may be forgotten
 }
 
 // ParsePublicKey decodes the application's public key as the developer portal shows
@@ -58,8 +63,10 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 	return ed25519.PublicKey(b), nil
 }
 
-// HTTPInteractions registers the commands for appID with the bot token and returns
-// the endpoint verifying requests with publicKey.
+// HTTPInteractions returns the endpoint verifying requests with publicKey and
+// registers the commands for appID with the bot token. A failed registration does
+// not fail it: the endpoint serves, and the registration is retried with backoff
+// (see Health).
 func (b *Bot) HTTPInteractions(ctx context.Context, token, appID string, publicKey ed25519.PublicKey) (*HTTPInteractions, error) {
 	if len(publicKey) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("%w: public key has %d bytes, want %d", ErrConfig, len(publicKey), ed25519.PublicKeySize)
@@ -74,14 +81,29 @@ func (b *Bot) HTTPInteractions(ctx context.Context, token, appID string, publicK
 	}
 	s.Client = client
 	s.StateEnabled = false
-	if err := b.attach(ctx, &registrar{session: s, appID: appID}); err != nil {
-		return nil, err
-	}
+	b.attach(ctx, &registrar{session: s, appID: appID})
 	return &HTTPInteractions{b: b, key: publicKey, token: token, client: client, seen: map[string]time.Time{}}, nil
 }
 
-// fresh checks the timestamp window and remembers the signature; false = refuse.
-func (h *HTTPInteractions) fresh(timestamp, signature string) bool {
+// verify checks the ed25519 signature of timestamp+body and returns the decoded
+// signature; ok is false when it is missing, malformed or wrong.
+func (h *HTTPInteractions) verify(header http.Header, body []byte) (sig []byte, ok bool) {
+	sig, err := hex.DecodeString(header.Get("X-Signature-Ed25519"))
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, false
+	}
+	ts := header.Get("X-Signature-Timestamp")
+	if ts == "" {
+		return nil, false
+	}
+	msg := make([]byte, 0, len(ts)+len(body))
+	msg = append(append(msg, ts...), body...)
+	return sig, ed25519.Verify(h.key, msg, sig)
+}
+
+// fresh checks the timestamp window and remembers the interaction id and the
+// signature; false = refuse (stale, or either was seen before).
+func (h *HTTPInteractions) fresh(timestamp string, sig []byte, id string) bool {
 	sec, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
 		return false
@@ -91,20 +113,51 @@ func (h *HTTPInteractions) fresh(timestamp, signature string) bool {
 	if d := now.Sub(ts); d > ReplayWindow || d < -ReplayWindow {
 		return false
 	}
+	keys := []string{"sig:" + string(sig)}
+	if id != "" {
+		keys = append(keys, "id:"+id)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.seen) >= 1024 {
-		for sig, until := range h.seen {
+		for k, until := range h.seen {
 			if now.After(until) {
-				delete(h.seen, sig)
+				delete(h.seen, k)
 			}
 		}
 	}
-	if until, ok := h.seen[signature]; ok && !now.After(until) {
-		return false
+	for _, k := range keys {
+		if until, ok := h.seen[k]; ok && !now.After(until) {
+			return false
+		}
 	}
-	h.seen[signature] = ts.Add(ReplayWindow)
+	for _, k := range keys { // remembered as long as the timestamp passes the window check
+		h.seen[k] = ts.Add(ReplayWindow)
+	}
 	return true
+}
+
+// readBody reads the request body up to maxInteractionBody. It answers the client
+// itself (413 too large, 408 too slow, 400 otherwise) and returns ok false on failure.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.ContentLength > maxInteractionBody {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInteractionBody))
+	var tooBig *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case err == nil:
+		return body, true
+	case errors.As(err, &tooBig):
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		http.Error(w, "request body too slow", http.StatusRequestTimeout)
+	default:
+		http.Error(w, "reading body", http.StatusBadRequest)
+	}
+	return nil, false
 }
 
 func writeInteractionResponse(w http.ResponseWriter, resp *discordgo.InteractionResponse) {
@@ -124,20 +177,22 @@ func (h *HTTPInteractions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxInteractionBody)
-	if !discordgo.VerifyInteraction(r, h.key) ||
-		!h.fresh(r.Header.Get("X-Signature-Timestamp"), r.Header.Get("X-Signature-Ed25519")) {
-		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+	body, ok := readBody(w, r)
+	if !ok {
 		return
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, "reading body", http.StatusBadRequest)
+	sig, ok := h.verify(r.Header, body)
+	if !ok {
+		http.Error(w, "invalid request signature", http.StatusUnauthorized)
 		return
 	}
 	var i discordgo.Interaction
 	if err := json.Unmarshal(body, &i); err != nil {
 		http.Error(w, "malformed interaction", http.StatusBadRequest)
+		return
+	}
+	if !h.fresh(r.Header.Get("X-Signature-Timestamp"), sig, i.ID) {
+		http.Error(w, "invalid request signature", http.StatusUnauthorized)
 		return
 	}
 	switch i.Type {

@@ -81,7 +81,7 @@ func (p *Poster) PostOriginal(ctx context.Context, channelID, level, text string
 		return fmt.Errorf("%w: %q is not a Discord channel id (digits)", ErrBadChannel, channelID)
 	}
 	b := p.b
-	content := b.clean(text)
+	content := b.conf().clean(text)
 	if content == "" {
 		return fmt.Errorf("%w: nothing to post to channel %s (%d characters of blank text)",
 			ErrEmptyMessage, channelID, utf8.RuneCountInString(text))

@@ -94,9 +94,9 @@ const emptyText = "*(the model wrote nothing this time — try again or change t
 
 // compose builds the message for a generated comment: the filtered text, cut so that
 // text + "\n" + footer fits in MaxMessageRunes, never empty.
-func (b *Bot) compose(g Generated) string {
+func (s *settings) compose(g Generated) string {
 	f := footer(g)
-	text := b.clean(g.Text)
+	text := s.clean(g.Text)
 	if text == "" {
 		text = emptyText
 	}
@@ -106,8 +106,8 @@ func (b *Bot) compose(g Generated) string {
 
 // clean is generated text as it may be shown: the word filter applied, surrounding
 // white space trimmed. "" means there is nothing to show.
-func (b *Bot) clean(text string) string {
-	return strings.TrimSpace(b.filter.apply(text))
+func (s *settings) clean(text string) string {
+	return strings.TrimSpace(s.filter.apply(text))
 }
 
 // plain makes any bot-written message safe: never empty, at most MaxMessageRunes.
@@ -131,6 +131,14 @@ type limiter struct {
 func newLimiter(cooldown time.Duration, perMinute int) *limiter {
 	return &limiter{cooldown: cooldown, perMinute: perMinute,
 		lastUser: map[string]time.Time{}, channel: map[string][]time.Time{}}
+}
+
+// configure changes the limits (a config reload); the history is kept, so a user in
+// a cooldown stays in it, measured against the new length.
+func (l *limiter) configure(cooldown time.Duration, perMinute int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cooldown, l.perMinute = cooldown, perMinute
 }
 
 // allow records one command by user in channel at now and returns 0, or refuses it

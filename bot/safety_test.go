@@ -73,7 +73,7 @@ func TestCompose(t *testing.T) {
 		{Generated{Text: "", Model: "char", Temperature: 1, Seed: 0}, emptyText + "\n-# char untrained · temperature 1 · seed 0"},
 		{Generated{Text: strings.Repeat("x", 5000), Model: "m", Version: "v", Temperature: 2, Seed: 1}, ""},
 	} {
-		got := b.compose(tc.g)
+		got := b.conf().compose(tc.g)
 		if tc.want != "" && got != tc.want {
 			t.Errorf("compose(%+v) = %q, want %q", tc.g, got, tc.want)
 		}
@@ -223,7 +223,7 @@ func FuzzCompose(f *testing.F) {
 	f.Add(strings.Repeat("€", 3000), 2.0, uint64(1<<52))
 	f.Fuzz(func(t *testing.T, text string, temp float64, seed uint64) {
 		g := Generated{Text: text, Model: "word", Version: "v1", Temperature: temp, Seed: seed}
-		got := b.compose(g)
+		got := b.conf().compose(g)
 		if n := utf8.RuneCountInString(got); n > MaxMessageRunes || strings.TrimSpace(got) == "" {
 			t.Fatalf("%d runes", n)
 		}

@@ -185,7 +185,13 @@ func ensureDataDir(cfg config.Config) error {
 
 // logger builds the process logger: text lines on stderr at the configured level.
 func logger(cfg config.Config, env Env) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	return slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	l, _ := newLogger(cfg, env)
+	return l
+}
+
+// newLogger is logger with the level a config reload may change.
+func newLogger(cfg config.Config, env Env) (*slog.Logger, *slog.LevelVar) {
+	level := new(slog.LevelVar)
+	level.Set(logLevel(cfg.LogLevel))
+	return slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})), level
 }

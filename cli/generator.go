@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"time"
 
 	"commentbot/bot"
@@ -30,19 +31,53 @@ func (g generator) Models(ctx context.Context) []bot.ModelInfo {
 	for _, mc := range cfg.Models {
 		info := bot.ModelInfo{Name: mc.Name, Kind: mc.Kind, Enabled: mc.Enabled, HeldOutLoss: math.NaN()}
 		if ld, err := g.sched.Live().Get(mc.Name); err == nil {
-			info.Version = fmt.Sprintf("v%d", ld.Version)
-			info.TrainedAt = ld.Info.Created
-			if ld.Info.HeldOutTokens > 0 {
-				info.HeldOutLoss = ld.Info.HeldOutLoss
-			}
+			describe(&info, ld.Version, ld.Info)
+			info.Kind = ld.Model.Spec().Kind // what serves, which a reload may not have replaced yet
 			info.CorpusSize = comments
 			if png, err := g.sched.LossPNG(mc.Name); err == nil {
 				info.LossCurvePNG = png
 			}
+		} else if vi, ok := liveOnDisk(g.sched, mc.Name); ok && !mc.Enabled {
+			describe(&info, vi.Version, vi) // disabled: not loaded, but trained
 		}
+		info.Note = troubleNote(g.sched, mc.Name, g.sched.Training(mc.Name))
 		out = append(out, info)
 	}
 	return out
+}
+
+// describe fills the version figures of info.
+func describe(info *bot.ModelInfo, v int, vi scheduler.VersionInfo) {
+	info.Version = fmt.Sprintf("v%d", v)
+	info.TrainedAt = vi.Created
+	if vi.HeldOutTokens > 0 {
+		info.HeldOutLoss = vi.HeldOutLoss
+	}
+}
+
+// liveOnDisk returns the metadata of the version the live file of name names.
+func liveOnDisk(s *scheduler.Scheduler, name string) (scheduler.VersionInfo, bool) {
+	v, err := s.Repo().Live(name)
+	if err != nil {
+		return scheduler.VersionInfo{}, false
+	}
+	vi, err := s.Repo().Info(name, v)
+	return vi, err == nil
+}
+
+// troubleNote says in a line what keeps name from serving what its files say.
+func troubleNote(s *scheduler.Scheduler, name string, training bool) string {
+	t, ok := s.Trouble(name)
+	switch {
+	case !ok:
+		return ""
+	case t.SetAside != "" && training:
+		return fmt.Sprintf("its checkpoints could not be used and were set aside in %s; a new version is training", filepath.Base(t.SetAside))
+	case t.SetAside != "":
+		return fmt.Sprintf("an unusable earlier lineage was set aside in %s", filepath.Base(t.SetAside))
+	default:
+		return fmt.Sprintf("the live file names v%d, which was refused (see the log)", t.Refused)
+	}
 }
 
 func (g generator) Generate(ctx context.Context, req bot.GenerateRequest) (bot.Generated, error) {
@@ -54,8 +89,10 @@ func (g generator) Generate(ctx context.Context, req bot.GenerateRequest) (bot.G
 		return bot.Generated{}, fmt.Errorf("%w: %w", bot.ErrUnknownModel, err)
 	case errors.Is(err, scheduler.ErrDisabled):
 		return bot.Generated{}, fmt.Errorf("%w: %w", bot.ErrModelDisabled, err)
-	case errors.Is(err, scheduler.ErrNotReady):
+	case errors.Is(err, scheduler.ErrNotReady) && g.sched.Training(req.Model):
 		return bot.Generated{}, fmt.Errorf("%w: model %q is still training its first version, try again in a few minutes", bot.ErrBadRequest, req.Model)
+	case errors.Is(err, scheduler.ErrNotReady):
+		return bot.Generated{}, fmt.Errorf("%w: model %q has no trained version: its first training failed (the log says why); it is tried again after the next ingest", bot.ErrBadRequest, req.Model)
 	case errors.Is(err, model.ErrTemperature), errors.Is(err, model.ErrSampleOptions):
 		return bot.Generated{}, fmt.Errorf("%w: %w", bot.ErrBadRequest, err)
 	case err != nil:

@@ -101,21 +101,15 @@ func (o *offline) modelConfig(name string) (config.ModelConfig, error) {
 	return config.ModelConfig{}, fmt.Errorf("no model %q in the config (models: %v)", name, names)
 }
 
-// load returns version v of name (0: the live one) and its number.
+// load returns version v of name (0: the live one) and its number, checked against
+// the config (kind, level, sizes, lineage) like every load.
 func (o *offline) load(name string, v int) (scheduler.Model, int, error) {
-	repo := o.sched.Repo()
 	if v == 0 {
-		live, err := repo.Live(name)
-		if err != nil {
+		if _, err := o.sched.Repo().Live(name); err != nil {
 			return nil, 0, fmt.Errorf("%s has no trained version yet (train it with `commentbot train --model %s`): %w", name, name, err)
 		}
-		v = live
 	}
-	m, err := repo.Load(scheduler.ModelEngine{}, name, v)
-	if err != nil {
-		return nil, 0, err
-	}
-	return m, v, nil
+	return o.sched.LoadVersion(name, v)
 }
 
 func modelsCmd(ctx context.Context, args []string, env Env) error {
@@ -140,6 +134,13 @@ func modelsCmd(ctx context.Context, args []string, env Env) error {
 		list, err := o.sched.Versions(mc.Name)
 		if err != nil {
 			return err
+		}
+		asides, err := o.sched.Repo().SetAsides(mc.Name)
+		if err != nil {
+			return err
+		}
+		for _, a := range asides {
+			fmt.Fprintf(tw, "\tset aside (unusable, kept for inspection): %s\n", a)
 		}
 		if len(list) == 0 {
 			fmt.Fprintf(tw, "\tno versions yet\n")
@@ -235,7 +236,8 @@ func generateCmd(ctx context.Context, args []string, env Env) error {
 	}
 	for i := range *n {
 		s := *seed + uint64(i)
-		out, err := m.Sample(ctx, scheduler.SampleOptions{Temperature: *temp, TopP: *topP, Prompt: *prompt, MaxTokens: maxTokens, Seed: s})
+		out, err := m.Sample(ctx, scheduler.SampleOptions{Temperature: *temp, MaxTemperature: mc.MaxTemperature,
+			TopP: *topP, Prompt: *prompt, MaxTokens: maxTokens, Seed: s})
 		if err != nil {
 			return err
 		}

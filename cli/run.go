@@ -9,9 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,9 +57,13 @@ func serve(ctx context.Context, c common, env Env, o runOptions) (err error) {
 		return err
 	}
 	secrets := config.SecretsFromEnv(env.Getenv)
-	log := logger(cfg, env)
+	log, level := newLogger(cfg, env)
 	log.Info("starting", "data_dir", cfg.DataDir, "config", orDefault(c.configPath, "built-in defaults"), "secrets", secrets)
-
+	if cfg.Bot.APIURL != "" {
+		if err := bot.UseAPI(cfg.Bot.APIURL); err != nil {
+			return err
+		}
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -70,166 +72,194 @@ func serve(ctx context.Context, c common, env Env, o runOptions) (err error) {
 	if err := seedStore(ctx, st, cfg, env, log); err != nil {
 		return err
 	}
-
-	index, err := corpus.BuildNGramIndex(ctx, st.Comments(corpus.Filter{}), corpus.DefaultWordNGram, corpus.DefaultCharNGram)
-	if err != nil {
-		return fmt.Errorf("n-gram index: %w", err)
-	}
-	ingester, err := newIngester(cfg, st, env, log)
+	rt, err := wire(ctx, c, env, o, cfg, st, log)
 	if err != nil {
 		return err
 	}
-	defer ingester.CloseIdleConnections()
-	ing := indexingIngester{in: scheduler.CorpusIngester{I: ingester}, store: st, index: index}
-
-	readyCh := make(chan struct{})
-	markReady := sync.OnceFunc(func() {
-		close(readyCh)
-		if o.ready != nil {
-			o.ready()
-		}
-	})
-	progress := newProgressView(env.Stderr, isTerminal(env.Stderr))
-	var b *bot.Bot         // set before sched.Start, the first time OnModelsChanged can run
-	var poster *bot.Poster // likewise; nil without a bot token: scheduled posts are recorded as errors
-	var sched *scheduler.Scheduler
-	sched, err = scheduler.New(scheduler.Options{
-		Config: cfg, Store: scheduler.CorpusStore{S: st}, Engine: scheduler.ModelEngine{},
-		Ingester: ing, Registry: prometheus.NewRegistry(), Logger: log, Seed: uint64(time.Now().UnixNano()),
-		TrainSteps: o.trainSteps,
-		OnProgress: progress.update,
-		Poster: scheduler.PostFunc(func(ctx context.Context, channelID, level, text string) error {
-			if poster == nil {
-				return fmt.Errorf("%w: scheduled posts need DISCORD_TOKEN", scheduler.ErrNoPoster)
-			}
-			err := poster.PostOriginal(ctx, channelID, level, text)
-			if errors.Is(err, bot.ErrUnoriginal) {
-				return fmt.Errorf("%w: %w", scheduler.ErrUnoriginal, err)
-			}
-			return err
-		}),
-		OnModelsChanged: func(ready []string) {
-			progress.ready(ready)
-			if err := b.Refresh(ctx); err != nil {
-				log.Warn("re-registering commands failed", "err", err)
-			}
-			if allReady(sched) {
-				markReady()
-			}
-		},
-	})
-	if err != nil {
-		return err
-	}
-	b, err = bot.New(botConfig(cfg), generator{sched, st}, bot.Options{
-		Logger: log.With("component", "bot"), Originality: originality(index),
-		Metrics: bot.MetricsFunc(func(command, outcome string, _, total time.Duration) {
-			var err error
-			if outcome != "ok" {
-				err = errors.New(outcome)
-			}
-			sched.ObserveCommand(command, total, err)
-		}),
-	})
-	if err != nil {
-		return err
-	}
-
+	defer rt.ing.close()
+	rt.level, rt.secrets = level, secrets
 	if secrets.DiscordToken != "" {
-		if poster, err = b.Poster(secrets.DiscordToken); err != nil {
+		if rt.poster, err = rt.bot.Poster(secrets.DiscordToken); err != nil {
 			return err
 		}
 	}
 
 	// Try Reddit once at start, in the background: offline is a normal state.
-	go firstIngest(ctx, ing, o.firstIngestTimeout, log)
+	go firstIngest(ctx, rt.indexed, o.firstIngestTimeout, log)
 
-	if err := sched.Start(ctx); err != nil {
+	if err := rt.sched.Start(ctx); err != nil {
 		return err
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		err = errors.Join(err, b.Shutdown(sctx), sched.Shutdown(sctx))
+		err = errors.Join(err, rt.bot.Shutdown(sctx), rt.sched.Shutdown(sctx))
 	}()
-	if allReady(sched) {
-		markReady()
+	if allReady(rt.sched) {
+		rt.markReady()
 	}
-
-	// Config hot reload: file changes and SIGHUP.
-	if c.configPath != "" {
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		w := &config.Watcher{Path: c.configPath, Reload: hup,
-			Apply: func(nc config.Config) {
-				log.Info("config reloaded", "path", c.configPath)
-				if nc.DataDir != cfg.DataDir {
-					log.Warn("data_dir changes take effect at the next start", "running", cfg.DataDir, "file", nc.DataDir)
-					nc.DataDir = cfg.DataDir
-				}
-				sched.Apply(nc)
-				if err := b.Refresh(ctx); err != nil {
-					log.Warn("re-registering commands failed", "err", err)
-				}
-			},
-			OnError: func(err error) { log.Error("config reload refused", "err", err) }}
-		go func() {
-			if err := w.Watch(ctx); err != nil {
-				log.Error("config watch stopped", "err", err)
-			}
-		}()
-	}
+	rt.watchConfig(ctx)
 
 	// Metrics and /healthz.
 	if cfg.Metrics.Listen != "" {
-		stop, err := listenAndServe(cfg.Metrics.Listen, sched.Handler(), log, "metrics")
+		stop, err := listenAndServe(cfg.Metrics.Listen, rt.sched.Handler(), log, "metrics")
 		if err != nil {
 			log.Warn("metrics endpoint not started", "listen", cfg.Metrics.Listen, "err", err)
 		} else {
 			defer stop()
 		}
 	}
+	return rt.serveTransports(ctx, cfg)
+}
 
-	// Transports. With an interactions endpoint URL set in the Discord application,
-	// Discord sends interactions there and not over the gateway: HTTP mode then
-	// replaces the gateway (stateless replicas behind a load balancer scale out).
+// app is what `run` wires together: the parts a config reload reaches and the
+// transports use.
+type app struct {
+	c         common
+	env       Env
+	o         runOptions
+	log       *slog.Logger
+	level     *slog.LevelVar
+	secrets   config.Secrets
+	store     *corpus.Store
+	ing       *liveIngester
+	indexed   indexingIngester
+	sched     *scheduler.Scheduler
+	bot       *bot.Bot
+	poster    *bot.Poster // nil without a bot token: scheduled posts are recorded as errors
+	cfg       config.Config
+	progress  *progressView
+	readyCh   chan struct{}
+	markReady func()
+}
+
+// wire builds the n-gram index, the ingester, the scheduler and the bot over st.
+func wire(ctx context.Context, c common, env Env, o runOptions, cfg config.Config, st *corpus.Store, log *slog.Logger) (*app, error) {
+	index, err := corpus.BuildNGramIndex(ctx, st.Comments(corpus.Filter{}), corpus.DefaultWordNGram, corpus.DefaultCharNGram)
+	if err != nil {
+		return nil, fmt.Errorf("n-gram index: %w", err)
+	}
+	in, err := newIngester(cfg, st, env, log)
+	if err != nil {
+		return nil, err
+	}
+	rt := &app{c: c, env: env, o: o, log: log, store: st, cfg: cfg, ing: &liveIngester{},
+		progress: newProgressView(env.Stderr, isTerminal(env.Stderr)), readyCh: make(chan struct{})}
+	rt.ing.cur.Store(in)
+	rt.indexed = indexingIngester{in: rt.ing, store: st, index: index}
+	rt.markReady = sync.OnceFunc(func() {
+		close(rt.readyCh)
+		if o.ready != nil {
+			o.ready()
+		}
+	})
+	rt.sched, err = scheduler.New(scheduler.Options{
+		Config: cfg, Store: scheduler.CorpusStore{S: st}, Engine: scheduler.ModelEngine{},
+		Ingester: rt.indexed, Registry: prometheus.NewRegistry(), Logger: log, Seed: uint64(time.Now().UnixNano()),
+		TrainSteps: o.trainSteps, OnProgress: rt.progress.update, Poster: scheduler.PostFunc(rt.post),
+		OnModelsChanged: func(ready []string) { rt.modelsChanged(ctx, ready) },
+		Health:          func() map[string]any { return map[string]any{"discord": rt.bot.Health()} },
+	})
+	if err != nil {
+		return nil, err
+	}
+	rt.bot, err = bot.New(botConfig(cfg), generator{rt.sched, st}, bot.Options{
+		Logger: log.With("component", "bot"), Originality: originality(index),
+		Metrics: bot.MetricsFunc(func(command, outcome string, _, total time.Duration) {
+			var err error
+			if outcome != "ok" {
+				err = errors.New(outcome)
+			}
+			rt.sched.ObserveCommand(command, total, err)
+		}),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+// post sends a scheduled post through the bot's Poster.
+func (rt *app) post(ctx context.Context, channelID, level, text string) error {
+	if rt.poster == nil {
+		return fmt.Errorf("%w: scheduled posts need DISCORD_TOKEN", scheduler.ErrNoPoster)
+	}
+	err := rt.poster.PostOriginal(ctx, channelID, level, text)
+	if errors.Is(err, bot.ErrUnoriginal) {
+		return fmt.Errorf("%w: %w", scheduler.ErrUnoriginal, err)
+	}
+	return err
+}
+
+// modelsChanged follows the scheduler's ready set: progress, commands, readiness.
+// The bot exists before the scheduler starts, the first time this can run.
+func (rt *app) modelsChanged(ctx context.Context, ready []string) {
+	rt.progress.ready(ready)
+	_ = rt.bot.Refresh(ctx) // a failure is logged and retried by the bot
+	if allReady(rt.sched) {
+		rt.markReady()
+	}
+}
+
+// serveTransports serves Discord (HTTP interactions or the gateway) or the console
+// until ctx ends (or the console's input does). With an interactions endpoint URL
+// set in the Discord application, Discord sends interactions there and not over the
+// gateway: HTTP mode then replaces the gateway (stateless replicas behind a load
+// balancer scale out). Discord failing at start delays the link, never the bot.
+func (rt *app) serveTransports(ctx context.Context, cfg config.Config) error {
+	s := rt.secrets
 	switch {
-	case secrets.DiscordPublicKey != "" && cfg.Bot.HTTPListen != "":
-		if secrets.DiscordToken == "" || secrets.DiscordAppID == "" {
+	case s.DiscordPublicKey != "" && cfg.Bot.HTTPListen != "":
+		if s.DiscordToken == "" || s.DiscordAppID == "" {
 			return errors.New("HTTP interactions need DISCORD_TOKEN and DISCORD_APP_ID too (to register commands and send answers)")
 		}
-		if err := serveHTTPInteractions(ctx, b, cfg, secrets, log); err != nil {
+		if err := serveHTTPInteractions(ctx, rt.bot, cfg, s, rt.log); err != nil {
 			return err
 		}
 		<-ctx.Done()
 		return nil
-	case secrets.DiscordToken != "":
-		gw, err := b.Connect(ctx, secrets.DiscordToken, secrets.DiscordAppID)
-		if err != nil {
+	case s.DiscordToken != "":
+		rt.log.Info("connecting to the Discord gateway")
+		if _, err := rt.bot.ConnectRetrying(ctx, s.DiscordToken, s.DiscordAppID); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
 			return fmt.Errorf("discord gateway: %w", err)
 		}
-		defer gw.Close()
-		log.Info("serving Discord through the gateway")
+		rt.log.Info("serving Discord through the gateway")
 		<-ctx.Done()
 		return nil
 	default:
-		fmt.Fprintln(env.Stderr, "No DISCORD_TOKEN set: serving the console. Type /help; end with EOF (Ctrl-D).")
-		if o.waitReady && !allReady(sched) {
-			fmt.Fprintln(env.Stderr, "Training the models that have no checkpoint yet; commands are read once they are ready.")
+		return rt.serveConsole(ctx)
+	}
+}
+
+// serveConsole serves the console; with waitReady it first waits until start-up is
+// over for every enabled model (trained, or its first training failed).
+func (rt *app) serveConsole(ctx context.Context) error {
+	fmt.Fprintln(rt.env.Stderr, "No DISCORD_TOKEN set: serving the console. Type /help; end with EOF (Ctrl-D).")
+	if rt.o.waitReady && !allReady(rt.sched) {
+		fmt.Fprintln(rt.env.Stderr, "Training the models that have no checkpoint yet; commands are read once they are ready.")
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for !allReady(rt.sched) && !rt.sched.Settled() {
 			select {
-			case <-readyCh:
+			case <-rt.readyCh:
+			case <-tick.C:
 			case <-ctx.Done():
 				return nil
 			}
 		}
-		progress.done()
-		err := b.ServeConsole(ctx, env.Stdin, env.Stdout)
-		if errors.Is(err, context.Canceled) {
-			return nil
+		if !allReady(rt.sched) {
+			fmt.Fprintln(rt.env.Stderr, "Some models could not be trained (the log says why); serving the others.")
 		}
-		return err
 	}
+	rt.progress.done()
+	err := rt.bot.ServeConsole(ctx, rt.env.Stdin, rt.env.Stdout)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
 
 func serveHTTPInteractions(ctx context.Context, b *bot.Bot, cfg config.Config, s config.Secrets, log *slog.Logger) error {
@@ -250,13 +280,30 @@ func serveHTTPInteractions(ctx context.Context, b *bot.Bot, cfg config.Config, s
 	return nil
 }
 
+// Timeouts of the HTTP listeners (the public interactions endpoint and metrics). A
+// Discord request is small and sent at once, and answered within 3 s: a client that
+// trickles its headers or body, or holds an idle connection, is cut off.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second // headers and body
+	writeTimeout      = 10 * time.Second // from the end of the headers to the end of the answer
+	idleTimeout       = 30 * time.Second // between requests on a kept-alive connection
+	maxHeaderBytes    = 16 << 10
+)
+
+// newServer is the http.Server of a listener open to the network.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
+}
+
 // listenAndServe serves h on addr until the returned stop is called.
 func listenAndServe(addr string, h http.Handler, log *slog.Logger, what string) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(h)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error(what+" server stopped", "err", err)

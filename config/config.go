@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -134,7 +135,10 @@ type BotConfig struct {
 	GuildID string `yaml:"guild_id"`
 	Global  bool   `yaml:"global"`
 	// HTTPListen, when set, serves the HTTP interactions endpoint on that address.
-	HTTPListen         string        `yaml:"http_listen"`
+	HTTPListen string `yaml:"http_listen"`
+	// APIURL overrides Discord's API base (REST, and the gateway lookup), e.g. a REST
+	// proxy or a test fake: "http://127.0.0.1:8080/api/v10/". Empty means Discord's.
+	APIURL             string        `yaml:"api_url"`
 	Temperature        float64       `yaml:"temperature"`
 	MinTemperature     float64       `yaml:"min_temperature"`
 	MaxTemperature     float64       `yaml:"max_temperature"`
@@ -468,7 +472,14 @@ func (c *Config) Validate() error {
 			bad(f+".temperature", "must be in (0, %v], got %v", c.Bot.MaxTemperature, p.Temperature)
 		}
 	}
-	b := c.Bot
+	c.Bot.validate(bad)
+	if len(ps) > 0 {
+		return &ValidationError{Problems: ps}
+	}
+	return nil
+}
+
+func (b *BotConfig) validate(bad func(field, format string, a ...any)) {
 	if !(b.MinTemperature > 0) {
 		bad("bot.min_temperature", "must be > 0, got %v", b.MinTemperature)
 	}
@@ -478,8 +489,13 @@ func (c *Config) Validate() error {
 	if !(b.Temperature >= b.MinTemperature && b.Temperature <= b.MaxTemperature) {
 		bad("bot.temperature", "must be within [%v, %v], got %v", b.MinTemperature, b.MaxTemperature, b.Temperature)
 	}
-	if b.MaxPromptChars <= 0 {
-		bad("bot.max_prompt_chars", "must be > 0, got %d", b.MaxPromptChars)
+	if b.MaxPromptChars <= 0 || b.MaxPromptChars > 6000 {
+		bad("bot.max_prompt_chars", "must be in 1…6000 (Discord's limit for a text option), got %d", b.MaxPromptChars)
+	}
+	if b.APIURL != "" {
+		if u, err := url.Parse(b.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("bot.api_url", "%q is not an http(s) URL", b.APIURL)
+		}
 	}
 	if b.Cooldown < 0 {
 		bad("bot.cooldown", "must be ≥ 0, got %v", b.Cooldown)
@@ -499,10 +515,6 @@ func (c *Config) Validate() error {
 	if b.ShardCount < 1 || b.ShardID < 0 || b.ShardID >= b.ShardCount {
 		bad("bot.shard_id", "must be in [0, shard_count=%d), got %d", b.ShardCount, b.ShardID)
 	}
-	if len(ps) > 0 {
-		return &ValidationError{Problems: ps}
-	}
-	return nil
 }
 
 func (m *ModelConfig) validate(f string, bad func(field, format string, a ...any)) {

@@ -197,3 +197,34 @@ func TestWatchAppliesGoodAndRefusesBad(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Tried: Diff of a config against itself, against one with bot, schedule and model
+// values changed, a model removed, another added and the models reordered. Survives:
+// exactly the changed keys, in file order, named as in the file, with both values.
+func TestDiff(t *testing.T) {
+	a := Default()
+	if d := Diff(a, a); len(d) != 0 {
+		t.Fatalf("Diff(a, a) = %v", d)
+	}
+	b := Default()
+	b.Bot.MaxTemperature = 1.5
+	b.Bot.Cooldown = 0
+	b.Bot.WordFilter = []string{"heck"}
+	b.Models = Models{b.Models[1], b.Models[0], DefaultModel("tiny", KindCharLSTM)} // char, word; rnn removed
+	b.Models[1].Hidden = []int{64}
+	var got []string
+	for _, c := range Diff(a, b) {
+		got = append(got, c.String())
+	}
+	want := []string{
+		"models[word].hidden: [256] → [64]",
+		"models[rnn]: rnn → (absent)",
+		"models[tiny]: (absent) → char-lstm",
+		"bot.max_temperature: 2 → 1.5",
+		"bot.cooldown: 10s → 0s",
+		"bot.word_filter: [fuck fucking fucked fucker motherfucker shit shitty bullsh… → [heck]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Diff:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -39,6 +39,8 @@ import (
 	"github.com/vartanbeno/go-reddit/v2/reddit"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"commentbot/internal/redditlisting"
 )
 
 // Errors of the ingester. Each wraps the underlying cause (an HTTP status, a
@@ -582,7 +584,7 @@ func (in *Ingester) ingest(ctx context.Context, spec string) (sr SubredditReport
 		next := cur
 		next.Updated = in.now()
 		if fresh {
-			if len(l.Data.Children) == 0 || !newerID(l.Data.Children[0].Data.fullname(), cur.Newest) {
+			if len(l.Data.Children) == 0 || !newerID(l.Data.Children[0].Data.Fullname(), cur.Newest) {
 				// Nothing newer than what is stored: commit the page only to
 				// catch edits of the comments it shows again.
 				if err := in.commit(ctx, &sr, source, next, l); err != nil {
@@ -594,12 +596,12 @@ func (in *Ingester) ingest(ctx context.Context, spec string) (sr SubredditReport
 				cur = next
 				break
 			}
-			next.Pending = l.Data.Children[0].Data.fullname()
+			next.Pending = l.Data.Children[0].Data.Fullname()
 			ownPass = true
 		}
 		reached, newer := false, 0
 		for _, ch := range l.Data.Children {
-			if cur.Newest != "" && !newerID(ch.Data.fullname(), cur.Newest) {
+			if cur.Newest != "" && !newerID(ch.Data.Fullname(), cur.Newest) {
 				reached = true
 			} else {
 				newer++
@@ -644,7 +646,7 @@ func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source stri
 			sr.SkipReasons[SkipNotComment]++
 			continue
 		}
-		c, why := in.rules.Clean(ch.Data.comment(now))
+		c, why := in.rules.Clean(fromReddit(ch.Data, now))
 		if why != "" {
 			sr.Skipped++
 			sr.SkipReasons[why]++
@@ -885,40 +887,14 @@ func newerID(a, b string) bool {
 }
 
 // redditListing is a /r/{sub}/comments answer: go-reddit v2.0.1 has no type
-// for it. Only what a Comment needs is decoded.
-type redditListing struct {
-	Kind string `json:"kind"`
-	Data struct {
-		After    string `json:"after"` // null → ""
-		Children []struct {
-			Kind string        `json:"kind"`
-			Data redditComment `json:"data"`
-		} `json:"children"`
-	} `json:"data"`
-}
+// for it.
+type redditListing = redditlisting.Listing
 
-type redditComment struct {
-	ID         string  `json:"id"`
-	Name       string  `json:"name"`
-	Author     string  `json:"author"`
-	Body       string  `json:"body"`
-	Subreddit  string  `json:"subreddit"`
-	Score      int     `json:"score"`
-	CreatedUTC float64 `json:"created_utc"`
-}
-
-func (c redditComment) fullname() string {
-	if c.Name != "" {
-		return c.Name
-	}
-	return "t1_" + c.ID
-}
-
-func (c redditComment) comment(ingested time.Time) Comment {
-	sec, frac := int64(c.CreatedUTC), c.CreatedUTC-float64(int64(c.CreatedUTC))
+// fromReddit is the Comment of a decoded Reddit comment, ingested at ingested.
+func fromReddit(c redditlisting.Comment, ingested time.Time) Comment {
 	return Comment{
-		ID: c.fullname(), Subreddit: c.Subreddit, Author: c.Author, Body: c.Body, Score: c.Score,
-		Created: time.Unix(sec, int64(frac*1e9)).UTC(), Ingested: ingested,
+		ID: c.Fullname(), Subreddit: c.Subreddit, Author: c.Author, Body: c.Body, Score: c.Score,
+		Created: c.Created(), Ingested: ingested,
 	}
 }
 

@@ -17,8 +17,12 @@ const ArgmaxTemperature = 1e-3
 type SampleOptions struct {
 	// Temperature divides the logits before the softmax: p ∝ exp(z/T).
 	// 0 < T < ArgmaxTemperature is greedy; T must be finite, positive and at
-	// most Config.MaxTemperature.
+	// most MaxTemperature.
 	Temperature float64
+	// MaxTemperature is the largest Temperature accepted: the caller's current
+	// limit (the configured one). 0 means the limit recorded in the model's
+	// Config when it was created.
+	MaxTemperature float64
 	// TopP, when in (0, 1), samples only from the smallest set of most likely
 	// tokens whose probability adds up to at least TopP (nucleus sampling).
 	// 0 or 1 means off.
@@ -126,9 +130,15 @@ func (m *LM) step(s *sampler, id int) {
 // checkSampleOptions validates o against the model's config and returns the
 // effective MaxTokens.
 func (m *LM) checkSampleOptions(o SampleOptions) (int, error) {
-	t := o.Temperature
-	if math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 || t > m.cfg.MaxTemperature {
-		return 0, fmt.Errorf("%w: %v (want 0 < T ≤ %v; T < %v is greedy)", ErrTemperature, t, m.cfg.MaxTemperature, ArgmaxTemperature)
+	t, limit := o.Temperature, o.MaxTemperature
+	if limit == 0 {
+		limit = m.cfg.MaxTemperature
+	}
+	if math.IsNaN(limit) || limit < 0 {
+		return 0, fmt.Errorf("%w: max temperature %v", ErrSampleOptions, limit)
+	}
+	if math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 || t > limit {
+		return 0, fmt.Errorf("%w: %v (want 0 < T ≤ %v; T < %v is greedy)", ErrTemperature, t, limit, ArgmaxTemperature)
 	}
 	if math.IsNaN(o.TopP) || o.TopP < 0 || o.TopP > 1 {
 		return 0, fmt.Errorf("%w: top-p %v outside [0, 1]", ErrSampleOptions, o.TopP)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"commentbot/config"
@@ -101,7 +102,7 @@ type lmModel struct {
 func (m *lmModel) LM() *model.LM { return m.cp.Model }
 
 func (m *lmModel) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
-	s, err := m.cp.Model.Sample(ctx, model.SampleOptions{Temperature: o.Temperature, TopP: o.TopP, Prompt: o.Prompt,
+	s, err := m.cp.Model.Sample(ctx, model.SampleOptions{Temperature: o.Temperature, MaxTemperature: o.MaxTemperature, TopP: o.TopP, Prompt: o.Prompt,
 		MinTokens: o.MinTokens, MaxTokens: o.MaxTokens, Seed: o.Seed})
 	if err != nil {
 		return Sample{}, err
@@ -117,6 +118,20 @@ func (m *lmModel) Clone() Model {
 func (m *lmModel) Encode(w io.Writer) error { return model.Encode(w, m.cp) }
 
 func (m *lmModel) VocabHash() string { return m.cp.Model.VocabHash() }
+
+// Spec reads the kind and sizes from the model and the level from the special
+// tokens that open its vocabulary.
+func (m *lmModel) Spec() Spec {
+	cfg := m.cp.Model.Config()
+	sp := Spec{Kind: string(cfg.Kind), Vocab: m.vocab.Len(), Embed: cfg.Embed, Hidden: cfg.Hidden}
+	toks := m.vocab.Tokens()
+	for _, l := range []corpus.Level{corpus.LevelWord, corpus.LevelChar} {
+		if want := l.Specials(); len(toks) >= len(want) && slices.Equal(toks[:len(want)], want) {
+			sp.Level = string(l)
+		}
+	}
+	return sp
+}
 
 func (m *lmModel) History() []LossPoint {
 	out := make([]LossPoint, len(m.cp.Metrics))

@@ -30,6 +30,9 @@ type uniEngine struct {
 
 type uniModel struct {
 	eng    *uniEngine
+	Kind   string // what the model stands in for (the config's kind and sizes)
+	Embed  int
+	Hidden []int
 	Vocab  []string
 	Counts []float64
 	Total  float64
@@ -59,7 +62,8 @@ func (e *uniEngine) New(ctx context.Context, mc config.ModelConfig, src corpus.S
 	if len(order) > mc.VocabSize {
 		order = order[:mc.VocabSize]
 	}
-	m := &uniModel{eng: e, Vocab: append([]string{uniUnknown}, order...)}
+	sizes := ModelConfig(mc)
+	m := &uniModel{eng: e, Kind: mc.Kind, Embed: sizes.Embed, Hidden: sizes.Hidden, Vocab: append([]string{uniUnknown}, order...)}
 	m.Counts = make([]float64, len(m.Vocab))
 	m.reindex()
 	return m, nil
@@ -90,6 +94,15 @@ func (m *uniModel) Encode(w io.Writer) error { return gob.NewEncoder(w).Encode(m
 
 func (m *uniModel) VocabHash() string {
 	return fmt.Sprintf("uni-%d-%s", len(m.Vocab), strings.Join(m.Vocab[:min(3, len(m.Vocab))], ","))
+}
+
+// Spec reports the kind and sizes recorded at New, at the kind's level.
+func (m *uniModel) Spec() Spec {
+	level := "word"
+	if m.Kind == config.KindCharLSTM {
+		level = "char"
+	}
+	return Spec{Kind: m.Kind, Level: level, Vocab: len(m.Vocab), Embed: m.Embed, Hidden: m.Hidden}
 }
 
 func (m *uniModel) History() []LossPoint { return append([]LossPoint(nil), m.Hist...) }

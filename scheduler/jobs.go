@@ -22,6 +22,7 @@ const (
 	JobBootstrap = "bootstrap"
 	JobFullTrain = "train-full" // commentbot train --full: a new vocabulary and lineage
 	JobTrain     = "train"      // commentbot train: the lineage continued, or an interrupted run resumed
+	JobSetAside  = "set-aside"  // a lineage none of whose checkpoints could serve was moved aside
 )
 
 // RunIngest runs one ingest and records it. Without an Ingester it does nothing.
@@ -84,7 +85,9 @@ type Generated struct {
 // Generate samples one comment from the live version of name. It holds no lock
 // while sampling: a promotion or rollback during the call swaps the pointer for
 // the next caller, this one finishes on the version it started with.
-// o.MaxTokens 0 means the model config's max_tokens.
+// o.MaxTokens 0 means the model config's max_tokens. The temperature is bounded by
+// the model's configured max_temperature — the config in force, not the one the
+// checkpoint was trained under.
 func (s *Scheduler) Generate(ctx context.Context, name string, o SampleOptions) (Generated, error) {
 	ld, err := s.live.Get(name)
 	if err != nil {
@@ -93,6 +96,7 @@ func (s *Scheduler) Generate(ctx context.Context, name string, o SampleOptions) 
 	if o.MaxTokens <= 0 || o.MaxTokens > ld.Config.MaxTokens {
 		o.MaxTokens = ld.Config.MaxTokens
 	}
+	o.MaxTemperature = ld.Config.MaxTemperature
 	t0 := time.Now()
 	smp, err := ld.Model.Sample(ctx, o)
 	el := time.Since(t0)
@@ -408,10 +412,33 @@ func (s *Scheduler) startBootstrap(name string) {
 	if err != nil {
 		return
 	}
+	s.mu.Lock()
+	s.booting[name] = true
+	s.mu.Unlock()
 	go func() {
 		defer done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.booting, name)
+			s.mu.Unlock()
+		}()
 		if _, err := s.train(ctx, name, TrainRequest{}, JobBootstrap); err != nil && !errors.Is(err, ErrBusy) {
 			s.log.Error("first training failed", "model", name, "err", err)
+		}
+	}()
+}
+
+// startFull trains a new lineage of name in the background (its kind or sizes
+// changed in the config); it goes live when done, the old one serving until then.
+func (s *Scheduler) startFull(name string) {
+	ctx, done, err := s.begin(s.ctx)
+	if err != nil {
+		return
+	}
+	go func() {
+		defer done()
+		if _, err := s.train(ctx, name, TrainRequest{Full: true}, JobFullTrain); err != nil && !errors.Is(err, ErrBusy) {
+			s.log.Error("training a new lineage for the changed config failed", "model", name, "err", err)
 		}
 	}()
 }
@@ -454,7 +481,12 @@ func (s *Scheduler) Rollback(ctx context.Context, name string, to int) (int, err
 	if ctx.Err() != nil {
 		return 0, ctx.Err()
 	}
-	m, err := s.repo.Load(s.engine, name, to)
+	cfg := s.Config()
+	mc, ok := cfg.Model(name)
+	if !ok {
+		return 0, fmt.Errorf("%w: %q", ErrUnknownModel, name)
+	}
+	m, _, err := s.loadVersion(mc, to)
 	if err != nil {
 		return 0, err
 	}
@@ -472,13 +504,28 @@ func (s *Scheduler) Rollback(ctx context.Context, name string, to int) (int, err
 // SyncLive reloads every enabled model whose "live" file names another
 // version than the one serving — a rollback made by another process (the CLI's
 // `commentbot rollback` while the bot runs). Models being trained are skipped
-// (their promotion publishes itself). The scheduler runs it every few seconds.
+// (their promotion publishes itself). A version that does not load or does not
+// match the config is refused: the serving one stays, the refusal is logged once
+// (not at every pass) and shown by Trouble. The scheduler runs it every few seconds.
 func (s *Scheduler) SyncLive(ctx context.Context) {
 	for _, st := range s.live.Models() {
 		name := st.Config.Name
 		v, err := s.repo.Live(name)
-		if err != nil || (st.Live != nil && st.Live.Version == v) || st.Live == nil {
+		if err != nil || st.Live == nil {
 			continue
+		}
+		t, troubled := s.Trouble(name)
+		if st.Live.Version == v {
+			if troubled && t.Refused > 0 {
+				s.mu.Lock()
+				delete(s.trouble, name) // the live file names the serving version again
+				s.mu.Unlock()
+			}
+			continue
+		}
+		stamp := fileStamp(s.repo.CheckpointPath(name, v))
+		if troubled && t.Refused == v && t.stamp == stamp {
+			continue // refused already; neither file has changed since
 		}
 		if !s.acquire(name) {
 			continue
@@ -488,16 +535,32 @@ func (s *Scheduler) SyncLive(ctx context.Context) {
 			if cur, err := s.live.Get(name); err == nil && cur.Version == v {
 				return
 			}
-			m, err := s.repo.Load(s.engine, name, v)
+			m, info, err := s.loadVersion(st.Config, v)
 			if err != nil {
-				s.log.Warn("live file names a version that does not load", "model", name, "version", v, "err", err)
+				s.mu.Lock()
+				s.trouble[name] = Trouble{Refused: v, Reason: err.Error(), At: s.now(), stamp: stamp}
+				s.mu.Unlock()
+				s.log.Warn("the live file names a version that cannot serve; the current one serves on",
+					"model", name, "version", v, "serving", st.Live.Version, "err", err)
 				return
 			}
-			info, _ := s.repo.Info(name, v)
+			s.mu.Lock()
+			delete(s.trouble, name)
+			s.mu.Unlock()
 			info.Live = true
 			s.publish(name, v, info, m)
 		}()
 	}
+}
+
+// fileStamp identifies the content of a file cheaply: its size and modification
+// time ("" when it cannot be read).
+func fileStamp(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d@%d", st.Size(), st.ModTime().UnixNano())
 }
 
 // collect reads all of src.

@@ -87,8 +87,9 @@ func (s *Scheduler) ObserveCommand(command string, latency time.Duration, err er
 	s.met.commandSeconds.WithLabelValues(command).Observe(latency.Seconds())
 }
 
-// Handler serves /metrics (the registry given to New) and /healthz (200 with the
-// live models as JSON while running; 503 once Shutdown has begun).
+// Handler serves /metrics (the registry given to New) and /healthz: 200 with the
+// live models (and Options.Health's entries) as JSON while running; 503 once
+// Shutdown has begun.
 func (s *Scheduler) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
@@ -98,21 +99,25 @@ func (s *Scheduler) Handler() http.Handler {
 			Ready   bool   `json:"ready"`
 			Version int    `json:"version,omitempty"`
 		}
-		body := struct {
-			Status string  `json:"status"`
-			Models []model `json:"models"`
-		}{Status: "ok", Models: []model{}}
-		code := http.StatusOK
-		if s.stopping.Load() {
-			body.Status, code = "stopping", http.StatusServiceUnavailable
+		body := map[string]any{}
+		if s.opts.Health != nil {
+			for k, v := range s.opts.Health() {
+				body[k] = v
+			}
 		}
+		status, code := "ok", http.StatusOK
+		if s.stopping.Load() {
+			status, code = "stopping", http.StatusServiceUnavailable
+		}
+		models := []model{}
 		for _, st := range s.live.Models() {
 			m := model{Name: st.Config.Name, Ready: st.Ready}
 			if st.Live != nil {
 				m.Version = st.Live.Version
 			}
-			body.Models = append(body.Models, m)
+			models = append(models, m)
 		}
+		body["status"], body["models"] = status, models
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
 		_ = json.NewEncoder(w).Encode(body)

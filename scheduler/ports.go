@@ -18,11 +18,15 @@ import (
 // SampleOptions asks a model for one comment.
 type SampleOptions struct {
 	Temperature float64
-	TopP        float64 // 0 = off
-	Prompt      string
-	MinTokens   int
-	MaxTokens   int // 0 = the model config's max_tokens
-	Seed        uint64
+	// MaxTemperature is the largest Temperature the model accepts: the configured
+	// max_temperature, which Generate fills in (0 = the limit the model was
+	// created with).
+	MaxTemperature float64
+	TopP           float64 // 0 = off
+	Prompt         string
+	MinTokens      int
+	MaxTokens      int // 0 = the model config's max_tokens
+	Seed           uint64
 }
 
 // Sample is one generated comment.
@@ -112,6 +116,19 @@ type Model interface {
 	VocabHash() string
 	// History is the lineage's training curve so far (for the loss plot).
 	History() []LossPoint
+	// Spec is what the checkpoint is (kind, level, sizes), for Check.
+	Spec() Spec
+}
+
+// Spec describes a loaded model as its checkpoint records it.
+type Spec struct {
+	Kind string // "word-lstm", "char-lstm" or "rnn"
+	// Level is the token level of the vocabulary, read from its special tokens:
+	// "word", "char", or "" when they are neither.
+	Level  string
+	Vocab  int // tokens, specials included
+	Embed  int // input embedding width; 0 = one-hot input
+	Hidden []int
 }
 
 // Engine builds and decodes models.

@@ -59,6 +59,10 @@ type Options struct {
 	FineTuneLearningRate float64
 	// EvalLimit is the size (comments) of the fixed held-out set; 0 means 2000.
 	EvalLimit int
+	// Health, when set, adds entries to /healthz's JSON (such as the state of the
+	// link to Discord). They do not change the status code: /healthz says the
+	// process is alive.
+	Health func() map[string]any
 }
 
 // Scheduler runs the jobs (ingest, fine-tune, scheduled posts) on cron schedules,
@@ -85,6 +89,8 @@ type Scheduler struct {
 	cron    *cron.Cron
 	entries []cron.EntryID
 	busy    map[string]bool
+	booting map[string]bool    // first trainings scheduled or running
+	trouble map[string]Trouble // why a model does not serve what its files say
 	started bool
 	ready   []string      // last ready set reported to OnModelsChanged
 	running int           // jobs running (see begin)
@@ -119,8 +125,10 @@ func New(o Options) (*Scheduler, error) {
 		log:      o.Logger.With("component", "scheduler"),
 		now:      o.Now,
 		ctx:      ctx, cancel: cancel,
-		cfg:  o.Config,
-		busy: map[string]bool{},
+		cfg:     o.Config,
+		busy:    map[string]bool{},
+		booting: map[string]bool{},
+		trouble: map[string]Trouble{},
 	}
 	cl := cronLogger{s.log}
 	s.cron = cron.New(cron.WithLogger(cl), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
@@ -201,11 +209,22 @@ func (s *Scheduler) apply(ctx context.Context, cfg config.Config) {
 		}
 	}
 	for _, mc := range enabled {
-		if _, err := s.live.Get(mc.Name); err == nil {
-			continue // already serving
+		if ld, err := s.live.Get(mc.Name); err == nil {
+			if err := Check(mc, ld.Info, ld.Model); err != nil && !s.Training(mc.Name) {
+				// Kind or sizes changed in the config: the serving lineage cannot
+				// become that model; a new one trains while it serves.
+				s.log.Warn("the config no longer matches the serving lineage; a new lineage trains while it serves",
+					"model", mc.Name, "serving", ld.Version, "err", err)
+				s.startFull(mc.Name)
+			}
+			continue
 		}
-		if err := s.loadLive(ctx, mc.Name); err != nil {
-			if !errors.Is(err, ErrNoLive) {
+		if err := s.loadLive(ctx, mc); err != nil {
+			var ue *UnloadableError
+			switch {
+			case errors.As(err, &ue):
+				_ = s.setAside(mc.Name, ue) // logged; the bootstrap reports what follows
+			case !errors.Is(err, ErrNoLive):
 				s.log.Warn("no loadable checkpoint; training a new one", "model", mc.Name, "err", err)
 			}
 			s.startBootstrap(mc.Name)
@@ -215,51 +234,13 @@ func (s *Scheduler) apply(ctx context.Context, cfg config.Config) {
 	s.notify()
 }
 
-// loadLive loads the live version of name from disk and publishes it. When the
-// live checkpoint cannot be decoded it falls back to the newest one that can
-// (and makes that live), so a damaged file never keeps a model offline.
-func (s *Scheduler) loadLive(ctx context.Context, name string) error {
-	v, err := s.repo.Live(name)
-	if err != nil && !errors.Is(err, ErrNoLive) {
-		return err
-	}
-	list, lerr := s.repo.List(name)
-	if lerr != nil {
-		return lerr
-	}
-	candidates := []int{}
-	if v > 0 {
-		candidates = append(candidates, v)
-	}
-	for i := len(list) - 1; i >= 0; i-- {
-		if list[i].Version != v {
-			candidates = append(candidates, list[i].Version)
-		}
-	}
-	if len(candidates) == 0 {
-		return fmt.Errorf("%w: %s", ErrNoLive, name)
-	}
-	var errs []error
-	for _, c := range candidates {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		m, err := s.repo.Load(s.engine, name, c)
-		if err != nil {
-			errs = append(errs, err)
-			s.log.Warn("checkpoint does not load", "model", name, "version", c, "err", err)
-			continue
-		}
-		if c != v {
-			if err := s.repo.SetLive(name, c); err != nil {
-				return err
-			}
-		}
-		info, _ := s.repo.Info(name, c)
-		s.publish(name, c, info, m)
-		return nil
-	}
-	return fmt.Errorf("%w: %s: %w", ErrNoLive, name, errors.Join(errs...))
+// Settled reports whether start-up is over for every enabled model: each one is
+// ready, or its first training has ended (and failed: the log says why).
+func (s *Scheduler) Settled() bool {
+	s.mu.Lock()
+	booting := len(s.booting) > 0
+	s.mu.Unlock()
+	return !booting
 }
 
 // publish swaps the live pointer of name and updates the metrics.
@@ -353,11 +334,12 @@ func (s *Scheduler) release(name string) {
 	delete(s.busy, name)
 }
 
-// Training reports whether name is being trained right now.
+// Training reports whether name is being trained right now, or its first training
+// is about to start.
 func (s *Scheduler) Training(name string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.busy[name]
+	return s.busy[name] || s.booting[name]
 }
 
 // Wait blocks until no job is running (background trainings included), or

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"commentbot/config"
 	"commentbot/corpus"
 )
 
@@ -111,33 +112,15 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 	seed := s.nextSeed()
 	meta := interrupted{Job: job, Since: s.now()}
 
-	// The model to train: an interrupted run, the live version, or a new lineage.
-	var m Model
-	resume := false
-	if !req.Full {
-		if im, imeta, err := s.loadInterrupted(name); err == nil {
-			m, meta, resume = im, imeta, true
-			s.log.Info("resuming an interrupted training run", "model", name, "job", imeta.Job)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("interrupted training run cannot be resumed; starting over", "model", name, "err", err)
-		}
-		if m == nil {
-			if v, err := s.repo.Live(name); err == nil {
-				lm, err := s.repo.Load(s.engine, name, v)
-				if err != nil {
-					return rep, err
-				}
-				m, meta.Parent = lm, v
-			}
-		}
+	m, resume, err := s.startingPoint(ctx, mc, req.Full, &meta)
+	if err != nil {
+		return rep, err
 	}
 	if m == nil {
 		s.log.Info("training from scratch", "model", name, "job", job, "kind", mc.Kind)
-		nm, err := s.engine.New(ctx, mc, train, seed)
-		if err != nil {
+		if m, err = s.engine.New(ctx, mc, train, seed); err != nil {
 			return rep, fmt.Errorf("new model: %w", err)
 		}
-		m = nm
 	}
 	rep.From, rep.Resumed = meta.Parent, resume
 
@@ -190,6 +173,39 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 	return rep, nil
 }
 
+// startingPoint is the model a training of mc continues: its interrupted run
+// (resume true), else its live version (or the newest usable one), else nil for a
+// new lineage — also when full, and when no version can serve, after setting the
+// damaged lineage aside. meta.Parent and meta.Job follow what was chosen.
+func (s *Scheduler) startingPoint(ctx context.Context, mc config.ModelConfig, full bool, meta *interrupted) (Model, bool, error) {
+	if full {
+		return nil, false, nil
+	}
+	im, imeta, err := s.loadInterrupted(mc)
+	if err == nil {
+		*meta = imeta
+		s.log.Info("resuming an interrupted training run", "model", mc.Name, "job", imeta.Job)
+		return im, true, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		s.log.Warn("interrupted training run cannot be resumed; starting over", "model", mc.Name, "err", err)
+	}
+	m, info, err := s.loadBest(ctx, mc)
+	var ue *UnloadableError
+	switch {
+	case err == nil:
+		meta.Parent = info.Version
+		return m, false, nil
+	case errors.As(err, &ue):
+		// Every version is damaged or foreign: keep them aside, start anew.
+		return nil, false, s.setAside(mc.Name, ue)
+	case errors.Is(err, ErrNoLive):
+		return nil, false, nil
+	default:
+		return nil, false, err
+	}
+}
+
 // splits returns the training and held-out parts of data (the store when nil).
 func (s *Scheduler) splits(data corpus.Source) (train, valid corpus.Source) {
 	cfg := s.Config()
@@ -226,9 +242,10 @@ func (s *Scheduler) saveInterrupted(name string, m Model, meta interrupted) erro
 	return s.repo.WriteFile(name, interruptedMeta, js)
 }
 
-func (s *Scheduler) loadInterrupted(name string) (Model, interrupted, error) {
+// loadInterrupted loads the interrupted run of mc, checked against mc.
+func (s *Scheduler) loadInterrupted(mc config.ModelConfig) (Model, interrupted, error) {
 	var meta interrupted
-	dir := s.repo.Dir(name)
+	dir := s.repo.Dir(mc.Name)
 	js, err := os.ReadFile(filepath.Join(dir, interruptedMeta))
 	if err != nil {
 		return nil, meta, err
@@ -242,7 +259,13 @@ func (s *Scheduler) loadInterrupted(name string) (Model, interrupted, error) {
 	}
 	defer f.Close()
 	m, err := s.engine.Decode(f)
-	return m, meta, err
+	if err != nil {
+		return nil, meta, fmt.Errorf("%s: %w", interruptedCkpt, err)
+	}
+	if err := Check(mc, VersionInfo{}, m); err != nil {
+		return nil, meta, err
+	}
+	return m, meta, nil
 }
 
 func (s *Scheduler) removeInterrupted(name string) {

@@ -251,6 +251,46 @@ func (r *Repo) SetLive(name string, v int) error {
 	return nil
 }
 
+// SetAside moves the whole directory of name (every version, the live file, an
+// interrupted run) to Root/<name>.set-aside-<UTC time>, where nothing loads it again
+// (no model name contains a dot) and an operator can inspect or delete it. It
+// returns the new path.
+func (r *Repo) SetAside(name string, at time.Time) (string, error) {
+	if err := r.check(name); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	base := filepath.Join(r.Root, name+".set-aside-"+at.UTC().Format("20060102T150405Z"))
+	dst := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		dst = fmt.Sprintf("%s-%d", base, i)
+	}
+	if err := os.Rename(r.Dir(name), dst); err != nil {
+		return "", fmt.Errorf("scheduler: set aside %s: %w", name, err)
+	}
+	if err := atomicfile.SyncDir(r.Root); err != nil {
+		return dst, fmt.Errorf("scheduler: set aside %s: %w", name, err)
+	}
+	return dst, nil
+}
+
+// SetAsides lists the directories SetAside made for name, oldest first.
+func (r *Repo) SetAsides(name string) ([]string, error) {
+	if err := r.check(name); err != nil {
+		return nil, err
+	}
+	out, err := filepath.Glob(filepath.Join(r.Root, name+".set-aside-*"))
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: set-aside lineages of %s: %w", name, err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // WriteFile atomically writes a side file (such as loss.png) into name's directory.
 func (r *Repo) WriteFile(name, file string, data []byte) error {
 	if err := r.check(name); err != nil {

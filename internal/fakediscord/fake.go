@@ -216,6 +216,10 @@ func (s *Server) Close() {
 // URL is the base URL of the fake (http://127.0.0.1:port).
 func (s *Server) URL() string { return s.srv.URL }
 
+// APIURL is the fake's API base as bot.api_url takes it: a process started with it
+// (the real binary) talks to the fake without Install.
+func (s *Server) APIURL() string { return s.srv.URL + s.prefix + "/" }
+
 // AppID is the application id the fake expects.
 func (s *Server) AppID() string { return s.opts.AppID }
 
