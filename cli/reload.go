@@ -33,11 +33,8 @@ func ingesterKey(key string) bool {
 	if strings.HasPrefix(key, "reddit.") {
 		return true
 	}
-	switch key {
-	case "corpus.bot_accounts", "corpus.urls", "corpus.min_chars", "corpus.max_chars":
-		return true
-	}
-	return false
+	// Every corpus key is a cleaning rule but the held-out share.
+	return strings.HasPrefix(key, "corpus.") && key != "corpus.validation_fraction"
 }
 
 // lineageKey reports whether key is a model's kind or size: a new lineage trains.
