@@ -40,6 +40,9 @@ type work[F Float] struct {
 	dtop    []F // T·B × max H: scratch for ∂loss/∂(layer input)
 	wyT     []F // V × H_top: Wyᵀ, refreshed each backward
 	pool    *gemmPool[F]
+	// rowLoss, when not nil (evaluation), receives each row's loss −log p(y)
+	// from forward (0 for rows without a target).
+	rowLoss []float64
 }
 
 // backend returns be with the workspace's GEMM worker pool, starting the
@@ -349,9 +352,16 @@ func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, 
 				if train {
 					clear(row)
 				}
+				if w.rowLoss != nil {
+					w.rowLoss[r] = 0
+				}
 				continue
 			}
-			sum += softmaxRow(row, int(y), train, inv)
+			l := softmaxRow(row, int(y), train, inv)
+			if w.rowLoss != nil {
+				w.rowLoss[r] = l
+			}
+			sum += l
 		}
 		return sum
 	}
