@@ -22,17 +22,37 @@ const (
 	// where f = CosineFloor and s the schedule's factor when the call began
 	// (1 for a new run; a resumed run goes on from where it was).
 	ScheduleCosine Schedule = "cosine"
+	// ScheduleAnneal keeps the peak for the first AnnealStart of the budget,
+	// then follows the cosine over the rest: p above becomes
+	// (p − AnnealStart)/(1 − AnnealStart).
+	ScheduleAnneal Schedule = "anneal"
 )
 
-// CosineFloor is the share of the peak rate ScheduleCosine ends at.
-const CosineFloor = 0.1
+// CosineFloor is the share of the peak rate the decaying schedules end at;
+// AnnealStart the share of the budget ScheduleAnneal spends at the peak.
+const (
+	CosineFloor = 0.1
+	AnnealStart = 0.8
+)
 
 func (s Schedule) validate() error {
 	switch s {
-	case "", ScheduleConstant, ScheduleCosine:
+	case "", ScheduleConstant, ScheduleCosine, ScheduleAnneal:
 		return nil
 	}
-	return fmt.Errorf("%w: learning-rate schedule %q is not %q or %q", ErrConfig, s, ScheduleConstant, ScheduleCosine)
+	return fmt.Errorf("%w: learning-rate schedule %q is not %q, %q or %q", ErrConfig, s, ScheduleConstant, ScheduleCosine, ScheduleAnneal)
+}
+
+// factor is the schedule's multiplier of the peak at progress p ∈ [0, 1]
+// (p < 0: unknown), starting from s0.
+func (s Schedule) factor(s0, p float64) float64 {
+	if s == ScheduleAnneal {
+		p = (p - AnnealStart) / (1 - AnnealStart)
+	}
+	if (s != ScheduleCosine && s != ScheduleAnneal) || s0 <= CosineFloor || p <= 0 {
+		return s0
+	}
+	return CosineFloor + (s0-CosineFloor)*(1+math.Cos(math.Pi*min(p, 1)))/2
 }
 
 // Plateau says when a flat held-out curve lowers the learning rate and when
@@ -102,10 +122,8 @@ func (p Plateau) withDefaults(cfg Config) Plateau {
 func (t *trainer) rate() float64 {
 	st := &t.cp.State
 	f := t.scale0
-	if t.o.Schedule == ScheduleCosine && f > CosineFloor {
-		if p := t.progress(); p > 0 {
-			f = CosineFloor + (f-CosineFloor)*(1+math.Cos(math.Pi*p))/2
-		}
+	if t.o.Schedule == ScheduleCosine || t.o.Schedule == ScheduleAnneal {
+		f = t.o.Schedule.factor(f, t.progress())
 	}
 	return st.PeakLR * f * math.Pow(ReduceFactor, float64(st.Plateau.Reductions))
 }

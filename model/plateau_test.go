@@ -208,9 +208,11 @@ func TestDivergingRunStopsOnBestWeights(t *testing.T) {
 }
 
 // The cosine schedule follows lr = peak·(f + (1−f)(1+cos πp)/2) over a step
-// budget; the constant one stays at the peak.
+// budget, the anneal one stays at the peak for the first 80% and then follows
+// the cosine over the rest, the constant one stays at the peak.
 func TestCosineSchedule(t *testing.T) {
-	for _, sched := range []Schedule{ScheduleConstant, ScheduleCosine} {
+	cosine := func(p float64) float64 { return CosineFloor + (1-CosineFloor)*(1+math.Cos(math.Pi*p))/2 }
+	for _, sched := range []Schedule{ScheduleConstant, ScheduleCosine, ScheduleAnneal} {
 		v := charVocab(memoText)
 		m := tinyModel(t, CharLSTM, v, 0, []int{4}, 2, 8, 1)
 		m.cfg.LRDecay = 1
@@ -223,11 +225,14 @@ func TestCosineSchedule(t *testing.T) {
 		if _, err := Train(context.Background(), cp, newSliceBatches(data, 2, 8), nil, o); err != nil {
 			t.Fatal(err)
 		}
-		for _, step := range []int64{1, 26, 51, 76, 100} {
+		for _, step := range []int64{1, 26, 51, 76, 81, 86, 91, 100} {
 			p := float64(step-1) / 100 // the rate of step s was set with s−1 steps done
 			want := peak
-			if sched == ScheduleCosine {
-				want = peak * (CosineFloor + (1-CosineFloor)*(1+math.Cos(math.Pi*p))/2)
+			switch {
+			case sched == ScheduleCosine:
+				want = peak * cosine(p)
+			case sched == ScheduleAnneal && p > AnnealStart:
+				want = peak * cosine((p-AnnealStart)/(1-AnnealStart))
 			}
 			if got := rates[step]; math.Abs(got-want) > 1e-12 {
 				t.Errorf("%s: rate after step %d = %v, want %v", sched, step, got, want)

@@ -41,9 +41,8 @@ func LossPlot(title string, hist []LossPoint) ([]byte, error) {
 		return nil, fmt.Errorf("scheduler: loss plot: %w", err)
 	}
 	markEvents(losses, rates, hist)
-	if rates.X.Max > losses.X.Max || rates.X.Min < losses.X.Min { // one x range for both panels
-		losses.X.Min, losses.X.Max = min(losses.X.Min, rates.X.Min), max(losses.X.Max, rates.X.Max)
-	}
+	// One x range for both panels, from the lineage's start.
+	losses.X.Min, losses.X.Max = 0, max(losses.X.Max, rates.X.Max)
 	rates.X.Min, rates.X.Max = losses.X.Min, losses.X.Max
 
 	const w, h = 7 * vg.Inch, 6 * vg.Inch

@@ -48,7 +48,7 @@ type LossPoint struct {
 // TrainPlan is how a run spends its budget, from the model's config: the
 // learning-rate schedule and what a flat held-out curve does.
 type TrainPlan struct {
-	// Schedule is "cosine" or "constant" ("" = constant).
+	// Schedule is "anneal", "cosine" or "constant" ("" = constant).
 	Schedule string
 	// Patience is the share of the budget (in training tokens) without a
 	// held-out improvement beyond its standard error after which the rate is
