@@ -20,7 +20,6 @@ type Progress struct {
 	ValidStdErr  float64 // its standard error over comments (NaN if unknown)
 	BestValid    float64 // best held-out loss of the run (+Inf if none yet)
 	LR           float64 // current learning rate
-	Reductions   int     // plateau rate reductions so far in the run
 	TokensPerSec float64 // training throughput of this call
 	Elapsed      time.Duration
 	// ETA is the time left until the first budget is reached; −1 when the
@@ -43,7 +42,7 @@ func (t *trainer) report(event string, force bool) {
 	el := now.Sub(t.start)
 	p := Progress{Event: event, Step: st.Step, Epoch: st.Epoch, Tokens: st.Tokens, Loss: t.ema,
 		ValidLoss: t.lastValid, ValidStdErr: t.lastStdErr, BestValid: st.BestValid, LR: st.LR,
-		Reductions: st.Plateau.Reductions, Elapsed: el, ETA: -1, Fraction: -1}
+		Elapsed: el, ETA: -1, Fraction: -1}
 	if t.steps == 0 {
 		p.Loss = math.NaN()
 	}

@@ -177,8 +177,7 @@ type TrainResult struct {
 	Best       Mark
 	// Restored reports that the weights were set back to those of BestValid.
 	Restored   bool
-	Reductions int     // plateau rate reductions of the run
-	LR         float64 // rate of the last step
+	Reductions int // plateau rate reductions of the run
 }
 
 // Train trains cp.Model on train with Adam, global-norm clipping, dropout
@@ -325,7 +324,7 @@ func (t *trainer) run(ctx context.Context) (TrainResult, error) {
 	t.saveState()
 	t.metric()
 	res := TrainResult{Stop: stop, Detail: t.detail, Steps: t.steps, ValidLoss: t.lastValid, BestValid: st.BestValid,
-		BestStdErr: st.Plateau.BestStdErr, Restored: t.restored, Reductions: st.Plateau.Reductions, LR: st.LR}
+		BestStdErr: st.Plateau.BestStdErr, Restored: t.restored, Reductions: st.Plateau.Reductions}
 	if t.best != nil {
 		b := st.Plateau.Best
 		res.Best = Mark{Step: b.Step, Tokens: b.Tokens - t.tokens0, Seconds: b.Seconds - t.baseSeconds}
