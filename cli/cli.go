@@ -153,6 +153,7 @@ func parse(fs *flag.FlagSet, args []string, env Env) error {
 type common struct {
 	configPath string
 	dataDir    string
+	seed       uint64 // base of the scheduler's seeds; 0 picks one (train --seed)
 }
 
 func (c *common) register(fs *flag.FlagSet, env Env) {

@@ -46,9 +46,13 @@ func openOfflineWith(ctx context.Context, c common, env Env, progress func(strin
 		return nil, err
 	}
 	log := logger(cfg, env)
+	seed := c.seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
 	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: scheduler.CorpusStore{S: st},
 		Engine: scheduler.ModelEngine{}, Registry: prometheus.NewRegistry(), Logger: log, OnProgress: progress,
-		Seed: uint64(time.Now().UnixNano())})
+		Seed: seed})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -249,12 +253,13 @@ func generateCmd(ctx context.Context, args []string, env Env) error {
 func evalCmd(ctx context.Context, args []string, env Env) error {
 	var c common
 	fs := flags("eval", "--model NAME [--data FILE]",
-		"Report a model's mean loss per token on held-out data — the store's validation split,\n"+
-			"or all of --data FILE (cleaned) — with perplexity (words) or bits per character, beside\n"+
-			"a unigram baseline counted on the training split.", env)
+		"Report a model's mean loss per token on held-out data — the store's validation split, or\n"+
+			"the held-out part of --data FILE (cleaned; the comments `train --data FILE` holds out,\n"+
+			"by the same id hash) — with perplexity (words) or bits per character, beside a unigram\n"+
+			"baseline counted on the matching training part and the uniform distribution.", env)
 	c.register(fs, env)
 	name := fs.String("model", "", "model name (required)")
-	data := fs.String("data", "", "CSV or NDJSON file to evaluate on instead of the store's validation split")
+	data := fs.String("data", "", "CSV or NDJSON file to evaluate on (its held-out part) instead of the store")
 	version := fs.Int("version", 0, "version to evaluate (default: live)")
 	o, err := parseModelCmd(ctx, fs, &c, args, env, name, nil)
 	if err != nil {
@@ -268,12 +273,15 @@ func evalCmd(ctx context.Context, args []string, env Env) error {
 	frac := o.cfg.Corpus.ValidationFraction
 	train := o.store.Comments(corpus.Filter{Split: corpus.Train, ValidFraction: frac})
 	valid := o.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: frac})
-	where := "the store's validation split"
+	where, trainWhere := "the store's validation split", "the store's training split"
 	if *data != "" {
-		if valid, err = dataSource(*data, o.cfg); err != nil {
+		src, err := dataSource(*data, o.cfg)
+		if err != nil {
 			return err
 		}
-		where = *data
+		train, valid = splitPart(src, frac, corpus.Train), splitPart(src, frac, corpus.Validation)
+		where = fmt.Sprintf("the held-out part of %s (%g of its comments, by id hash)", *data, frac)
+		trainWhere = "the rest of " + *data
 	}
 	lossV, tokens, err := m.Evaluate(ctx, valid)
 	if err != nil {
@@ -287,11 +295,24 @@ func evalCmd(ctx context.Context, args []string, env Env) error {
 	fmt.Fprintf(env.Stdout, "  model    %s\n", describeLoss(lm.Kind(), lossV))
 	uni, err := unigram(ctx, lm, train, valid)
 	if err != nil {
-		return fmt.Errorf("unigram baseline: %w", err)
+		return fmt.Errorf("unigram baseline counted on %s: %w", trainWhere, err)
 	}
-	fmt.Fprintf(env.Stdout, "  unigram  %s\n", describeLoss(lm.Kind(), uni))
+	fmt.Fprintf(env.Stdout, "  unigram  %s (counted on %s)\n", describeLoss(lm.Kind(), uni), trainWhere)
 	fmt.Fprintf(env.Stdout, "  uniform  %s (log of the vocabulary size, %d)\n", describeLoss(lm.Kind(), math.Log(float64(lm.VocabSize()))), lm.VocabSize())
 	return nil
+}
+
+// splitPart keeps the comments of src in split want (by the hash of their ids, as the
+// store and `train --data` split).
+func splitPart(src corpus.Source, frac float64, want corpus.Split) corpus.Source {
+	return func(ctx context.Context, fn func(corpus.Comment) error) error {
+		return src(ctx, func(c corpus.Comment) error {
+			if corpus.SplitOf(c.ID, frac) != want {
+				return nil
+			}
+			return fn(c)
+		})
+	}
 }
 
 // describeLoss prints nats per token with perplexity (words) or bits per character.
@@ -309,11 +330,15 @@ func unigram(ctx context.Context, lm *model.LM, train, valid corpus.Source) (flo
 	if err != nil {
 		return 0, err
 	}
+	// One short stream: every comment counts, however small the parts are.
 	level := lm.Kind().Level()
-	tb := corpus.NewBatcher(train, level, v, 1, 256)
+	tb := corpus.NewBatcher(train, level, v, 1, 16)
 	defer tb.Close()
-	vb := corpus.NewBatcher(valid, level, v, 1, 256)
+	vb := corpus.NewBatcher(valid, level, v, 1, 16)
 	defer vb.Close()
 	ev, err := model.UnigramLoss(ctx, tb, vb, v.Len(), 0)
+	if errors.Is(err, corpus.ErrEmptyEpoch) {
+		return 0, errors.New("no training comments to count")
+	}
 	return ev.Loss, err
 }

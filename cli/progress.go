@@ -87,6 +87,9 @@ func (p *progressView) line(width int) string {
 		s := fmt.Sprintf("%s [%s%s] %3.0f%% loss %.3f", n, strings.Repeat("#", full), strings.Repeat("-", bar-full), 100*frac, tp.Loss)
 		if tp.ValidLoss == tp.ValidLoss { // not NaN
 			s += fmt.Sprintf(" held-out %.3f", tp.ValidLoss)
+			if tp.ValidStdErr > 0 {
+				s += fmt.Sprintf("±%.3f", tp.ValidStdErr)
+			}
 		}
 		s += fmt.Sprintf(" %.0f tok/s ETA %s", tp.TokensPerSec, tp.ETA.Round(time.Second))
 		parts = append(parts, s)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,47 @@ func TestModelCommands(t *testing.T) {
 		if code != tc.code || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", tc.args, code, tc.code, errs, tc.want)
 		}
+	}
+}
+
+// Issue 12: a model trained with `train --data FILE` on an empty store, then `eval --data
+// FILE`, printed its own figure and failed on the unigram baseline ("source too small for
+// one batch"): the baseline was counted on the store's empty training split. Now both
+// come from the file, split by id hash as `train --data` split it. A file with no
+// held-out part is refused in plain words, and the trained version survives.
+func TestEvalDataEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyConfig(t, dir, "http://127.0.0.1:1/", "http://127.0.0.1:1/token")
+	const data = "../corpus/sample/comments.ndjson"
+	if code, out, errs := run(t, "", "train", "--config", cfg, "--model", "char", "--full", "--steps", "3", "--data", data); code != 0 {
+		t.Fatalf("train --data: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs := run(t, "", "eval", "--config", cfg, "--model", "char", "--data", data)
+	if code != 0 {
+		t.Fatalf("eval --data: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"char v1 (char-lstm) on the held-out part of " + data, "model ", "bits/char",
+		"unigram ", "(counted on the rest of " + data + ")", "uniform "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("eval --data output lacks %q:\n%s", want, out)
+		}
+	}
+	if !regexp.MustCompile(`unigram +\d+\.\d+ nats/char`).MatchString(out) {
+		t.Errorf("no unigram figure:\n%s", out)
+	}
+
+	// One comment, in the training part: nothing to evaluate on, said as much.
+	one := filepath.Join(dir, "one.ndjson")
+	os.WriteFile(one, []byte(`{"id":"a1","body":"just one comment here, nothing held out"}`+"\n"), 0o644)
+	code, _, errs = run(t, "", "eval", "--config", cfg, "--model", "char", "--data", one)
+	if code != 1 || !strings.Contains(errs, "no held-out tokens in the held-out part of "+one) {
+		t.Errorf("eval of a file without held-out comments: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = run(t, "", "eval", "--config", cfg, "--model", "char", "--data", filepath.Join(dir, "nosuch.csv"))
+	if code != 1 || !strings.Contains(errs, "nosuch.csv") {
+		t.Errorf("eval of a missing file: exit %d, stderr %q", code, errs)
+	}
+	if code, out, _ := run(t, "", "models", "--config", cfg); code != 0 || !strings.Contains(out, "v1 (live)") {
+		t.Errorf("after the refused evals the trained version is gone:\n%s", out)
 	}
 }

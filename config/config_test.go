@@ -86,6 +86,8 @@ bot:
   max_concurrent: -2
 `, []string{"models[0].hidden[0]", "models[0].hidden[1]", "models[0].embed", "models[0].streams", "bot.max_concurrent"}},
 		{"bad kind and name", "models:\n  - name: Big Model\n    kind: transformer\n", []string{"models[0].name", "models[0].kind"}},
+		{"training plan", "models:\n  - name: a\n    lr_schedule: linear\n    patience_share: 1.5\n    lr_reductions: -1\n",
+			[]string{"models[0].lr_schedule", `"linear"`, "models[0].patience_share", "models[0].lr_reductions"}},
 		{"duplicate names", "models:\n  - name: a\n  - name: a\n", []string{`"a" is used twice`}},
 		{"bad cron and post", `
 schedule:

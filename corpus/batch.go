@@ -24,6 +24,11 @@ type Batch struct {
 	// Targets[s*Steps+t] is the token that follows Inputs[s*Steps+t] in
 	// stream s (so Targets[s*Steps+t] == Inputs[s*Steps+t+1] for t < Steps-1).
 	Inputs, Targets []int
+	// Comments[s*Steps+t] numbers the comment that Targets[s*Steps+t] belongs
+	// to: its position in the epoch's reading order (0 for the first comment
+	// read), so that a loss can be averaged per comment. A Batcher always
+	// fills it; other batch sources may leave it nil.
+	Comments []int
 }
 
 // Position is a resumable data position: Batch batches of epoch Epoch have
@@ -69,9 +74,11 @@ type Batcher struct {
 	vocab          *Vocab
 	streams, steps int
 
-	pos  Position
-	bufs [][]int // per stream: tokens not yet used as inputs
-	ids  []int   // scratch for Vocab.Encode
+	pos   Position
+	bufs  [][]int // per stream: tokens not yet used as inputs
+	owner [][]int // per stream: the comment number of each token in bufs
+	read  int     // comments read in this epoch
+	ids   []int   // scratch for Vocab.Encode
 
 	// The pull side of the current epoch's source, nil between epochs.
 	next   func() (Comment, bool)
@@ -91,9 +98,11 @@ func NewBatcher(src Source, level Level, vocab *Vocab, streams, steps int) *Batc
 	if vocab == nil || src == nil {
 		panic("corpus: NewBatcher with a nil source or vocabulary")
 	}
-	b := &Batcher{src: src, level: level, vocab: vocab, streams: streams, steps: steps, bufs: make([][]int, streams)}
+	b := &Batcher{src: src, level: level, vocab: vocab, streams: streams, steps: steps,
+		bufs: make([][]int, streams), owner: make([][]int, streams)}
 	for s := range b.bufs {
 		b.bufs[s] = make([]int, 0, 2*(steps+1))
+		b.owner[s] = make([]int, 0, 2*(steps+1))
 	}
 	return b
 }
@@ -158,6 +167,7 @@ func (b *Batcher) Seek(ctx context.Context, p Position) error {
 		}
 		for s := range b.bufs {
 			b.bufs[s] = shift(b.bufs[s], b.steps)
+			b.owner[s] = shift(b.owner[s], b.steps)
 		}
 		b.pos.Batch++
 	}
@@ -204,6 +214,10 @@ func (b *Batcher) fill(ctx context.Context) (bool, error) {
 				}
 			}
 			b.bufs[s] = append(b.bufs[s], b.ids...)
+			for range b.ids {
+				b.owner[s] = append(b.owner[s], b.read)
+			}
+			b.read++
 		}
 		if !stopWatch() {
 			return false, ctx.Err() // ctx ended while reading: the source is canceled
@@ -219,10 +233,13 @@ func (b *Batcher) cut(dst *Batch) {
 	dst.Streams, dst.Steps = b.streams, b.steps
 	dst.Inputs = resize(dst.Inputs, n)
 	dst.Targets = resize(dst.Targets, n)
+	dst.Comments = resize(dst.Comments, n)
 	for s, buf := range b.bufs {
 		copy(dst.Inputs[s*b.steps:(s+1)*b.steps], buf[:b.steps])
 		copy(dst.Targets[s*b.steps:(s+1)*b.steps], buf[1:b.steps+1])
+		copy(dst.Comments[s*b.steps:(s+1)*b.steps], b.owner[s][1:b.steps+1])
 		b.bufs[s] = shift(buf, b.steps)
+		b.owner[s] = shift(b.owner[s], b.steps)
 	}
 }
 
@@ -262,8 +279,10 @@ func (b *Batcher) endEpoch() {
 		b.cancel()
 	}
 	b.next, b.stop, b.cancel = nil, nil, nil
+	b.read = 0
 	for s := range b.bufs {
 		b.bufs[s] = b.bufs[s][:0]
+		b.owner[s] = b.owner[s][:0]
 	}
 }
 

@@ -59,9 +59,14 @@ func TestBatcherGolden(t *testing.T) {
 	b := NewBatcher(bodies("ab", "cde", "f", "ghij", "k"), LevelChar, v, 2, 3)
 	defer b.Close()
 	ctx := context.Background()
-	want := []struct{ inputs, targets []string }{
-		{[]string{"ab$", "f$g"}, []string{"b$c", "$gh"}},
-		{[]string{"cde", "hij"}, []string{"de$", "ij$"}},
+	// Comments numbers the comment of each target in reading order: ab$ is
+	// 0, cde$ 1, f$ 2, ghij$ 3.
+	want := []struct {
+		inputs, targets []string
+		comments        []int
+	}{
+		{[]string{"ab$", "f$g"}, []string{"b$c", "$gh"}, []int{0, 0, 1, 2, 3, 3}},
+		{[]string{"cde", "hij"}, []string{"de$", "ij$"}, []int{1, 1, 1, 3, 3, 3}},
 	}
 	for epoch := range 2 { // the second epoch repeats the first
 		for i, w := range want {
@@ -75,6 +80,9 @@ func TestBatcherGolden(t *testing.T) {
 			gi, gt := rows(v, batch.Inputs, 2, 3), rows(v, batch.Targets, 2, 3)
 			if !slices.Equal(gi, w.inputs) || !slices.Equal(gt, w.targets) {
 				t.Errorf("epoch %d batch %d: inputs %q targets %q, want %q %q", epoch, i, gi, gt, w.inputs, w.targets)
+			}
+			if !slices.Equal(batch.Comments, w.comments) {
+				t.Errorf("epoch %d batch %d: comments %v, want %v", epoch, i, batch.Comments, w.comments)
 			}
 			if got := b.Position(); got != (Position{Epoch: epoch, Batch: int64(i + 1)}) {
 				t.Errorf("Position after batch %d = %+v", i, got)
@@ -238,7 +246,7 @@ func TestBatcherSeekResumes(t *testing.T) {
 		if err := r.Next(ctx, &got); err != nil {
 			t.Fatalf("Next after Seek(%+v): %v", tt.pos, err)
 		}
-		if !slices.Equal(got.Inputs, tt.want.Inputs) || !slices.Equal(got.Targets, tt.want.Targets) {
+		if !slices.Equal(got.Inputs, tt.want.Inputs) || !slices.Equal(got.Targets, tt.want.Targets) || !slices.Equal(got.Comments, tt.want.Comments) {
 			t.Errorf("after Seek(%+v) the batch differs from the one first read there", tt.pos)
 		}
 		if want := (Position{tt.pos.Epoch, tt.pos.Batch + 1}); r.Position() != want {

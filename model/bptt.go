@@ -40,6 +40,9 @@ type work[F Float] struct {
 	dtop    []F // T·B × max H: scratch for ∂loss/∂(layer input)
 	wyT     []F // V × H_top: Wyᵀ, refreshed each backward
 	pool    *gemmPool[F]
+	// rowLoss, when not nil (evaluation), receives each row's loss −log p(y)
+	// from forward (0 for rows without a target).
+	rowLoss []float64
 }
 
 // backend returns be with the workspace's GEMM worker pool, starting the
@@ -328,7 +331,14 @@ func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, 
 			copy(dst, out)
 		}
 	}
-	V, Ht := lo.vocab, lo.top()
+	return w.output(be, p, train)
+}
+
+// output computes the logits of the (dropped) top layer and returns the summed
+// loss −Σ log softmax(logits)[y] over the rows with a target and their count;
+// with train set each row becomes its gradient ∂(mean loss)/∂logits.
+func (w *work[F]) output(be backend, p params[F], train bool) (loss float64, count int) {
+	V, Ht, n := w.lo.vocab, w.lo.top(), w.T*w.B
 	sV, sHt := stride(V), stride(Ht)
 	for r := 0; r < n; r++ {
 		copy(w.logits[r*sV:r*sV+V], p.by)
@@ -345,18 +355,20 @@ func (w *work[F]) forward(be backend, p params[F], train bool, dropout float64, 
 		for r := r0; r < r1; r++ {
 			y := w.tgt[r]
 			row := w.logits[r*sV : r*sV+V]
-			if y < 0 {
-				if train {
-					clear(row)
-				}
-				continue
+			l := 0.0
+			if y >= 0 {
+				l = softmaxRow(row, int(y), train, inv)
+			} else if train {
+				clear(row)
 			}
-			sum += softmaxRow(row, int(y), train, inv)
+			if w.rowLoss != nil {
+				w.rowLoss[r] = l
+			}
+			sum += l
 		}
 		return sum
 	}
-	loss = parallelSum(be.par, n, rows)
-	return loss, count
+	return parallelSum(be.par, n, rows), count
 }
 
 // parallelSum splits [0, n) into up to parts contiguous chunks, runs fn on

@@ -60,25 +60,44 @@ func (f *jfloat) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// ckptState is TrainState in the header. Fields added after the first
+// release are pointers or omitempty, so that files written before them
+// decode with defaults (see Decode).
 type ckptState struct {
-	Epoch     int      `json:"epoch"`
-	Step      int64    `json:"step"`
-	Tokens    int64    `json:"tokens"`
-	Position  Position `json:"position"`
-	LR        jfloat   `json:"lr"`
-	BestValid jfloat   `json:"best_valid"`
-	BadEvals  int      `json:"bad_evals"`
-	RNG       []byte   `json:"rng"`
+	Epoch     int          `json:"epoch"`
+	Step      int64        `json:"step"`
+	Tokens    int64        `json:"tokens"`
+	Position  Position     `json:"position"`
+	LR        jfloat       `json:"lr"`
+	PeakLR    *jfloat      `json:"peak_lr,omitempty"`
+	BestValid jfloat       `json:"best_valid"`
+	BadEvals  int          `json:"bad_evals"`
+	Plateau   *ckptPlateau `json:"plateau,omitempty"`
+	RNG       []byte       `json:"rng"`
+}
+
+type ckptPlateau struct {
+	Reductions int    `json:"reductions"`
+	Ref        jfloat `json:"ref"`
+	RefTokens  int64  `json:"ref_tokens"`
+	Best       struct {
+		Step    int64  `json:"step"`
+		Tokens  int64  `json:"tokens"`
+		Seconds jfloat `json:"seconds"`
+	} `json:"best"`
+	BestStdErr jfloat `json:"best_stderr"`
 }
 
 type ckptMetric struct {
-	Step      int64  `json:"step"`
-	Epoch     int    `json:"epoch"`
-	Tokens    int64  `json:"tokens"`
-	Loss      jfloat `json:"loss"`
-	ValidLoss jfloat `json:"valid_loss"`
-	LR        jfloat `json:"lr"`
-	Seconds   jfloat `json:"seconds"`
+	Step      int64   `json:"step"`
+	Epoch     int     `json:"epoch"`
+	Tokens    int64   `json:"tokens"`
+	Loss      jfloat  `json:"loss"`
+	ValidLoss jfloat  `json:"valid_loss"`
+	StdErr    *jfloat `json:"stderr,omitempty"`
+	LR        jfloat  `json:"lr"`
+	Seconds   jfloat  `json:"seconds"`
+	Event     string  `json:"event,omitempty"`
 }
 
 type ckptHeader struct {
@@ -109,8 +128,7 @@ func Encode(w io.Writer, c *Checkpoint) error {
 	h := ckptHeader{
 		Config: m.cfg, Level: string(m.cfg.Kind.Level()), Tokens: m.voc.tokens, Unknown: m.voc.unk,
 		VocabHash: m.voc.hash, Params: m.lo.size, Carry: len(c.State.Carry),
-		State: ckptState{Epoch: c.State.Epoch, Step: c.State.Step, Tokens: c.State.Tokens, Position: c.State.Position,
-			LR: jfloat(c.State.LR), BestValid: jfloat(c.State.BestValid), BadEvals: c.State.BadEvals, RNG: c.State.RNG},
+		State: encodeState(c.State),
 	}
 	if a := c.Optimizer; a != nil {
 		if len(a.M) != m.lo.size || len(a.V) != m.lo.size {
@@ -119,8 +137,9 @@ func Encode(w io.Writer, c *Checkpoint) error {
 		h.Optimizer, h.Beta1, h.Beta2, h.Epsilon, h.AdamStep = true, jfloat(a.Beta1), jfloat(a.Beta2), jfloat(a.Epsilon), a.Step
 	}
 	for _, mt := range c.Metrics {
+		se := jfloat(mt.StdErr)
 		h.Metrics = append(h.Metrics, ckptMetric{Step: mt.Step, Epoch: mt.Epoch, Tokens: mt.Tokens, Loss: jfloat(mt.Loss),
-			ValidLoss: jfloat(mt.ValidLoss), LR: jfloat(mt.LR), Seconds: jfloat(mt.Seconds)})
+			ValidLoss: jfloat(mt.ValidLoss), StdErr: &se, LR: jfloat(mt.LR), Seconds: jfloat(mt.Seconds), Event: mt.Event})
 	}
 	hdr, err := json.Marshal(h)
 	if err != nil {
@@ -255,18 +274,53 @@ func Decode(r io.Reader) (*Checkpoint, error) {
 	if !floats(carry) {
 		return nil, corrupt("non-finite carried state")
 	}
-	s := h.State
-	if s.Epoch < 0 || s.Step < 0 || s.Tokens < 0 || s.BadEvals < 0 || !finite(float64(s.LR)) || s.LR < 0 || math.IsNaN(float64(s.BestValid)) {
-		return nil, corrupt("training state %+v", s)
+	if c.State, err = decodeState(h.State); err != nil {
+		return nil, corrupt("%v", err)
 	}
-	if err := rand.NewPCG(0, 0).UnmarshalBinary(s.RNG); len(s.RNG) > 0 && err != nil {
-		return nil, corrupt("training random state: %v", err)
-	}
-	c.State = TrainState{Epoch: s.Epoch, Step: s.Step, Tokens: s.Tokens, Position: s.Position, LR: float64(s.LR),
-		BestValid: float64(s.BestValid), BadEvals: s.BadEvals, RNG: s.RNG, Carry: carry}
+	c.State.Carry = carry
 	for _, mt := range h.Metrics {
+		se := math.NaN() // files from before the standard error
+		if mt.StdErr != nil {
+			se = float64(*mt.StdErr)
+		}
 		c.Metrics = append(c.Metrics, Metric{Step: mt.Step, Epoch: mt.Epoch, Tokens: mt.Tokens, Loss: float64(mt.Loss),
-			ValidLoss: float64(mt.ValidLoss), LR: float64(mt.LR), Seconds: float64(mt.Seconds)})
+			ValidLoss: float64(mt.ValidLoss), StdErr: se, LR: float64(mt.LR), Seconds: float64(mt.Seconds), Event: mt.Event})
 	}
 	return c, nil
+}
+
+func encodeState(st TrainState) ckptState {
+	peak := jfloat(st.PeakLR)
+	pl := &ckptPlateau{Reductions: st.Plateau.Reductions, Ref: jfloat(st.Plateau.Ref), RefTokens: st.Plateau.RefTokens,
+		BestStdErr: jfloat(st.Plateau.BestStdErr)}
+	pl.Best.Step, pl.Best.Tokens, pl.Best.Seconds = st.Plateau.Best.Step, st.Plateau.Best.Tokens, jfloat(st.Plateau.Best.Seconds)
+	return ckptState{Epoch: st.Epoch, Step: st.Step, Tokens: st.Tokens, Position: st.Position, LR: jfloat(st.LR),
+		PeakLR: &peak, BestValid: jfloat(st.BestValid), BadEvals: st.BadEvals, Plateau: pl, RNG: st.RNG}
+}
+
+// decodeState checks a header's training state. A file written before the
+// peak rate and the plateau bookkeeping existed gets the defaults a run in
+// progress would have had: the peak is its rate, no reduction yet, and the
+// patience counts from its best held-out loss at its last step.
+func decodeState(s ckptState) (TrainState, error) {
+	if s.Epoch < 0 || s.Step < 0 || s.Tokens < 0 || s.BadEvals < 0 || !finite(float64(s.LR)) || s.LR < 0 || math.IsNaN(float64(s.BestValid)) {
+		return TrainState{}, fmt.Errorf("training state %+v", s)
+	}
+	if err := rand.NewPCG(0, 0).UnmarshalBinary(s.RNG); len(s.RNG) > 0 && err != nil {
+		return TrainState{}, fmt.Errorf("training random state: %v", err)
+	}
+	st := TrainState{Epoch: s.Epoch, Step: s.Step, Tokens: s.Tokens, Position: s.Position, LR: float64(s.LR), PeakLR: float64(s.LR),
+		BestValid: float64(s.BestValid), BadEvals: s.BadEvals, RNG: s.RNG,
+		Plateau: PlateauState{Ref: float64(s.BestValid), RefTokens: s.Tokens, BestStdErr: math.NaN()}}
+	if s.PeakLR != nil {
+		st.PeakLR = float64(*s.PeakLR)
+	}
+	if p := s.Plateau; p != nil {
+		st.Plateau = PlateauState{Reductions: p.Reductions, Ref: float64(p.Ref), RefTokens: p.RefTokens, BestStdErr: float64(p.BestStdErr),
+			Best: Mark{Step: p.Best.Step, Tokens: p.Best.Tokens, Seconds: float64(p.Best.Seconds)}}
+	}
+	if !finite(st.PeakLR) || st.PeakLR < 0 || st.Plateau.Reductions < 0 || math.IsNaN(st.Plateau.Ref) || st.Plateau.RefTokens < 0 {
+		return TrainState{}, fmt.Errorf("training state: peak rate %v, plateau %+v", st.PeakLR, st.Plateau)
+	}
+	return st, nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -25,6 +26,7 @@ func trainedCheckpoint(t testing.TB) *Checkpoint {
 	if _, err := Train(context.Background(), cp, newSliceBatches(data, 2, 5), newSliceBatches(data, 2, 5), TrainOptions{MaxSteps: 6, EvalEvery: 3}); err != nil {
 		t.Fatal(err)
 	}
+	cp.State.Plateau.Reductions = 1 // as after a plateau
 	return cp
 }
 
@@ -81,7 +83,10 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		{"vocab", slices.Equal(got.Model.voc.tokens, cp.Model.voc.tokens) && got.Model.VocabHash() == cp.Model.VocabHash()},
 		{"state", got.State.Step == cp.State.Step && got.State.Position == cp.State.Position && got.State.BestValid == cp.State.BestValid &&
 			bytes.Equal(got.State.RNG, cp.State.RNG) && slices.Equal(got.State.Carry, cp.State.Carry) && len(got.State.Carry) > 0},
-		{"metrics", len(got.Metrics) == len(cp.Metrics) && len(got.Metrics) >= 2 && got.Metrics[0].Step == cp.Metrics[0].Step},
+		{"rates and plateau", got.State.LR == cp.State.LR && got.State.PeakLR == cp.State.PeakLR && got.State.Plateau == cp.State.Plateau &&
+			cp.State.Plateau.Reductions == 1 && cp.State.Plateau.Best.Step > 0},
+		{"metrics", len(got.Metrics) == len(cp.Metrics) && len(got.Metrics) >= 2 && got.Metrics[0].Step == cp.Metrics[0].Step &&
+			got.Metrics[0].StdErr == cp.Metrics[0].StdErr && slices.EqualFunc(got.Metrics, cp.Metrics, func(a, b Metric) bool { return a.Event == b.Event })},
 	}
 	for _, c := range checks {
 		if !c.ok {
@@ -101,6 +106,46 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 	if serve.Optimizer != nil || !slices.Equal(serve.Model.w, cp.Model.w) {
 		t.Errorf("model-only round trip: optimizer %v, weights equal %v", serve.Optimizer != nil, slices.Equal(serve.Model.w, cp.Model.w))
+	}
+}
+
+// A checkpoint written before the peak rate, the plateau bookkeeping and
+// the standard errors existed (testdata/before-plateau.ckpt, made by the
+// release before them: a char model of 130 steps with one evaluation)
+// still decodes, with the defaults of a run in progress, and trains on.
+func TestDecodeCheckpointFromBeforePlateau(t *testing.T) {
+	data, err := os.ReadFile("testdata/before-plateau.ckpt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(`"peak_lr"`)) || bytes.Contains(data, []byte(`"plateau"`)) {
+		t.Fatal("the test file already has the new fields")
+	}
+	cp, err := Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := cp.State
+	if st.Step != 130 || st.LR != 0.001 || st.PeakLR != st.LR || st.Plateau.Reductions != 0 ||
+		st.Plateau.Ref != st.BestValid || st.Plateau.RefTokens != st.Tokens || !finite(st.BestValid) {
+		t.Errorf("old state decoded as %+v; want the peak at its rate and the patience counting from its best at its last step", st)
+	}
+	if len(cp.Metrics) != 2 || !math.IsNaN(cp.Metrics[0].StdErr) || cp.Metrics[0].Event != "" || !finite(cp.Metrics[0].ValidLoss) {
+		t.Errorf("old metrics decoded as %+v; want an unknown standard error and no event", cp.Metrics)
+	}
+	ids := make([]int, 0, 400)
+	for i := range cap(ids) {
+		ids = append(ids, 2+i%(cp.Model.VocabSize()-2))
+	}
+	cfg := cp.Model.Config()
+	b := newSliceBatches(ids, cfg.Streams, cfg.Steps)
+	cp.StartRun(0)
+	res, err := Train(context.Background(), cp, b, newSliceBatches(ids, 1, 8), TrainOptions{MaxSteps: 140, EvalEvery: 5, Schedule: ScheduleCosine})
+	if err != nil || res.Steps != 10 || !finite(res.BestValid) {
+		t.Errorf("training the old checkpoint on: %+v, %v", res, err)
+	}
+	if _, err := Decode(bytes.NewReader(encoded(t, cp))); err != nil {
+		t.Errorf("the old checkpoint trained on does not round-trip: %v", err)
 	}
 }
 

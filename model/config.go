@@ -103,8 +103,10 @@ type Config struct {
 	ForgetBias float64 `json:"forget_bias"`
 	// MaxTemperature is the largest sampling temperature accepted.
 	MaxTemperature float64 `json:"max_temperature"`
-	// Patience is how many held-out evaluations without improvement stop
-	// training early (0 = never stop early).
+	// Patience is the least number of held-out evaluations without a
+	// significant improvement that make a plateau, when TrainOptions.Plateau
+	// does not say (0 = plateaus never lower the rate or stop training; see
+	// Plateau for the share of the budget that usually decides).
 	Patience int `json:"patience"`
 }
 

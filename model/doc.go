@@ -40,11 +40,14 @@
 //
 // # Training
 //
-// Train runs Adam with global-norm clipping, dropout and per-epoch
-// learning-rate decay over a Batches stream (a *corpus.Batcher), evaluates
-// on held-out batches for early stopping, stops on NaN/Inf keeping the last
-// good weights, honours ctx at every step and a budget of epochs, steps or
-// time, and reports Progress (NewProgressReporter draws a bar on a terminal
+// Train runs Adam with global-norm clipping, dropout, a learning-rate
+// Schedule over the budget (constant or cosine) and per-epoch decay over a
+// Batches stream (a *corpus.Batcher). It evaluates on held-out batches with
+// the standard error over comments (Eval.StdErr); a Plateau — no improvement
+// beyond that error for a share of the budget — restores the best weights and
+// halves the rate a few times, then stops; divergence stops on the best
+// weights (the last finite ones without an evaluation). It honours ctx at
+// every step and a budget of epochs, steps or time, and reports Progress (NewProgressReporter draws a bar on a terminal
 // or logs with log/slog). Everything needed to resume — weights, Adam
 // moments, data position, carried state, dropout RNG state, metrics — is a
 // Checkpoint, encoded with Encode and read back with Decode through

@@ -14,6 +14,18 @@ type Eval struct {
 	Loss float64
 	// Tokens is the number of targets the loss is averaged over.
 	Tokens int64
+	// Comments is the number of comments those targets belong to (stream
+	// segments, one per stream and batch, when the batches do not number
+	// their comments).
+	Comments int
+	// StdErr is the standard error of Loss over the comments: with S_c the
+	// summed loss and n_c the targets of comment c, C comments and N = Σ n_c,
+	//
+	//	StdErr² = C/(C−1) · Σ_c (S_c − Loss·n_c)² / N²
+	//
+	// (the delta-method error of a ratio of sums: comments are the sampled
+	// units, tokens within one are not independent). NaN below two comments.
+	StdErr float64
 }
 
 // Perplexity returns exp(Loss), the usual figure for word models.
@@ -24,15 +36,16 @@ func (e Eval) BitsPerToken() float64 { return e.Loss / math.Ln2 }
 
 // Evaluate returns the mean loss per target token of m over the batches from
 // b's current position up to the end of the epoch (io.EOF), or over at most
-// maxBatches batches when maxBatches > 0. Dropout is off; the hidden state
-// starts at zero and is carried from batch to batch, as in training. Any
-// batch shape works.
+// maxBatches batches when maxBatches > 0, with its standard error over
+// comments (Batch.Comments). Dropout is off; the hidden state starts at zero
+// and is carried from batch to batch, as in training. Any batch shape works.
 func (m *LM) Evaluate(ctx context.Context, b Batches, maxBatches int) (Eval, error) {
 	var (
 		w     *work[float32]
 		batch Batch
 		sum   float64
 		n     int64
+		units commentSums
 	)
 	for i := 0; maxBatches <= 0 || i < maxBatches; i++ {
 		if err := ctx.Err(); err != nil {
@@ -53,6 +66,7 @@ func (m *LM) Evaluate(ctx context.Context, b Batches, maxBatches int) (Eval, err
 				w.close()
 			}
 			w = newWork[float32](m.lo, batch.Streams, batch.Steps, false)
+			w.rowLoss = make([]float64, batch.Streams*batch.Steps)
 			defer w.close()
 		}
 		if !w.load(batch.Inputs, batch.Targets) {
@@ -60,13 +74,72 @@ func (m *LM) Evaluate(ctx context.Context, b Batches, maxBatches int) (Eval, err
 		}
 		loss, count := w.forward(m.be, m.p, false, 0, nil)
 		w.carry()
+		units.add(&batch, w.rowLoss, i)
 		sum += loss
 		n += int64(count)
 	}
 	if n == 0 {
-		return Eval{Loss: math.NaN()}, nil
+		return Eval{Loss: math.NaN(), StdErr: math.NaN()}, nil
 	}
-	return Eval{Loss: sum / float64(n), Tokens: n}, nil
+	mean := sum / float64(n)
+	return Eval{Loss: mean, Tokens: n, Comments: len(units.sum), StdErr: units.stdErr(mean)}, nil
+}
+
+// commentSums accumulates the loss and target count of every comment.
+type commentSums struct {
+	index      map[int]int // comment key → position in sum and count
+	sum        []float64
+	count      []float64
+	last, slot int // the previous target's key and slot (consecutive targets share one)
+}
+
+// add adds one batch's per-row losses (time-major rows, as forward writes
+// them). Comments are keyed by Batch.Comments, or by stream and batch
+// number i when the batch has none.
+func (u *commentSums) add(b *Batch, rowLoss []float64, i int) {
+	if u.index == nil {
+		u.index, u.last = map[int]int{}, math.MinInt
+	}
+	numbered := len(b.Comments) == len(b.Targets)
+	for s := range b.Streams {
+		for t := range b.Steps {
+			k := s*b.Steps + t
+			if b.Targets[k] < 0 {
+				continue
+			}
+			key := -1 - (i*b.Streams + s) // a stream segment
+			if numbered {
+				key = b.Comments[k]
+			}
+			if key != u.last {
+				slot, ok := u.index[key]
+				if !ok {
+					slot = len(u.sum)
+					u.index[key] = slot
+					u.sum, u.count = append(u.sum, 0), append(u.count, 0)
+				}
+				u.last, u.slot = key, slot
+			}
+			u.sum[u.slot] += rowLoss[t*b.Streams+s]
+			u.count[u.slot]++
+		}
+	}
+}
+
+// stdErr is the standard error of the ratio mean = Σ sum / Σ count over the
+// comments (see Eval.StdErr).
+func (u *commentSums) stdErr(mean float64) float64 {
+	c := len(u.sum)
+	if c < 2 {
+		return math.NaN()
+	}
+	var dev, total float64
+	for j, s := range u.sum {
+		d := s - mean*u.count[j]
+		dev += d * d
+		total += u.count[j]
+	}
+	return math.Sqrt(float64(c)/float64(c-1)*dev) / total
 }
 
 // UnigramLoss is the baseline a language model must beat: the cross-entropy
@@ -111,7 +184,7 @@ func UnigramLoss(ctx context.Context, train, valid Batches, vocabSize, maxBatche
 		return Eval{}, err
 	}
 	if n == 0 {
-		return Eval{Loss: math.NaN()}, nil
+		return Eval{Loss: math.NaN(), StdErr: math.NaN()}, nil
 	}
-	return Eval{Loss: sum / float64(n), Tokens: n}, nil
+	return Eval{Loss: sum / float64(n), Tokens: n, StdErr: math.NaN()}, nil
 }

@@ -170,7 +170,7 @@ func TestLearningRateDecays(t *testing.T) {
 // TestProgressReporter renders the same report for a terminal (one redrawn
 // bar line) and for a log (structured key=value line).
 func TestProgressReporter(t *testing.T) {
-	p := Progress{Event: "step", Step: 120, Epoch: 1, Loss: 2.3141, ValidLoss: 2.4, TokensPerSec: 12345,
+	p := Progress{Event: "step", Step: 120, Epoch: 1, Loss: 2.3141, ValidLoss: 2.4, ValidStdErr: 0.0123, TokensPerSec: 12345,
 		Elapsed: time.Minute, ETA: 3 * time.Minute, Fraction: 0.25}
 	var term, logs bytes.Buffer
 	NewProgressReporter(&term, true, nil)(p)
@@ -182,8 +182,8 @@ func TestProgressReporter(t *testing.T) {
 		name, got string
 		want      []string
 	}{
-		{"terminal", term.String(), []string{"\r[######------------------]  25% step 120 ep 1 loss 2.314 val 2.400 12345 tok/s ETA 3m0s", "\r[########################] 100%", "\n"}},
-		{"log", logs.String(), []string{"msg=train", "step=120", "loss=2.3141", "valid_loss=2.4", "tokens_per_s=12345", "eta=3m0s"}},
+		{"terminal", term.String(), []string{"\r[######------------------]  25% step 120 ep 1 loss 2.314 val 2.400±0.012 12345 tok/s ETA 3m0s", "\r[########################] 100%", "\n"}},
+		{"log", logs.String(), []string{"msg=train", "step=120", "loss=2.3141", "valid_loss=2.4", "valid_stderr=0.0123", "tokens_per_s=12345", "eta=3m0s"}},
 	}
 	for _, c := range cases {
 		for _, w := range c.want {

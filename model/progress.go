@@ -17,7 +17,8 @@ type Progress struct {
 	Tokens       int64   // training targets so far
 	Loss         float64 // training loss, exponential moving average over steps (nats/token)
 	ValidLoss    float64 // last held-out loss (NaN if none yet)
-	BestValid    float64 // best held-out loss (+Inf if none yet)
+	ValidStdErr  float64 // its standard error over comments (NaN if unknown)
+	BestValid    float64 // best held-out loss of the run (+Inf if none yet)
 	LR           float64 // current learning rate
 	TokensPerSec float64 // training throughput of this call
 	Elapsed      time.Duration
@@ -40,7 +41,8 @@ func (t *trainer) report(event string, force bool) {
 	st := &t.cp.State
 	el := now.Sub(t.start)
 	p := Progress{Event: event, Step: st.Step, Epoch: st.Epoch, Tokens: st.Tokens, Loss: t.ema,
-		ValidLoss: t.lastValid, BestValid: st.BestValid, LR: st.LR, Elapsed: el, ETA: -1, Fraction: -1}
+		ValidLoss: t.lastValid, ValidStdErr: t.lastStdErr, BestValid: st.BestValid, LR: st.LR,
+		Elapsed: el, ETA: -1, Fraction: -1}
 	if t.steps == 0 {
 		p.Loss = math.NaN()
 	}
@@ -92,7 +94,7 @@ func NewProgressReporter(w io.Writer, terminal bool, logger *slog.Logger) func(P
 		}
 		return func(p Progress) {
 			attrs := []any{"event", p.Event, "step", p.Step, "epoch", p.Epoch, "tokens", p.Tokens,
-				"loss", round4(p.Loss), "valid_loss", round4(p.ValidLoss), "lr", p.LR,
+				"loss", round4(p.Loss), "valid_loss", round4(p.ValidLoss), "valid_stderr", round4(p.ValidStdErr), "lr", p.LR,
 				"tokens_per_s", math.Round(p.TokensPerSec), "elapsed", p.Elapsed.Round(time.Second)}
 			if p.ETA >= 0 {
 				attrs = append(attrs, "eta", p.ETA.Round(time.Second))
@@ -110,7 +112,7 @@ func NewProgressReporter(w io.Writer, terminal bool, logger *slog.Logger) func(P
 
 // ProgressLine renders p as one line with a bar of width cells, e.g.
 //
-//	[#########---------]  50% step 120 ep 1 loss 2.314 val 2.401 12345 tok/s ETA 3m10s
+//	[#########---------]  50% step 120 ep 1 loss 2.314 val 2.401±0.012 12345 tok/s ETA 3m10s
 func ProgressLine(p Progress, width int) string {
 	var b strings.Builder
 	if p.Fraction >= 0 {
@@ -121,6 +123,9 @@ func ProgressLine(p Progress, width int) string {
 	fmt.Fprintf(&b, "step %d ep %d loss %.3f", p.Step, p.Epoch, p.Loss)
 	if !math.IsNaN(p.ValidLoss) {
 		fmt.Fprintf(&b, " val %.3f", p.ValidLoss)
+		if p.ValidStdErr > 0 {
+			fmt.Fprintf(&b, "±%.3f", p.ValidStdErr)
+		}
 	}
 	fmt.Fprintf(&b, " %.0f tok/s", p.TokensPerSec)
 	if p.ETA >= 0 {

@@ -20,19 +20,47 @@ type Batches interface {
 }
 
 // TrainState is where training stands; it is saved in checkpoints so that
-// training resumes with the same data position, optimizer and random state.
+// training resumes with the same data position, optimizer, rate, held-out
+// bookkeeping and random state.
 type TrainState struct {
-	Epoch     int      `json:"epoch"`      // completed epochs
-	Step      int64    `json:"step"`       // optimizer steps taken
-	Tokens    int64    `json:"tokens"`     // training targets seen
-	Position  Position `json:"position"`   // of the training batches after the last step
-	LR        float64  `json:"lr"`         // current learning rate
-	BestValid float64  `json:"best_valid"` // best held-out loss so far (+Inf: none)
-	BadEvals  int      `json:"bad_evals"`  // evaluations since the best one
-	RNG       []byte   `json:"rng"`        // PCG state of the dropout generator
+	Epoch    int      `json:"epoch"`    // completed epochs
+	Step     int64    `json:"step"`     // optimizer steps taken
+	Tokens   int64    `json:"tokens"`   // training targets seen
+	Position Position `json:"position"` // of the training batches after the last step
+	LR       float64  `json:"lr"`       // learning rate of the last step
+	// PeakLR is the rate a run starts from, before its schedule and its
+	// plateau reductions; LRDecay multiplies it after every epoch.
+	PeakLR    float64 `json:"peak_lr"`
+	BestValid float64 `json:"best_valid"` // best held-out loss of the run (+Inf: none)
+	BadEvals  int     `json:"bad_evals"`  // evaluations since the last significant improvement
+	// Plateau is the run's reduce-on-plateau bookkeeping.
+	Plateau PlateauState `json:"plateau"`
+	RNG     []byte       `json:"rng"` // PCG state of the dropout generator
 	// Carry is the hidden state carried into the next batch (h then c per
 	// layer, Streams × Hidden each); empty at an epoch start.
 	Carry []float32 `json:"-"`
+}
+
+// PlateauState is where a run stands on its held-out curve.
+type PlateauState struct {
+	// Reductions counts the plateaus on which the rate was lowered.
+	Reductions int `json:"reductions"`
+	// Ref is the held-out loss of the last significant improvement (one that
+	// beat the previous Ref by the evaluation's standard error); +Inf before
+	// the first evaluation. RefTokens is State.Tokens at that improvement or
+	// at the last reduction, where the patience starts counting.
+	Ref       float64 `json:"ref"`
+	RefTokens int64   `json:"ref_tokens"`
+	// Best is where BestValid was reached, BestStdErr its standard error.
+	Best       Mark    `json:"best"`
+	BestStdErr float64 `json:"best_stderr"`
+}
+
+// Mark is a point of a lineage's training.
+type Mark struct {
+	Step    int64   `json:"step"`    // optimizer steps
+	Tokens  int64   `json:"tokens"`  // training targets seen
+	Seconds float64 `json:"seconds"` // training time
 }
 
 // Metric is one point of the training history (for plots and reports).
@@ -42,9 +70,17 @@ type Metric struct {
 	Tokens    int64   `json:"tokens"`
 	Loss      float64 `json:"loss"`       // mean training loss since the previous metric (nats/token)
 	ValidLoss float64 `json:"valid_loss"` // held-out loss (nats/token), NaN if not evaluated
+	StdErr    float64 `json:"stderr"`     // standard error of ValidLoss over comments, NaN if unknown
 	LR        float64 `json:"lr"`
 	Seconds   float64 `json:"seconds"` // training time so far
+	// Event marks what happened at this point: "" (an evaluation or the
+	// end), EventReduce (the rate was lowered and the best weights
+	// restored), or the TrainStop that ended the run.
+	Event string `json:"event,omitempty"`
 }
+
+// EventReduce is the Metric.Event of a plateau's rate reduction.
+const EventReduce = "lr-reduced"
 
 // Checkpoint is a model with everything needed to resume training it.
 type Checkpoint struct {
@@ -60,11 +96,28 @@ func NewCheckpoint(m *LM, seed uint64) *Checkpoint {
 	cfg := m.cfg
 	pcg := rand.NewPCG(seed, seed^0x5851f42d4c957f2d)
 	st, _ := pcg.MarshalBinary() // cannot fail
-	return &Checkpoint{
+	c := &Checkpoint{
 		Model:     m,
 		Optimizer: NewAdam(m.lo.size, cfg.Beta1, cfg.Beta2, cfg.Epsilon),
-		State:     TrainState{LR: cfg.LearningRate, BestValid: math.Inf(1), RNG: st},
+		State:     TrainState{LR: cfg.LearningRate, PeakLR: cfg.LearningRate, RNG: st},
 	}
+	c.StartRun(0)
+	return c
+}
+
+// StartRun begins a new training run — a new budget, such as an operator's
+// train or a fine-tune — on c: the best held-out loss and the plateau
+// bookkeeping are forgotten and the rate returns to the peak (peakLR when
+// > 0, which then becomes the lineage's peak). Train itself continues the
+// run c holds, which is how an interrupted run resumes.
+func (c *Checkpoint) StartRun(peakLR float64) {
+	st := &c.State
+	if peakLR > 0 {
+		st.PeakLR = peakLR
+	}
+	st.LR = st.PeakLR
+	st.BestValid, st.BadEvals = math.Inf(1), 0
+	st.Plateau = PlateauState{Ref: math.Inf(1), RefTokens: st.Tokens, BestStdErr: math.NaN()}
 }
 
 // TrainOptions bound and observe one Train call. Zero values mean no limit.
@@ -77,6 +130,14 @@ type TrainOptions struct {
 	EvalEvery int64
 	// EvalBatches caps the held-out batches per evaluation (0 = a full pass).
 	EvalBatches int
+	// Schedule shapes the learning rate over the budget ("" = constant).
+	Schedule Schedule
+	// Plateau says when a flat held-out curve lowers the rate and stops the
+	// run; the zero value takes the defaults.
+	Plateau Plateau
+	// HeldOut, if set, measures the held-out loss in place of m.Evaluate on
+	// valid (which may then be nil): a caller's own held-out measure.
+	HeldOut func(ctx context.Context, m *LM) (Eval, error)
 	// Progress, if set, receives a report at most every ProgressEvery
 	// (default 1s) and at every evaluation and at the end.
 	Progress      func(Progress)
@@ -94,39 +155,53 @@ type TrainStop string
 // The reasons Train stops.
 const (
 	StopBudget    TrainStop = "budget"     // MaxEpochs, MaxSteps or MaxDuration reached
-	StopEarly     TrainStop = "early-stop" // held-out loss did not improve for Patience evaluations
-	StopDiverged  TrainStop = "diverged"   // non-finite loss or gradient
+	StopEarly     TrainStop = "early-stop" // the held-out loss stayed flat through every allowed rate reduction
+	StopDiverged  TrainStop = "diverged"   // non-finite loss or gradient, or an exploding held-out loss
 	StopCancelled TrainStop = "cancelled"  // ctx done
 )
 
 // TrainResult summarises a Train call.
 type TrainResult struct {
-	Stop      TrainStop
+	Stop TrainStop
+	// Detail says why in words, e.g. "no significant held-out improvement in
+	// 1.2M tokens (10% of the budget) after 3 rate reductions".
+	Detail    string
 	Steps     int64   // steps taken in this call
 	Loss      float64 // mean training loss of this call (nats/token)
 	ValidLoss float64 // last held-out loss (NaN if none)
-	BestValid float64 // best held-out loss (+Inf if none)
+	BestValid float64 // best held-out loss of the run (+Inf if none)
+	// BestStdErr is the standard error of BestValid over comments (NaN if
+	// unknown) and Best where it was reached, counted from this call's start
+	// (Step is the lineage's step).
+	BestStdErr float64
+	Best       Mark
+	// Restored reports that the weights were set back to those of BestValid.
+	Restored   bool
+	Reductions int // plateau rate reductions of the run
 }
 
 // Train trains cp.Model on train with Adam, global-norm clipping, dropout
-// and learning-rate decay, evaluating on valid (which may be nil) for early
-// stopping, until a budget in o is reached, ctx is done, the held-out loss
-// stops improving or the loss diverges. It updates cp in place — weights,
-// optimizer, state, metrics — and cp is consistent (resumable) whenever
-// Train returns or calls o.OnEval.
+// and the learning-rate schedule of o, evaluating on valid (which may be nil)
+// every o.EvalEvery steps, until a budget in o is reached, ctx is done, the
+// held-out loss has flattened (see Plateau) or the loss diverges. It updates
+// cp in place — weights, optimizer, state, metrics — and cp is consistent
+// (resumable) whenever Train returns or calls o.OnEval.
 //
 // Batches must have the config's Streams × Steps shape. The carried hidden
-// state restarts at zero at every epoch; it is kept in cp.State for resume. On early stopping the
-// weights of the best evaluation are restored. On divergence the last
-// weights with a finite loss are kept and the error wraps ErrDiverged. When
-// ctx is done the error wraps ctx.Err() and cp holds the last completed step.
+// state restarts at zero at every epoch; it is kept in cp.State for resume.
+// Whenever a run with held-out evaluations ends other than by cancellation,
+// the budget's end included (after one last evaluation), the weights of the
+// best evaluation are restored. On divergence without an evaluation to go
+// back to, the last weights with a finite loss are kept and the error wraps
+// ErrDiverged. When ctx is done the error wraps ctx.Err() and cp holds the
+// last completed step.
 func Train(ctx context.Context, cp *Checkpoint, train, valid Batches, o TrainOptions) (TrainResult, error) {
 	t, err := newTrainer(ctx, cp, train, valid, o)
 	if err == nil {
 		defer cp.Model.start.Store(nil) // new weights, new start state
 	}
 	if err != nil {
-		return TrainResult{Stop: StopBudget, ValidLoss: math.NaN(), BestValid: cp.State.BestValid}, err
+		return TrainResult{Stop: StopBudget, ValidLoss: math.NaN(), BestValid: cp.State.BestValid, BestStdErr: math.NaN()}, err
 	}
 	return t.run(ctx)
 }
@@ -136,6 +211,7 @@ type trainer struct {
 	m            *LM
 	cfg          Config
 	o            TrainOptions
+	plateau      Plateau // o.Plateau with the defaults filled in
 	train, valid Batches
 	validStart   Position
 	w            *work[float32]
@@ -147,7 +223,11 @@ type trainer struct {
 	batch        Batch
 	start        time.Time
 	lastReport   time.Time
-	stepsEpoch   int64 // steps in the last complete epoch (ETA for MaxEpochs)
+	step0        int64   // State.Step when this call began
+	epoch0       int     // State.Epoch when this call began
+	tokens0      int64   // State.Tokens when this call began
+	scale0       float64 // schedule factor at this call's start (1 for a new run)
+	stepsEpoch   int64   // steps in the last complete epoch (ETA for MaxEpochs)
 	epochSteps   int64
 	sumLoss      float64 // since last metric
 	sumCount     int64
@@ -155,7 +235,13 @@ type trainer struct {
 	callCount    int64
 	steps        int64
 	lastValid    float64
+	lastStdErr   float64
+	evalStep     int64  // State.Step of the last evaluation (-1: none in this call)
+	event        string // Metric.Event of the next metric
+	detail       string // TrainResult.Detail
+	restored     bool
 	ema          float64 // moving average of the per-step training loss
+	emaAtBest    float64 // ema at the best evaluation
 	baseSeconds  float64 // training time of earlier calls (from the metrics)
 	rateTokens   int64
 	rateStart    time.Time
@@ -168,6 +254,9 @@ func newTrainer(ctx context.Context, cp *Checkpoint, train, valid Batches, o Tra
 	m := cp.Model
 	if len(cp.Optimizer.M) != m.lo.size || len(cp.Optimizer.V) != m.lo.size {
 		return nil, fmt.Errorf("%w: optimizer state for %d parameters, model has %d", ErrConfig, len(cp.Optimizer.M), m.lo.size)
+	}
+	if err := o.Schedule.validate(); err != nil {
+		return nil, err
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -184,15 +273,21 @@ func newTrainer(ctx context.Context, cp *Checkpoint, train, valid Batches, o Tra
 			return nil, fmt.Errorf("model: resume training data at %+v: %w", cp.State.Position, err)
 		}
 	}
+	st := &cp.State
+	if !(st.PeakLR > 0) {
+		st.PeakLR = st.LR
+	}
 	t := &trainer{
-		cp: cp, m: m, cfg: m.cfg, o: o, train: train, valid: valid,
+		cp: cp, m: m, cfg: m.cfg, o: o, plateau: o.Plateau.withDefaults(m.cfg), train: train, valid: valid,
 		w:         newWork[float32](m.lo, m.cfg.Streams, m.cfg.Steps, m.cfg.Dropout > 0),
 		grad:      view(m.lo, make([]float32, m.lo.size)),
 		good:      make([]float32, m.lo.size),
 		pcg:       pcg,
 		rng:       rand.New(pcg),
-		lastValid: math.NaN(),
+		lastValid: math.NaN(), lastStdErr: math.NaN(), evalStep: -1,
+		step0: st.Step, epoch0: st.Epoch, tokens0: st.Tokens,
 	}
+	t.scale0 = t.startScale()
 	if valid != nil {
 		t.validStart = valid.Position()
 	}
@@ -214,14 +309,45 @@ func (t *trainer) run(ctx context.Context) (TrainResult, error) {
 	st := &t.cp.State
 	defer t.w.close()
 	stop, err := t.loop(ctx)
+	switch {
+	case stop == StopBudget && err == nil:
+		stop, err = t.finish(ctx)
+	case stop == StopDiverged && t.best != nil:
+		// A non-finite training loss: the best evaluated weights are a result.
+		t.restoreBest()
+		t.detail = fmt.Sprintf("%v; restored the weights of the best held-out loss", err)
+		err = nil
+	}
+	if stop != StopCancelled && t.event == "" {
+		t.event = string(stop)
+	}
 	t.saveState()
 	t.metric()
-	res := TrainResult{Stop: stop, Steps: t.steps, ValidLoss: t.lastValid, BestValid: st.BestValid}
+	res := TrainResult{Stop: stop, Detail: t.detail, Steps: t.steps, ValidLoss: t.lastValid, BestValid: st.BestValid,
+		BestStdErr: st.Plateau.BestStdErr, Restored: t.restored, Reductions: st.Plateau.Reductions}
+	if t.best != nil {
+		b := st.Plateau.Best
+		res.Best = Mark{Step: b.Step, Tokens: b.Tokens - t.tokens0, Seconds: b.Seconds - t.baseSeconds}
+	}
 	if t.callCount > 0 {
 		res.Loss = t.callLoss / float64(t.callCount)
 	}
 	t.report("done", true)
 	return res, err
+}
+
+// finish ends a run whose budget is spent: one last held-out evaluation
+// unless the last step was just evaluated, then the best weights.
+func (t *trainer) finish(ctx context.Context) (TrainStop, error) {
+	if t.evalStep != t.cp.State.Step && t.steps > 0 {
+		if stop, err := t.evaluate(ctx, true); stop != "" || err != nil {
+			return stop, err
+		}
+	}
+	if t.best != nil && t.cp.State.BestValid < t.lastValid {
+		t.restoreBest()
+	}
+	return StopBudget, nil
 }
 
 func (t *trainer) budgetDone() bool {
@@ -245,12 +371,13 @@ func (t *trainer) loop(ctx context.Context) (TrainStop, error) {
 		if errors.Is(err, io.EOF) {
 			st.Epoch++
 			st.Position = t.train.Position()
-			st.LR *= t.cfg.LRDecay
+			st.PeakLR *= t.cfg.LRDecay
+			st.LR = t.rate()
 			t.w.resetState()
 			st.Carry = st.Carry[:0]
 			t.stepsEpoch, t.epochSteps = t.epochSteps, 0
 			if t.o.EvalEvery == 0 {
-				if stop, err := t.evaluate(ctx); stop != "" || err != nil {
+				if stop, err := t.evaluate(ctx, false); stop != "" || err != nil {
 					return stop, err
 				}
 			}
@@ -284,7 +411,7 @@ func (t *trainer) loop(ctx context.Context) (TrainStop, error) {
 			t.ema = 0.95*t.ema + 0.05*bl
 		}
 		if t.o.EvalEvery > 0 && st.Step%t.o.EvalEvery == 0 {
-			if stop, err := t.evaluate(ctx); stop != "" || err != nil {
+			if stop, err := t.evaluate(ctx, false); stop != "" || err != nil {
 				return stop, err
 			}
 		}
@@ -300,7 +427,8 @@ func (t *trainer) saveState() {
 }
 
 // step trains on one batch: forward, backward, clipping, the divergence
-// check and the Adam update, then carries the hidden state.
+// check and the Adam update at the scheduled rate, then carries the hidden
+// state.
 func (t *trainer) step(b *Batch) (loss float64, count int, err error) {
 	m, st := t.m, &t.cp.State
 	if err := t.load(b); err != nil {
@@ -317,6 +445,7 @@ func (t *trainer) step(b *Batch) (loss float64, count int, err error) {
 		return 0, 0, fmt.Errorf("%w: gradient norm %v at step %d", ErrDiverged, norm, st.Step)
 	}
 	copy(t.good, m.w)
+	st.LR = t.rate()
 	t.cp.Optimizer.Update(m.w, t.grad.all, st.LR)
 	t.w.carry()
 	st.Step++
@@ -334,32 +463,25 @@ func (t *trainer) load(b *Batch) error {
 	return nil
 }
 
-// evaluate measures the held-out loss from the held-out start position,
-// records a metric, applies early stopping and calls OnEval.
-func (t *trainer) evaluate(ctx context.Context) (TrainStop, error) {
-	st := &t.cp.State
-	if t.valid != nil {
-		if err := t.valid.Seek(ctx, t.validStart); err != nil {
-			return StopBudget, fmt.Errorf("model: train: rewind held-out data: %w", err)
+// evaluate measures the held-out loss, applies it to the run (observe:
+// best weights, reduce-on-plateau, early stopping, divergence), records a
+// metric and calls OnEval. final marks the evaluation at the budget's end,
+// which no longer lowers the rate.
+func (t *trainer) evaluate(ctx context.Context, final bool) (TrainStop, error) {
+	ev, ok, err := t.heldOut(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return StopCancelled, fmt.Errorf("model: train: %w", err)
 		}
-		ev, err := t.m.Evaluate(ctx, t.valid, t.o.EvalBatches)
-		if err != nil {
-			if ctx.Err() != nil {
-				return StopCancelled, fmt.Errorf("model: train: %w", err)
-			}
-			return StopBudget, err
-		}
-		if ev.Tokens > 0 {
-			t.lastValid = ev.Loss
-			if ev.Loss < st.BestValid {
-				st.BestValid, st.BadEvals = ev.Loss, 0
-				if t.best == nil {
-					t.best = make([]float32, len(t.m.w))
-				}
-				copy(t.best, t.m.w)
-			} else {
-				st.BadEvals++
-			}
+		return StopBudget, err
+	}
+	var stop TrainStop
+	if ok {
+		t.evalStep = t.cp.State.Step
+		t.lastValid, t.lastStdErr = ev.Loss, ev.StdErr
+		stop = t.observe(ev, final)
+		if stop != "" {
+			t.event = string(stop)
 		}
 	}
 	t.metric()
@@ -370,30 +492,58 @@ func (t *trainer) evaluate(ctx context.Context) (TrainStop, error) {
 			return StopBudget, fmt.Errorf("model: train: on eval: %w", err)
 		}
 	}
-	if p := t.cfg.Patience; p > 0 && st.BadEvals >= p {
-		if t.best != nil {
-			copy(t.m.w, t.best)
-		}
-		return StopEarly, nil
+	if stop == StopDiverged && t.best == nil {
+		return stop, fmt.Errorf("%w: held-out loss %v at step %d", ErrDiverged, ev.Loss, t.cp.State.Step)
 	}
-	return "", nil
+	return stop, nil
 }
 
+// heldOut measures the held-out loss: o.HeldOut, or the model on valid from
+// its start position. ok is false when there is nothing to measure.
+func (t *trainer) heldOut(ctx context.Context) (ev Eval, ok bool, err error) {
+	if t.o.HeldOut != nil {
+		ev, err = t.o.HeldOut(ctx, t.m)
+		if err != nil {
+			return ev, false, fmt.Errorf("model: train: held-out: %w", err)
+		}
+		return ev, ev.Tokens > 0, nil
+	}
+	if t.valid == nil {
+		return ev, false, nil
+	}
+	if err := t.valid.Seek(ctx, t.validStart); err != nil {
+		return ev, false, fmt.Errorf("model: train: rewind held-out data: %w", err)
+	}
+	ev, err = t.m.Evaluate(ctx, t.valid, t.o.EvalBatches)
+	return ev, err == nil && ev.Tokens > 0, err
+}
+
+// metric appends a point to the history, or marks the last one when
+// nothing was trained since.
 func (t *trainer) metric() {
 	st := &t.cp.State
-	mt := Metric{Step: st.Step, Epoch: st.Epoch, Tokens: st.Tokens, Loss: math.NaN(), ValidLoss: t.lastValid, LR: st.LR,
-		Seconds: t.baseSeconds + t.o.Now().Sub(t.start).Seconds()}
-	if n := len(t.cp.Metrics); n > 0 {
-		if t.cp.Metrics[n-1].Step == st.Step {
-			return // nothing new since the last metric
+	if n := len(t.cp.Metrics); n > 0 && t.cp.Metrics[n-1].Step == st.Step {
+		if last := &t.cp.Metrics[n-1]; last.Event == "" {
+			last.Event = t.event
 		}
+		t.event = ""
+		return
 	}
+	mt := Metric{Step: st.Step, Epoch: st.Epoch, Tokens: st.Tokens, Loss: math.NaN(), ValidLoss: t.lastValid,
+		StdErr: t.lastStdErr, LR: st.LR, Seconds: t.seconds(), Event: t.event}
+	if t.evalStep != st.Step {
+		mt.ValidLoss, mt.StdErr = math.NaN(), math.NaN()
+	}
+	t.event = ""
 	if t.sumCount > 0 {
 		mt.Loss = t.sumLoss / float64(t.sumCount)
 	}
 	t.sumLoss, t.sumCount = 0, 0
 	t.cp.Metrics = append(t.cp.Metrics, mt)
 }
+
+// seconds is the lineage's training time so far.
+func (t *trainer) seconds() float64 { return t.baseSeconds + t.o.Now().Sub(t.start).Seconds() }
 
 // Clone returns a deep copy of c — model weights, optimizer moments, state
 // and metrics — so that a copy can be trained while c keeps serving.

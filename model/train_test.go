@@ -21,7 +21,7 @@ func TestMemorizesShortText(t *testing.T) {
 	m.cfg.Dropout = 0
 	m.cfg.LearningRate = 0.01
 	cp := NewCheckpoint(m, 7)
-	cp.State.LR = 0.01
+	cp.StartRun(0.01)
 	res, err := Train(context.Background(), cp, newSliceBatches(data, 4, 24), nil, TrainOptions{MaxEpochs: 40})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestTrainStops(t *testing.T) {
 			m := tinyModel(t, CharLSTM, v, 0, []int{16}, 2, 8, 5)
 			m.cfg.Patience = c.patience
 			cp := NewCheckpoint(m, 1)
-			cp.State.LR = c.lr
+			cp.StartRun(c.lr)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			o := c.opts

@@ -25,7 +25,9 @@
 // version (same vocabulary: new words map to the unknown token) on the
 // comments ingested since its last fine-tune, mixed with replay_ratio older
 // ones per fresh one drawn uniformly (reservoir sampling), within
-// fine_tune_minutes. Candidate and live are then measured, as mean nats per
+// fine_tune_minutes, with the same plan as a first training (TrainPlan:
+// schedule, evaluations on the fixed held-out set, plateaus, best weights).
+// Candidate and live are then measured, as mean nats per
 // token, on the fixed held-out set (the first validation-split comments
 // ingested before the fresh ones) and on the fresh validation-split comments.
 // Gate promotes when

@@ -200,9 +200,9 @@ func (s *Scheduler) FineTune(ctx context.Context, name string) (FineTuneReport, 
 	case rep.Skipped != "":
 		r.Outcome, r.Detail = OutcomeSkipped, rep.Skipped
 	case rep.Promoted:
-		r.Outcome, r.Detail = OutcomePromoted, fmt.Sprintf("v%d → v%d: %s", rep.From, rep.Version, rep.Decision.Reason)
+		r.Outcome, r.Detail = OutcomePromoted, fmt.Sprintf("v%d → v%d: %s; %s", rep.From, rep.Version, rep.Decision.Reason, rep.Train.Summary())
 	default:
-		r.Outcome, r.Detail = OutcomeRejected, fmt.Sprintf("v%d kept: %s", rep.From, rep.Decision.Reason)
+		r.Outcome, r.Detail = OutcomeRejected, fmt.Sprintf("v%d kept: %s; %s", rep.From, rep.Decision.Reason, rep.Train.Summary())
 	}
 	if rep.Skipped == "" {
 		r.Figures = map[string]float64{
@@ -213,6 +213,7 @@ func (s *Scheduler) FineTune(ctx context.Context, name string) (FineTuneReport, 
 			"fresh_loss_before": rep.LiveFresh, "fresh_loss_after": rep.CandFresh,
 			"fresh_tokens": float64(rep.FreshTokens),
 		}
+		rep.Train.addFigures(r.Figures)
 	}
 	s.record(r)
 	if err != nil {
@@ -232,6 +233,7 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 	}
 	rep.From = ld.Version
 	cfg := s.Config()
+	mc, _ := cfg.Model(name)
 	since := s.lastFineTune(ctx, name, ld)
 	now := s.now()
 	seed := s.nextSeed()
@@ -254,10 +256,16 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 	mixed := append(append(make([]corpus.Comment, 0, len(fresh)+len(replay)), fresh...), replay...)
 	rng.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
 
+	// The fixed held-out set: the first EvalLimit validation comments (stable
+	// store order) ingested before the fresh ones, so it never overlaps them and
+	// stops changing once the corpus has EvalLimit of them. The run evaluates on
+	// it as the first training does on its held-out set (plateaus, best weights).
+	fixed := ingestedBy(s.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: cfg.Corpus.ValidationFraction}), since, s.opts.EvalLimit)
+
 	cand := ld.Model.Clone()
 	spec := s.budget(cfg.Schedule.FineTuneMinutes)
-	spec.Train, spec.Seed, spec.LearningRate = corpus.SliceSource(mixed), seed, s.opts.FineTuneLearningRate
-	spec.Progress = s.progress(name)
+	spec.Train, spec.Valid, spec.Seed, spec.LearningRate = corpus.SliceSource(mixed), fixed, seed, s.opts.FineTuneLearningRate
+	spec.Plan, spec.Progress = PlanOf(mc), s.progress(name)
 	rep.Train, err = cand.Train(ctx, spec)
 	if err != nil && !errors.Is(err, ErrDiverged) {
 		return fmt.Errorf("train: %w", err) // cancelled: the candidate is dropped
@@ -266,10 +274,6 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 		rep.Train.Diverged = true
 	}
 
-	// The fixed held-out set: the first EvalLimit validation comments (stable
-	// store order) ingested before the fresh ones, so it never overlaps them and
-	// stops changing once the corpus has EvalLimit of them.
-	fixed := ingestedBy(s.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: cfg.Corpus.ValidationFraction}), since, s.opts.EvalLimit)
 	freshValid := s.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: cfg.Corpus.ValidationFraction, IngestedAfter: since})
 	// Live is evaluated on a clone so evaluation never shares scratch space with
 	// the generations it is serving.
@@ -396,8 +400,9 @@ func (s *Scheduler) progress(name string) func(TrainProgress) {
 		s.met.trainTokensSec.WithLabelValues(name).Set(p.TokensPerSec)
 		if time.Since(last) >= 10*time.Second {
 			last = time.Now()
-			s.log.Info("training", "model", name, "step", p.Step, "epoch", p.Epoch, "loss", p.Loss,
-				"valid_loss", p.ValidLoss, "tokens_per_sec", p.TokensPerSec, "eta", p.ETA.Round(time.Second))
+			s.log.Info("training", "model", name, "step", p.Step, "epoch", p.Epoch, "tokens", p.Tokens, "loss", p.Loss,
+				"valid_loss", p.ValidLoss, "valid_stderr", p.ValidStdErr, "lr", p.LR,
+				"tokens_per_sec", p.TokensPerSec, "eta", p.ETA.Round(time.Second))
 		}
 		if s.opts.OnProgress != nil {
 			s.opts.OnProgress(name, p)

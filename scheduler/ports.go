@@ -38,14 +38,48 @@ type Sample struct {
 // LossPoint is one point of a model's training curve.
 type LossPoint struct {
 	Step      int64   // optimizer steps since the lineage began
+	Tokens    int64   // training tokens since the lineage began
 	Loss      float64 // training loss, mean nats per token
 	ValidLoss float64 // held-out loss at that step, NaN when not measured
+	StdErr    float64 // standard error of ValidLoss over comments, NaN when unknown
+	LR        float64 // learning rate there
+	// Event marks a point: "lr-reduced" (a plateau lowered the rate and the best
+	// weights came back) or why a run stopped ("budget", "early-stop",
+	// "diverged"); "" for an ordinary evaluation.
+	Event string
+}
+
+// TrainPlan is how a run spends its budget, from the model's config: the
+// learning-rate schedule and what a flat held-out curve does.
+type TrainPlan struct {
+	// Schedule is "anneal", "cosine" or "constant" ("" = constant).
+	Schedule string
+	// Patience is the share of the budget (in training tokens) without a
+	// held-out improvement beyond its standard error after which the rate is
+	// lowered or the run stops; PatienceEvals the least patience in evaluations.
+	Patience      float64
+	PatienceEvals int
+	// Reductions is how many plateaus lower the rate before one stops the run
+	// (0 = the model package's default; negative: none).
+	Reductions int
+}
+
+// PlanOf is the TrainPlan of a configured model.
+func PlanOf(mc config.ModelConfig) TrainPlan {
+	red := mc.LRReductions
+	if red == 0 {
+		red = -1 // configured 0: the first plateau stops
+	}
+	return TrainPlan{Schedule: mc.LRSchedule, Patience: mc.PatienceShare, PatienceEvals: mc.Patience, Reductions: red}
 }
 
 // TrainSpec says what to train on and for how long.
 type TrainSpec struct {
-	// Train is streamed epoch after epoch; Valid (may be nil) drives early stopping.
+	// Train is streamed epoch after epoch; Valid (may be nil) is evaluated during
+	// the run for reduce-on-plateau, early stopping and the best weights.
 	Train, Valid corpus.Source
+	// Plan is the schedule and the plateau rules.
+	Plan TrainPlan
 	// MaxSteps, MaxEpochs and MaxDuration bound the run (0 = unbounded; at least
 	// one must be set). Epochs count passes over Train.
 	MaxSteps    int
@@ -71,17 +105,22 @@ type TrainProgress struct {
 	Tokens       int64
 	Loss         float64
 	ValidLoss    float64 // NaN when not measured yet
+	ValidStdErr  float64 // standard error of ValidLoss over comments, NaN when unknown
+	LR           float64
 	TokensPerSec float64
 	Elapsed      time.Duration
 	ETA          time.Duration // 0 when unknown
 }
 
 // String renders p on one line, e.g.
-// "step 120 epoch 1 loss 2.314 held-out 2.401 12345 tok/s ETA 1m10s".
+// "step 120 epoch 1 loss 2.314 held-out 2.401±0.012 12345 tok/s ETA 1m10s".
 func (p TrainProgress) String() string {
 	s := fmt.Sprintf("step %d epoch %d loss %.3f", p.Step, p.Epoch, p.Loss)
 	if !math.IsNaN(p.ValidLoss) && !math.IsInf(p.ValidLoss, 0) {
 		s += fmt.Sprintf(" held-out %.3f", p.ValidLoss)
+		if p.ValidStdErr > 0 {
+			s += fmt.Sprintf("±%.3f", p.ValidStdErr)
+		}
 	}
 	s += fmt.Sprintf(" %.0f tok/s", p.TokensPerSec)
 	if p.ETA > 0 {
@@ -95,11 +134,70 @@ type TrainResult struct {
 	Steps  int
 	Tokens int64
 	Loss   float64 // last training loss
-	// Diverged is true when training saw NaN/Inf or an exploding loss (the model
-	// may have restored earlier weights; a diverged candidate is never promoted).
+	// Diverged is true when training diverged with no evaluated weights to go
+	// back to (a diverged candidate is never promoted). A run that diverged
+	// after an evaluation stops on its best weights: Stopped is "diverged" but
+	// Diverged is false.
 	Diverged bool
 	Stopped  string // why training stopped: "budget", "early-stop", "diverged", …
+	Detail   string // the reason in words, when there is more to say
 	Elapsed  time.Duration
+	// Best is the run's best held-out loss (NaN without a held-out set), BestStdErr
+	// its standard error, and BestStep (lineage), BestTokens and BestElapsed (into
+	// the run) where it was reached. Restored says the final weights are those.
+	Best, BestStdErr float64
+	BestStep         int64
+	BestTokens       int64
+	BestElapsed      time.Duration
+	Restored         bool
+	Reductions       int // plateau rate reductions
+}
+
+// Summary is one line on how a run ended, e.g. "stopped: budget; best held-out
+// 1.8731 ± 0.0102 nats/token at step 5,960 (6.1M tokens, 19m32s into the run),
+// restored".
+func (r TrainResult) Summary() string {
+	s := "stopped: " + r.Stopped
+	if r.Detail != "" {
+		s += " (" + r.Detail + ")"
+	}
+	if r.Reductions > 0 {
+		s += fmt.Sprintf(" after %d rate reduction(s)", r.Reductions)
+	}
+	if math.IsNaN(r.Best) || math.IsInf(r.Best, 0) {
+		return s
+	}
+	s += fmt.Sprintf("; best held-out %.4f", r.Best)
+	if r.BestStdErr > 0 {
+		s += fmt.Sprintf(" ± %.4f", r.BestStdErr)
+	}
+	s += fmt.Sprintf(" nats/token at step %d (%s tokens, %s into the run)", r.BestStep, siCount(r.BestTokens), r.BestElapsed.Round(time.Second))
+	if r.Restored {
+		s += ", its weights restored"
+	}
+	return s
+}
+
+// addFigures adds the held-out figures of the run to a run record's figures.
+func (r TrainResult) addFigures(f map[string]float64) {
+	f["rate_reductions"] = float64(r.Reductions)
+	if finite(r.Best) {
+		f["best_loss"], f["best_tokens"], f["best_step"] = r.Best, float64(r.BestTokens), float64(r.BestStep)
+		if finite(r.BestStdErr) {
+			f["best_loss_stderr"] = r.BestStdErr
+		}
+	}
+}
+
+// siCount renders n with three significant digits: 950, 12.3k, 500k, 6.1M.
+func siCount(n int64) string {
+	switch x := float64(n); {
+	case math.Abs(x) >= 1e6:
+		return fmt.Sprintf("%.3gM", x/1e6)
+	case math.Abs(x) >= 1e4:
+		return fmt.Sprintf("%.3gk", x/1e3)
+	}
+	return fmt.Sprint(n)
 }
 
 // Model is one loaded language model. Sample must be safe for concurrent use;

@@ -227,3 +227,52 @@ func containsAny(s, alts string) bool {
 	}
 	return false
 }
+
+// TestRealRunsEvaluateWithOnePlan: the first training and a fine-tune run the same
+// logic — held-out evaluations during the run (the fine-tune on the fixed held-out set)
+// with their standard errors, the configured schedule, the run's end marked in the
+// history, and the best held-out loss and where it was reached in the run record.
+func TestRealRunsEvaluateWithOnePlan(t *testing.T) {
+	e := newRealEnv(t, 120, 60, func(o *Options) {
+		o.Engine = ModelEngine{EvalEvery: 20, EvalBatches: 10}
+		o.Config.Models[0].LRSchedule = "cosine"
+	})
+	e.start()
+	e.clock.Add(time.Hour)
+	e.addGood(120, e.clock.Now())
+	e.clock.Add(time.Hour)
+	if _, err := e.s.FineTune(context.Background(), "word"); err != nil {
+		t.Fatal(err)
+	}
+	for _, job := range []string{JobBootstrap, JobFineTune} {
+		runs := e.runs(job)
+		if len(runs) != 1 {
+			t.Fatalf("%s: %d runs", job, len(runs))
+		}
+		r := runs[0]
+		if !(r.Figures["best_loss"] > 0) || !(r.Figures["best_loss_stderr"] > 0) || !strings.Contains(r.Detail, "stopped: budget; best held-out") {
+			t.Errorf("%s run record: figures %v, detail %q; want the best held-out loss, its standard error and where", job, r.Figures, r.Detail)
+		}
+	}
+	m, err := e.s.Repo().Load(e.s.engine, "word", e.liveVersion("word"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evals, ends int
+	var rates []float64
+	for _, p := range m.History() {
+		if finite(p.ValidLoss) && p.StdErr > 0 {
+			evals++
+		}
+		if p.Event == "budget" {
+			ends++
+		}
+		rates = append(rates, p.LR)
+	}
+	// 60 steps with an evaluation every 20, in each of the two runs (the third of
+	// each is the run's end).
+	if evals != 6 || ends != 2 || !(rates[1] < rates[0]) || !(rates[len(rates)-1] < rates[3]) {
+		t.Errorf("history: %d evaluations with a standard error (want 6), %d run ends (want 2), rates %v falling in each run",
+			evals, ends, rates)
+	}
+}

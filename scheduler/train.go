@@ -82,10 +82,11 @@ func (s *Scheduler) train(ctx context.Context, name string, req TrainRequest, jo
 	r.Figures = map[string]float64{"version": float64(rep.Info.Version), "from_version": float64(rep.From),
 		"tokens_trained": float64(rep.Result.Tokens), "steps": float64(rep.Result.Steps),
 		"loss_after": rep.Info.HeldOutLoss, "train_loss": rep.Result.Loss}
+	rep.Result.addFigures(r.Figures)
 	if err != nil {
 		r.Detail = err.Error()
 	} else {
-		r.Detail = fmt.Sprintf("v%d live, stopped: %s", rep.Info.Version, rep.Result.Stopped)
+		r.Detail = fmt.Sprintf("v%d live, %s", rep.Info.Version, rep.Result.Summary())
 		if rep.Resumed {
 			r.Detail += " (resumed an interrupted run)"
 		}
@@ -129,6 +130,7 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 		spec = s.budget(mc.FirstTrainMinutes)
 	}
 	spec.Train, spec.Valid, spec.Seed, spec.Resume, spec.Progress = train, valid, seed, resume, s.progress(name)
+	spec.Plan = PlanOf(mc)
 	res, err := m.Train(ctx, spec)
 	rep.Result = res
 	if ctx.Err() != nil {
