@@ -70,13 +70,18 @@ func New(ctx context.Context) (*Server, error) {
 	if err := s.initdb(ctx); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	if s.port, err = freePort(); err != nil {
-		return nil, errors.Join(err, s.Close())
+	// The free port may be taken before postgres binds it: try another, twice.
+	for attempt := 1; ; attempt++ {
+		if s.port, err = freePort(); err != nil {
+			return nil, errors.Join(err, s.Close())
+		}
+		if err = s.Start(ctx); err == nil {
+			return s, nil
+		}
+		if attempt == 3 || ctx.Err() != nil {
+			return nil, errors.Join(err, s.Close())
+		}
 	}
-	if err := s.Start(ctx); err != nil {
-		return nil, errors.Join(err, s.Close())
-	}
-	return s, nil
 }
 
 // serverUser is the user the server runs as: nil (this process's) unless running as
