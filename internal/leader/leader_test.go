@@ -33,12 +33,12 @@ var fast = Options{Poll: 100 * time.Millisecond, Check: 100 * time.Millisecond, 
 // newElector makes contenders in one election.
 type newElector func(t *testing.T) Elector
 
-// implementations returns, for each implementation, a maker of contenders in a fresh
-// election (its own database or lock file).
-func implementations(t *testing.T) map[string]newElector {
-	t.Helper()
-	return map[string]newElector{
-		"pg": func() newElector {
+// implementations returns, for each implementation, a setup that makes a fresh
+// election (its own database or lock file) and returns a maker of its contenders.
+// Call it inside the subtest, so that only the PostgreSQL one needs the server.
+func implementations() map[string]func(t *testing.T) newElector {
+	return map[string]func(t *testing.T) newElector{
+		"pg": func(t *testing.T) newElector {
 			url := pg.Database(t)
 			return func(t *testing.T) Elector {
 				e, err := NewPG(url, "test", fast)
@@ -47,11 +47,11 @@ func implementations(t *testing.T) map[string]newElector {
 				}
 				return e
 			}
-		}(),
-		"file": func() newElector {
+		},
+		"file": func(t *testing.T) newElector {
 			path := filepath.Join(t.TempDir(), "test.lock")
 			return func(*testing.T) Elector { return NewFile(path, fast) }
-		}(),
+		},
 	}
 }
 
@@ -78,8 +78,9 @@ func waitDone(t *testing.T, held context.Context, within time.Duration, what str
 // TestExclusive: while one leads, TryAcquire of another says who holds it; release
 // ends the holder's context (cause ErrReleased), is idempotent, and frees the lock.
 func TestExclusive(t *testing.T) {
-	for name, mk := range implementations(t) {
+	for name, setup := range implementations() {
 		t.Run(name, func(t *testing.T) {
+			mk := setup(t)
 			a, b := mk(t), mk(t)
 			held, release := mustAcquire(t, a)
 			_, _, err := b.TryAcquire(context.Background())
@@ -105,8 +106,9 @@ func TestExclusive(t *testing.T) {
 // TestStandby: Acquire waits while another leads and takes over after its release;
 // a waiting Acquire ends with its context.
 func TestStandby(t *testing.T) {
-	for name, mk := range implementations(t) {
+	for name, setup := range implementations() {
 		t.Run(name, func(t *testing.T) {
+			mk := setup(t)
 			a, b := mk(t), mk(t)
 			_, release := mustAcquire(t, a)
 
@@ -146,8 +148,9 @@ func TestStandby(t *testing.T) {
 // TestContextEnds: when the context given to Acquire ends, leadership ends and the
 // lock is free for another.
 func TestContextEnds(t *testing.T) {
-	for name, mk := range implementations(t) {
+	for name, setup := range implementations() {
 		t.Run(name, func(t *testing.T) {
+			mk := setup(t)
 			a, b := mk(t), mk(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			held, release, err := a.Acquire(ctx)

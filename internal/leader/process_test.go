@@ -129,13 +129,13 @@ func firstLeader(t *testing.T, events <-chan event, n int) event {
 // TestKillTakeover: two contender processes; exactly one leads; after SIGKILL of the
 // leader the other leads within 15 s (issue 9), measured from the kill.
 func TestKillTakeover(t *testing.T) {
-	targets := map[string]string{
-		"pg":   pg.Database(t),
-		"file": filepath.Join(t.TempDir(), "trainer.lock"),
+	targets := map[string]func(t *testing.T) string{
+		"pg":   func(t *testing.T) string { return pg.Database(t) },
+		"file": func(t *testing.T) string { return filepath.Join(t.TempDir(), "trainer.lock") },
 	}
 	for _, kind := range []string{"pg", "file"} {
 		t.Run(kind, func(t *testing.T) {
-			cmds, events := startContenders(t, 2, kind, targets[kind])
+			cmds, events := startContenders(t, 2, kind, targets[kind](t))
 			first := firstLeader(t, events, 2)
 			// The standby polls every 2 s: for 2.5 s nobody else may lead.
 			select {
