@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,11 +138,12 @@ func TestKillTakeover(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			cmds, events := startContenders(t, 2, kind, targets[kind](t))
 			first := firstLeader(t, events, 2)
-			// The standby polls every 2 s: for 2.5 s nobody else may lead.
+			// The standby polls every 2 s: for 2.5 s nobody else may lead. A random
+			// extra wait puts the kill at any phase of the standby's poll.
 			select {
 			case e := <-events:
 				t.Fatalf("contender %d said %q while %d led", e.who, e.line, first.who)
-			case <-time.After(2500 * time.Millisecond):
+			case <-time.After(2500*time.Millisecond + rand.N(2*time.Second)):
 			}
 			if err := cmds[first.who].Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
