@@ -18,6 +18,7 @@ import (
 	"commentbot/corpus"
 	"commentbot/model"
 	"commentbot/scheduler"
+	"commentbot/text"
 )
 
 // offline is what the model commands share: the config, the store and a scheduler
@@ -326,7 +327,7 @@ func describeLoss(k model.Kind, nats float64) string {
 // unigram is the held-out loss of the training split's add-one-smoothed unigram
 // distribution over the model's vocabulary.
 func unigram(ctx context.Context, lm *model.LM, train, valid corpus.Source) (float64, error) {
-	v, err := corpus.NewVocab(lm.VocabTokens())
+	v, err := text.NewVocab(lm.VocabTokens())
 	if err != nil {
 		return 0, err
 	}

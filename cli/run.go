@@ -18,6 +18,7 @@ import (
 	"commentbot/bot"
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/originality"
 	"commentbot/scheduler"
 )
 
@@ -135,7 +136,7 @@ type app struct {
 
 // wire builds the n-gram index, the ingester, the scheduler and the bot over st.
 func wire(ctx context.Context, c common, env Env, o runOptions, cfg config.Config, st *corpus.Store, log *slog.Logger) (*app, error) {
-	index, err := corpus.BuildNGramIndex(ctx, st.Comments(corpus.Filter{}), corpus.DefaultWordNGram, corpus.DefaultCharNGram)
+	index, err := originality.Build(ctx, st.Comments(corpus.Filter{}), originality.DefaultWordN, originality.DefaultCharN)
 	if err != nil {
 		return nil, fmt.Errorf("n-gram index: %w", err)
 	}
@@ -164,7 +165,7 @@ func wire(ctx context.Context, c common, env Env, o runOptions, cfg config.Confi
 		return nil, err
 	}
 	rt.bot, err = bot.New(botConfig(cfg), generator{rt.sched, st}, bot.Options{
-		Logger: log.With("component", "bot"), Originality: originality(index),
+		Logger: log.With("component", "bot"), Originality: originalityCheck(index),
 		Metrics: bot.MetricsFunc(func(command, outcome string, _, total time.Duration) {
 			var err error
 			if outcome != "ok" {
@@ -338,7 +339,7 @@ func seedStore(ctx context.Context, st *corpus.Store, cfg config.Config, env Env
 	}
 	kept := cs[:0]
 	for _, c := range cs {
-		if k, why := rules.Clean(c); why == "" {
+		if k, why := corpus.Clean(c, rules); why == "" {
 			kept = append(kept, k)
 		}
 	}

@@ -35,39 +35,6 @@
 // cursor committed with each page of comments, so a restarted ingest resumes
 // where it stopped.
 //
-// # Cleaning
-//
-// CleanRules.Clean drops deleted and removed comments, AutoModerator and
-// configured bot accounts, authors whose name marks a bot (BotNames, with
-// exceptions), bodies that carry a bot's footer ("I am a bot", BotFooters),
-// and comments that are empty, too short or too long after cleaning;
-// CleanBody unescapes HTML entities (also double-escaped ones), removes
-// quoted lines, code blocks and markdown syntax (keeping link text, however
-// its brackets and parentheses nest, and the text of spoilers), replaces bare
-// URLs by URLToken (or drops them) and collapses whitespace. Each drop has a
-// SkipReason, an identifier.
-//
-// # Tokens
-//
-// WordTokens reproduces the seed's preprocessing exactly as NLTK 3.8 does it:
-// lower-case, sentence splitting (Sentences, the Punkt algorithm) and
-// Treebank word tokens ("i", "'m", "do", "n't"), each sentence wrapped in
-// SentenceStart and SentenceEnd; only URLToken stays one token. Golden files
-// written by NLTK itself (tools/nltk-golden.py) check it on the embedded and
-// the seed sample. Detokenize turns word tokens back into text a person would
-// write ("I'm", "don't", "word."); its output is a fixed point of
-// tokenize-then-detokenize. CharTokens yields one token per character plus
-// CharEnd, so a char model learns where a comment ends. A Level ("word" or
-// "char") bundles a tokenizer with its detokenizer and special tokens.
-//
-// # Vocabularies
-//
-// Counts counts tokens in order of first appearance; BuildVocab keeps the
-// specials followed by the N most frequent tokens (ties by first appearance),
-// BuildVocabMin also leaves out rare ones (how rare characters become
-// CharUnknown). A Vocab maps tokens to ids and back, and its Hash lets a model
-// checkpoint refuse a different vocabulary.
-//
 // # Split and batches
 //
 // SplitOf puts a comment in the training or validation split by a hash of
@@ -76,9 +43,6 @@
 // backpropagation through time; the recurrent state carries across batches
 // and Position/Seek resume an epoch where a checkpoint left it.
 //
-// # Originality
-//
-// NGramIndex holds 64-bit hashes of every 8-word and 50-character run of the
-// corpus and answers whether a generated comment copies one, so the bot never
-// posts a training comment back.
+// Cleaning, tokenizers and vocabularies are package text; the n-gram index
+// that keeps samples original is package originality.
 package corpus

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"commentbot/text"
 )
 
 // MaxRecordBytes is the largest CSV record or NDJSON line an importer
@@ -399,9 +401,9 @@ func ReadNDJSON(ctx context.Context, r io.Reader, name string, fn func(Comment) 
 // New + Updated + Unchanged = Stored (see UpsertStats).
 type ImportStats struct {
 	File    string
-	Read    int                // comments parsed from the file
-	Stored  int                // comments that passed cleaning and were written
-	Skipped map[SkipReason]int // comments the cleaning rules dropped, by reason
+	Read    int                     // comments parsed from the file
+	Stored  int                     // comments that passed cleaning and were written
+	Skipped map[text.SkipReason]int // comments the cleaning rules dropped, by reason
 	UpsertStats
 }
 
@@ -417,12 +419,12 @@ type ImportStats struct {
 // until the file ends: other writers (CommitPage, RecordRun) wait up to the
 // busy timeout (10 s) and then fail with SQLITE_BUSY, so import a large
 // dump while nothing is ingesting.
-func (s *Store) Import(ctx context.Context, r io.Reader, name string, f Format, rules CleanRules) (ImportStats, error) {
-	st := ImportStats{File: name, Skipped: make(map[SkipReason]int)}
+func (s *Store) Import(ctx context.Context, r io.Reader, name string, f Format, rules text.CleanRules) (ImportStats, error) {
+	st := ImportStats{File: name, Skipped: make(map[text.SkipReason]int)}
 	err := s.write(ctx, func(w *writer) error {
 		return ReadComments(ctx, r, name, f, func(c Comment) error {
 			st.Read++
-			kept, why := rules.Clean(c)
+			kept, why := Clean(c, rules)
 			if why != "" {
 				st.Skipped[why]++
 				return nil
@@ -442,7 +444,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, name string, f Format, 
 }
 
 // ImportFile imports the file at path, its format chosen by FormatOf.
-func (s *Store) ImportFile(ctx context.Context, path string, rules CleanRules) (ImportStats, error) {
+func (s *Store) ImportFile(ctx context.Context, path string, rules text.CleanRules) (ImportStats, error) {
 	f, err := FormatOf(path)
 	if err != nil {
 		return ImportStats{File: path}, err
@@ -497,10 +499,10 @@ func SliceSource(cs []Comment) Source {
 
 // CleanSource returns a Source of the comments of src that rules keep,
 // cleaned.
-func CleanSource(src Source, rules CleanRules) Source {
+func CleanSource(src Source, rules text.CleanRules) Source {
 	return func(ctx context.Context, fn func(Comment) error) error {
 		return src(ctx, func(c Comment) error {
-			kept, why := rules.Clean(c)
+			kept, why := Clean(c, rules)
 			if why != "" {
 				return nil
 			}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"commentbot/text"
 )
 
 // sampleCSVPath is the seed's real Reddit sample, shared between engineers
@@ -224,13 +226,13 @@ func storeSnapshot(t *testing.T, s *Store) string {
 func TestImportRefusesBadFilesWhole(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
-	if _, err := s.ImportFile(ctx, "testdata/import/comments.csv", DefaultCleanRules()); err != nil {
+	if _, err := s.ImportFile(ctx, "testdata/import/comments.csv", text.DefaultCleanRules()); err != nil {
 		t.Fatal(err)
 	}
 	before := storeSnapshot(t, s)
 	for _, tt := range badInputs() {
 		// Valid new rows come first in most inputs: they must not stay.
-		_, err := s.Import(ctx, strings.NewReader(tt.data), "bad", tt.format, DefaultCleanRules())
+		_, err := s.Import(ctx, strings.NewReader(tt.data), "bad", tt.format, text.DefaultCleanRules())
 		var ie *ImportError
 		if !errors.As(err, &ie) || !errors.Is(err, tt.wantErr) || ie.Line != tt.wantLine {
 			t.Errorf("%s: Import err = %v, want an *ImportError at line %d wrapping %v", tt.name, err, tt.wantLine, tt.wantErr)
@@ -242,7 +244,7 @@ func TestImportRefusesBadFilesWhole(t *testing.T) {
 	// A canceled context and a failing store write are refused whole too.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := s.Import(cctx, strings.NewReader("body\nnew one\n"), "c", FormatCSV, DefaultCleanRules()); err == nil {
+	if _, err := s.Import(cctx, strings.NewReader("body\nnew one\n"), "c", FormatCSV, text.DefaultCleanRules()); err == nil {
 		t.Errorf("Import on a canceled context succeeded")
 	}
 	if after := storeSnapshot(t, s); after != before {
@@ -253,7 +255,7 @@ func TestImportRefusesBadFilesWhole(t *testing.T) {
 func TestImportStatsAndReimport(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
-	rules := DefaultCleanRules()
+	rules := text.DefaultCleanRules()
 	for _, path := range []string{"testdata/import/comments.csv", "testdata/import/comments.ndjson"} {
 		first, err := s.ImportFile(ctx, path, rules)
 		if err != nil {
@@ -305,14 +307,14 @@ func TestImportRealSample(t *testing.T) {
 	}
 	ctx := context.Background()
 	s := openTestStore(t)
-	st, err := s.Import(ctx, bytes.NewReader(data), filepath.Base(sampleCSVPath), FormatCSV, DefaultCleanRules())
+	st, err := s.Import(ctx, bytes.NewReader(data), filepath.Base(sampleCSVPath), FormatCSV, text.DefaultCleanRules())
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}
 	if st.Read != len(recs)-1 || st.Stored == 0 {
 		t.Errorf("Import read %d comments (stored %d), want %d rows", st.Read, st.Stored, len(recs)-1)
 	}
-	again, err := s.Import(ctx, bytes.NewReader(data), "again", FormatCSV, DefaultCleanRules())
+	again, err := s.Import(ctx, bytes.NewReader(data), "again", FormatCSV, text.DefaultCleanRules())
 	if err != nil || again.New != 0 || again.Updated != 0 {
 		t.Errorf("re-import: %+v, %v; want nothing new", again, err)
 	}
@@ -336,7 +338,7 @@ func TestSources(t *testing.T) {
 	if got := collect(t, SliceSource(a[1:3])); !slices.Equal(ids(got), ids(a[1:3])) {
 		t.Errorf("SliceSource = %v", ids(got))
 	}
-	kept := collect(t, CleanSource(SliceSource(a), DefaultCleanRules()))
+	kept := collect(t, CleanSource(SliceSource(a), text.DefaultCleanRules()))
 	if len(kept) != 3 || slices.Contains(ids(kept), "t1_removed") {
 		t.Errorf("CleanSource kept %v, want all but t1_removed", ids(kept))
 	}
@@ -502,7 +504,7 @@ func heapPeak() (stop func() float64) {
 // RSS.
 func benchmarkImport(b *testing.B, name string, f Format, open func() io.Reader) {
 	ctx := context.Background()
-	rules := DefaultCleanRules()
+	rules := text.DefaultCleanRules()
 	var read int
 	stop := heapPeak()
 	b.ResetTimer()
@@ -563,11 +565,11 @@ func ExampleStore_Import() {
 		"a1,ann,\"Blooming the spices first makes the chili taste deeper.\"\n" +
 		"a2,[deleted],[deleted]\n" +
 		",bob,\"A row without an id gets a synthetic one.\"\n"
-	st, err := s.Import(ctx, strings.NewReader(good), "good.csv", FormatCSV, DefaultCleanRules())
+	st, err := s.Import(ctx, strings.NewReader(good), "good.csv", FormatCSV, text.DefaultCleanRules())
 	fmt.Println(st.Read, st.Stored, st.New, st.Skipped, err)
 
 	bad := "id,body\nb1,\"fine\"\nb2,\"never closed\n"
-	_, err = s.Import(ctx, strings.NewReader(bad), "bad.csv", FormatCSV, DefaultCleanRules())
+	_, err = s.Import(ctx, strings.NewReader(bad), "bad.csv", FormatCSV, text.DefaultCleanRules())
 	fmt.Println(err)
 	n, _ := s.Count(ctx, Filter{})
 	fmt.Println(n, "comments stored")

@@ -41,6 +41,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"commentbot/internal/redditlisting"
+	"commentbot/text"
 )
 
 // Errors of the ingester. Each wraps the underlying cause (an HTTP status, a
@@ -187,7 +188,7 @@ type IngestConfig struct {
 	// Credentials select the auth mode (see RedditCredentials.Mode).
 	Credentials RedditCredentials
 	// Rules clean each comment; nil means DefaultCleanRules().
-	Rules *CleanRules
+	Rules *text.CleanRules
 }
 
 // IngestDeps are the ingester's collaborators; zero fields get real ones.
@@ -221,7 +222,7 @@ type SubredditReport struct {
 	Forgotten int    // stored comments deleted from the store: now deleted or removed on Reddit
 	// SkipReasons counts Skipped by reason (CleanRules' reasons, and
 	// SkipNotComment for listing entries of another kind).
-	SkipReasons   map[SkipReason]int
+	SkipReasons   map[text.SkipReason]int
 	RateLimitWait time.Duration // slept for X-Ratelimit pacing, 429 Retry-After or reset
 	BackoffWait   time.Duration // slept between retries of 5xx, timeouts and bad answers
 	// CaughtUp is true when the run reached comments stored before (or the
@@ -236,7 +237,7 @@ type SubredditReport struct {
 }
 
 // SkipNotComment counts listing entries that are not comments (kind t1).
-const SkipNotComment SkipReason = "not_a_comment"
+const SkipNotComment text.SkipReason = "not_a_comment"
 
 // IngestReport is what one Run did: totals and one SubredditReport each.
 type IngestReport struct {
@@ -244,7 +245,7 @@ type IngestReport struct {
 	Subreddits        []SubredditReport
 	Pages, Requests, Retries, Fetched,
 	New, Updated, Unchanged, Duplicate, Skipped, Forgotten int
-	SkipReasons                map[SkipReason]int
+	SkipReasons                map[text.SkipReason]int
 	RateLimitWait, BackoffWait time.Duration
 }
 
@@ -287,7 +288,7 @@ func (r *IngestReport) add(s SubredditReport) {
 // first, or for its ctx).
 type Ingester struct {
 	cfg    IngestConfig
-	rules  CleanRules
+	rules  text.CleanRules
 	store  *Store
 	log    *slog.Logger
 	rnd    *rand.Rand
@@ -396,7 +397,7 @@ func NewIngester(cfg IngestConfig, store *Store, deps IngestDeps) (*Ingester, er
 	if cfg.Rules != nil {
 		in.rules = *cfg.Rules
 	} else {
-		in.rules = DefaultCleanRules()
+		in.rules = text.DefaultCleanRules()
 	}
 	if in.log == nil {
 		in.log = slog.New(slog.DiscardHandler)
@@ -508,7 +509,7 @@ func (in *Ingester) Run(ctx context.Context) (IngestReport, error) {
 // A failing subreddit does not stop the others, except when ctx is done.
 // The error joins the failures; the report covers what was done either way.
 func (in *Ingester) RunSubreddits(ctx context.Context, subs []string) (IngestReport, error) {
-	rep := IngestReport{Started: in.now(), SkipReasons: map[SkipReason]int{}}
+	rep := IngestReport{Started: in.now(), SkipReasons: map[text.SkipReason]int{}}
 	select {
 	case in.run <- struct{}{}:
 	case <-ctx.Done():
@@ -552,7 +553,7 @@ func (in *Ingester) RunSubreddits(ctx context.Context, subs []string) (IngestRep
 
 // ingest runs the passes of one subreddit.
 func (in *Ingester) ingest(ctx context.Context, spec string) (sr SubredditReport) {
-	sr = SubredditReport{Subreddit: spec, SkipReasons: map[SkipReason]int{}}
+	sr = SubredditReport{Subreddit: spec, SkipReasons: map[text.SkipReason]int{}}
 	reqs := in.tr.requests.Load()
 	defer func() {
 		sr.Requests = int(in.tr.requests.Load() - reqs)
@@ -646,11 +647,11 @@ func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source stri
 			sr.SkipReasons[SkipNotComment]++
 			continue
 		}
-		c, why := in.rules.Clean(fromReddit(ch.Data, now))
+		c, why := Clean(fromReddit(ch.Data, now), in.rules)
 		if why != "" {
 			sr.Skipped++
 			sr.SkipReasons[why]++
-			if why == SkipDeleted || why == SkipRemoved {
+			if why == text.SkipDeleted || why == text.SkipRemoved {
 				gone = append(gone, c.ID) // stored by an earlier run? then forget it
 			}
 			continue

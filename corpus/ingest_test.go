@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"commentbot/internal/fakereddit"
+	"commentbot/text"
 )
 
 // fakeClock is the ingester's and the fake server's shared clock: Sleep
@@ -138,13 +140,13 @@ func stored(t testing.TB, s *Store) map[string]string {
 // want is what the store should hold after ingesting cs: the cleaned body of
 // every comment the default rules keep.
 func want(cs ...[]fakereddit.Comment) map[string]string {
-	rules := DefaultCleanRules()
+	rules := text.DefaultCleanRules()
 	w := map[string]string{}
 	for _, list := range cs {
 		for _, c := range list {
-			cc, why := rules.Clean(Comment{ID: c.Fullname(), Subreddit: c.Subreddit, Author: c.Author, Body: c.Body})
+			cc, why := rules.Clean(c.Author, c.Body)
 			if why == "" {
-				w[c.Fullname()] = cc.Body
+				w[c.Fullname()] = cc
 			} else {
 				delete(w, c.Fullname())
 			}
@@ -649,10 +651,10 @@ func TestIngestBodies(t *testing.T) {
 	if b := got[cs[0].Fullname()]; b != "Tom & Jerry <3 and x > y" {
 		t.Errorf("escaped body stored as %q, want the raw text", b)
 	}
-	rules := DefaultCleanRules()
-	wantReasons := map[SkipReason]int{}
+	rules := text.DefaultCleanRules()
+	wantReasons := map[text.SkipReason]int{}
 	for _, c := range cs[1:4] {
-		_, why := rules.Clean(Comment{ID: c.Fullname(), Author: c.Author, Body: c.Body})
+		_, why := rules.Clean(c.Author, c.Body)
 		if why == "" {
 			t.Errorf("the cleaning rules keep %q by %q", c.Body, c.Author)
 		}
@@ -1229,5 +1231,20 @@ func TestSleepCtx(t *testing.T) {
 	}
 	if time.Since(start) > time.Second {
 		t.Error("a cancelled sleep did not return at once")
+	}
+}
+
+// TestIngestSkipReasonsAreIdentifiers checks that the ingester's own skip
+// reason, and every "skipped_" figure of its run record, is an identifier.
+func TestIngestSkipReasonsAreIdentifiers(t *testing.T) {
+	ident := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	if !ident.MatchString(string(SkipNotComment)) {
+		t.Errorf("skip reason %q is not an identifier", SkipNotComment)
+	}
+	rep := IngestReport{SkipReasons: map[text.SkipReason]int{text.SkipTooLong: 1, SkipNotComment: 2, text.SkipBotFooter: 3}}
+	for name := range rep.Figures() {
+		if !ident.MatchString(name) {
+			t.Errorf("run-record figure %q is not an identifier", name)
+		}
 	}
 }

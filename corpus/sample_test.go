@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"commentbot/text"
 )
 
 func TestSample(t *testing.T) {
@@ -34,14 +36,14 @@ func TestSample(t *testing.T) {
 	}
 	// It imports into a store, and cleaning keeps most of it.
 	s := openTestStore(t)
-	st, err := s.Import(ctx, strings.NewReader(sampleNDJSON), SampleName, FormatNDJSON, DefaultCleanRules())
+	st, err := s.Import(ctx, strings.NewReader(sampleNDJSON), SampleName, FormatNDJSON, text.DefaultCleanRules())
 	if err != nil {
 		t.Fatalf("importing the sample: %v", err)
 	}
 	if st.Read != len(cs) || st.Stored < len(cs)/2 {
 		t.Errorf("sample import: %+v", st)
 	}
-	kept := collect(t, CleanSource(Sample(), DefaultCleanRules()))
+	kept := collect(t, CleanSource(Sample(), text.DefaultCleanRules()))
 	if len(kept) != st.Stored {
 		t.Errorf("CleanSource(Sample()) kept %d, import stored %d", len(kept), st.Stored)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"commentbot/text"
 )
 
 func TestComputeStats(t *testing.T) {
@@ -23,7 +25,7 @@ func TestComputeStats(t *testing.T) {
 	}
 	frequent := 0
 	for _, n := range charCount {
-		if n >= DefaultCharMinCount {
+		if n >= text.DefaultCharMinCount {
 			frequent++
 		}
 	}

@@ -1,15 +1,17 @@
 package model
 
 import (
-	"commentbot/corpus"
 	"context"
 	"fmt"
-	"gonum.org/v1/gonum/blas/gonum"
 	"math/rand/v2"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/blas/gonum"
+
+	"commentbot/text"
 )
 
 // cpuSeconds is the process's user+system CPU time. Benchmarks report work
@@ -25,7 +27,7 @@ func cpuSeconds() float64 {
 
 // benchVocab returns a vocabulary of n tokens whose first are the word
 // specials (or CharUnknown, CharEnd for char models).
-func benchVocab(n int, char bool) *corpus.Vocab {
+func benchVocab(n int, char bool) *text.Vocab {
 	var toks []string
 	if char {
 		toks = []string{charUnknown, charEnd}

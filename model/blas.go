@@ -1,8 +1,9 @@
 package model
 
 import (
-	"gonum.org/v1/gonum/blas"
 	"sync"
+
+	"gonum.org/v1/gonum/blas"
 )
 
 // Float is the element type of the numeric core. Training and sampling run

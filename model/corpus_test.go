@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"commentbot/corpus"
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // sampleSplit returns the cleaned embedded sample corpus split into training
@@ -17,10 +19,10 @@ func sampleSplit(t *testing.T) (train, valid corpus.Source) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := corpus.DefaultCleanRules()
+	rules := text.DefaultCleanRules()
 	var tr, va []corpus.Comment
 	for _, c := range cs {
-		kept, why := rules.Clean(c)
+		kept, why := corpus.Clean(c, rules)
 		if why != "" {
 			continue
 		}
@@ -37,9 +39,9 @@ func sampleSplit(t *testing.T) (train, valid corpus.Source) {
 }
 
 // vocabOf builds a vocabulary of the size most frequent tokens of src.
-func vocabOf(t *testing.T, src corpus.Source, level corpus.Level, size int) *corpus.Vocab {
+func vocabOf(t *testing.T, src corpus.Source, level text.Level, size int) *text.Vocab {
 	t.Helper()
-	counts := corpus.NewCounts()
+	counts := text.NewCounts()
 	err := src(context.Background(), func(c corpus.Comment) error {
 		counts.Add(level.Tokens(c.Body)...)
 		return nil
@@ -47,7 +49,7 @@ func vocabOf(t *testing.T, src corpus.Source, level corpus.Level, size int) *cor
 	if err != nil {
 		t.Fatal(err)
 	}
-	return corpus.BuildVocab(counts, size, level.Specials())
+	return text.BuildVocab(counts, size, level.Specials())
 }
 
 // TestTrainsOnTheCorpusSample wires the real corpus (embedded sample,
@@ -89,7 +91,7 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := valid.Seek(ctx, corpus.Position{}); err != nil {
+			if err := valid.Seek(ctx, tokens.Position{}); err != nil {
 				t.Fatal(err)
 			}
 			cp := NewCheckpoint(m, 2)
@@ -100,7 +102,7 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 			if cp.State.Position != train.Position() {
 				t.Errorf("checkpoint position %+v, batcher at %+v", cp.State.Position, train.Position())
 			}
-			if err := valid.Seek(ctx, corpus.Position{}); err != nil {
+			if err := valid.Seek(ctx, tokens.Position{}); err != nil {
 				t.Fatal(err)
 			}
 			q, err := MeasureQuality(ctx, m, corpus.NewBatcher(trainSrc, level, v, 8, 24), valid, 0)
@@ -123,11 +125,11 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, tok := range s.Tokens {
-					if tok == corpus.UnknownToken || tok == corpus.CharUnknown || tok == corpus.SentenceStart {
+					if tok == tokens.UnknownToken || tok == tokens.CharUnknown || tok == tokens.SentenceStart {
 						t.Errorf("sample has %q", tok)
 					}
 				}
-				if strings.Contains(s.Text, corpus.SentenceEnd) || strings.Contains(s.Text, corpus.CharEnd) {
+				if strings.Contains(s.Text, tokens.SentenceEnd) || strings.Contains(s.Text, tokens.CharEnd) {
 					t.Errorf("sample text keeps a special token: %q", s.Text)
 				}
 				if !strings.HasPrefix(strings.ToLower(s.Text), "i think the") {

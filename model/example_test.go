@@ -7,14 +7,15 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"commentbot/corpus"
 	"commentbot/model"
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // A model is built from a Config and a vocabulary, sampled with a seed (same
 // seed, same text), and saved and restored through Encode/Decode.
 func Example() {
-	v, _ := corpus.NewVocab([]string{corpus.CharUnknown, corpus.CharEnd, "a", "b", "c", " "})
+	v, _ := text.NewVocab([]string{tokens.CharUnknown, tokens.CharEnd, "a", "b", "c", " "})
 	cfg := model.DefaultConfig(model.CharLSTM)
 	cfg.Hidden = []int{16, 16}
 	m, err := model.New(cfg, v, rand.NewPCG(1, 2))

@@ -1,16 +1,17 @@
 package model
 
 import (
-	"commentbot/corpus"
 	"context"
 	"io"
 	"math/rand/v2"
 	"testing"
+
+	"commentbot/text"
 )
 
 // newTestVocab is a corpus vocabulary over toks.
-func newTestVocab(toks []string) *corpus.Vocab {
-	v, err := corpus.NewVocab(toks)
+func newTestVocab(toks []string) *text.Vocab {
+	v, err := text.NewVocab(toks)
 	if err != nil {
 		panic(err)
 	}
@@ -19,7 +20,7 @@ func newTestVocab(toks []string) *corpus.Vocab {
 
 // charVocab returns a char vocabulary: CharUnknown, CharEnd, then the
 // distinct runes of text in order of appearance.
-func charVocab(text string) *corpus.Vocab {
+func charVocab(text string) *text.Vocab {
 	toks := []string{charUnknown, charEnd}
 	seen := map[string]bool{charUnknown: true, charEnd: true}
 	for _, r := range text {
@@ -32,7 +33,7 @@ func charVocab(text string) *corpus.Vocab {
 }
 
 // encodeChars maps each comment's runes and a closing CharEnd to ids.
-func encodeChars(v *corpus.Vocab, comments ...string) []int {
+func encodeChars(v *text.Vocab, comments ...string) []int {
 	var ids []int
 	for _, c := range comments {
 		for _, r := range c {

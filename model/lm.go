@@ -1,14 +1,16 @@
 package model
 
 import (
-	"commentbot/corpus"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
-// Vocab is what the model needs of a vocabulary; *corpus.Vocab satisfies it.
+// Vocab is what the model needs of a vocabulary; *text.Vocab satisfies it.
 // Ids run from 0 to Len()−1; Unknown is the id unknown tokens map to.
 type Vocab interface {
 	Len() int
@@ -50,15 +52,15 @@ type vocabTable struct {
 	url    int // the cleaner's URL placeholder (word level) or −1: never sampled
 }
 
-func newVocabTable(kind Kind, tokens []string, unk int, hash string) (*vocabTable, error) {
-	if len(tokens) < 2 {
-		return nil, fmt.Errorf("%w: vocabulary of %d tokens", ErrConfig, len(tokens))
+func newVocabTable(kind Kind, toks []string, unk int, hash string) (*vocabTable, error) {
+	if len(toks) < 2 {
+		return nil, fmt.Errorf("%w: vocabulary of %d tokens", ErrConfig, len(toks))
 	}
-	if unk < 0 || unk >= len(tokens) {
-		return nil, fmt.Errorf("%w: unknown id %d outside vocabulary of %d", ErrConfig, unk, len(tokens))
+	if unk < 0 || unk >= len(toks) {
+		return nil, fmt.Errorf("%w: unknown id %d outside vocabulary of %d", ErrConfig, unk, len(toks))
 	}
-	v := &vocabTable{tokens: tokens, index: make(map[string]int, len(tokens)), unk: unk, hash: hash, start: -1, end: -1, url: -1}
-	for i, t := range tokens {
+	v := &vocabTable{tokens: toks, index: make(map[string]int, len(toks)), unk: unk, hash: hash, start: -1, end: -1, url: -1}
+	for i, t := range toks {
 		if _, dup := v.index[t]; dup {
 			return nil, fmt.Errorf("%w: duplicate token %q in vocabulary", ErrConfig, t)
 		}
@@ -70,10 +72,10 @@ func newVocabTable(kind Kind, tokens []string, unk int, hash string) (*vocabTabl
 		}
 		return -1
 	}
-	if kind.Level() == corpus.LevelChar {
+	if kind.Level() == text.LevelChar {
 		v.end = look(charEnd)
 	} else {
-		v.start, v.end, v.url = look(sentenceStart), look(sentenceEnd), look(corpus.URLToken)
+		v.start, v.end, v.url = look(sentenceStart), look(sentenceEnd), look(tokens.URLToken)
 	}
 	return v, nil
 }

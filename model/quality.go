@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"commentbot/corpus"
+	"commentbot/text"
 )
 
 // Quality compares a model's held-out loss with the unigram baseline.
@@ -21,7 +21,7 @@ type Quality struct {
 // String renders q on one line: nats per token, and perplexity for word
 // models or bits per character for char models.
 func (q Quality) String() string {
-	if q.Kind.Level() == corpus.LevelChar {
+	if q.Kind.Level() == text.LevelChar {
 		return fmt.Sprintf("%s: held-out %.4f nats/char (%.3f bits/char) over %d chars; unigram baseline %.4f nats/char (%.3f bits/char)",
 			q.Kind, q.Valid.Loss, q.Valid.BitsPerToken(), q.Valid.Tokens, q.Unigram.Loss, q.Unigram.BitsPerToken())
 	}

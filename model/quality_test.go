@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"commentbot/corpus"
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // TestQualityRedditSample is the quality run of issue 3, off by default
@@ -34,7 +36,7 @@ func TestQualityRedditSample(t *testing.T) {
 	}
 	ctx := context.Background()
 	var all []corpus.Comment
-	if err := corpus.CleanSource(src, corpus.DefaultCleanRules())(ctx, func(c corpus.Comment) error {
+	if err := corpus.CleanSource(src, text.DefaultCleanRules())(ctx, func(c corpus.Comment) error {
 		all = append(all, c)
 		return nil
 	}); err != nil {
@@ -53,15 +55,15 @@ func TestQualityRedditSample(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			cfg := DefaultConfig(kind)
 			level := kind.Level()
-			counts := corpus.NewCounts()
+			counts := text.NewCounts()
 			for _, c := range tr {
 				counts.Add(level.Tokens(c.Body)...)
 			}
-			var v *corpus.Vocab
+			var v *text.Vocab
 			if kind == CharLSTM {
-				v = corpus.BuildVocabMin(counts, 200, corpus.DefaultCharMinCount, level.Specials())
+				v = text.BuildVocabMin(counts, 200, text.DefaultCharMinCount, level.Specials())
 			} else {
-				v = corpus.BuildVocab(counts, 4000, level.Specials())
+				v = text.BuildVocab(counts, 4000, level.Specials())
 			}
 			// Small corpora cannot fill the default 64×64 char batches many times.
 			cfg.Streams = min(cfg.Streams, 16)
@@ -79,7 +81,7 @@ func TestQualityRedditSample(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := valid.Seek(ctx, corpus.Position{}); err != nil {
+			if err := valid.Seek(ctx, tokens.Position{}); err != nil {
 				t.Fatal(err)
 			}
 			q, err := MeasureQuality(ctx, m, corpus.NewBatcher(corpus.SliceSource(tr), level, v, cfg.Streams, cfg.Steps), valid, 0)

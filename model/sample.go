@@ -1,12 +1,13 @@
 package model
 
 import (
-	"commentbot/corpus"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"commentbot/text"
 )
 
 // ArgmaxTemperature is the temperature below which sampling becomes argmax
@@ -146,7 +147,7 @@ func (m *LM) checkSampleOptions(o SampleOptions) (int, error) {
 	maxTok := o.MaxTokens
 	if maxTok == 0 {
 		maxTok = 60
-		if m.cfg.Kind.Level() == corpus.LevelChar {
+		if m.cfg.Kind.Level() == text.LevelChar {
 			maxTok = 300
 		}
 	}
@@ -174,7 +175,7 @@ func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 		return Sample{}, err
 	}
 	level := m.cfg.Kind.Level()
-	char := m.cfg.Kind.Level() == corpus.LevelChar
+	char := m.cfg.Kind.Level() == text.LevelChar
 	voc := m.voc
 	prompt := level.Tokens(o.Prompt)
 	// Drop the tokenizer's closing tokens: the prompt is to be continued.
@@ -266,7 +267,7 @@ func (m *LM) warm(s *sampler) {
 	}
 	s.reset()
 	n := burnInWords
-	if m.cfg.Kind.Level() == corpus.LevelChar {
+	if m.cfg.Kind.Level() == text.LevelChar {
 		n = burnInChars
 	}
 	id := m.voc.end

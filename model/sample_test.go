@@ -1,7 +1,6 @@
 package model
 
 import (
-	"commentbot/corpus"
 	"context"
 	"errors"
 	"math"
@@ -9,11 +8,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // wordVocab is a small word vocabulary with the three specials first.
-func wordVocab() *corpus.Vocab {
-	return newTestVocab([]string{"UNKNOWN_TOKEN", sentenceStart, sentenceEnd, "the", "cat", "sat", "on", "mat", ".", "a", corpus.URLToken})
+func wordVocab() *text.Vocab {
+	return newTestVocab([]string{"UNKNOWN_TOKEN", sentenceStart, sentenceEnd, "the", "cat", "sat", "on", "mat", ".", "a", tokens.URLToken})
 }
 
 // TestSampleRejectsBadOptions tries invalid temperatures, top-p and lengths
@@ -82,7 +84,7 @@ func TestSampleContract(t *testing.T) {
 					t.Errorf("seed %d: ended after %d tokens, min %d", seed, len(s.Tokens), o.MinTokens)
 				}
 				for i, tok := range s.Tokens {
-					if tok == "UNKNOWN_TOKEN" || tok == charUnknown || tok == sentenceStart || tok == corpus.URLToken {
+					if tok == "UNKNOWN_TOKEN" || tok == charUnknown || tok == sentenceStart || tok == tokens.URLToken {
 						t.Errorf("seed %d: token %d is %q", seed, i, tok)
 					}
 					if c.char && tok == charEnd && i != len(s.Tokens)-1 {

@@ -13,12 +13,13 @@ import (
 	"commentbot/config"
 	"commentbot/corpus"
 	"commentbot/model"
+	"commentbot/text"
 )
 
 // ModelEngine adapts package model to Engine: a ModelConfig becomes a
 // model.Config, the vocabulary is built with the kind's level (words: the
 // vocab_size most frequent plus specials; characters: the same, leaving out
-// characters seen fewer than corpus.DefaultCharMinCount times), comments
+// characters seen fewer than text.DefaultCharMinCount times), comments
 // become batches through corpus.Batcher, and a checkpoint is model.Encode of
 // the whole model.Checkpoint (weights, Adam moments, training state, metrics).
 type ModelEngine struct {
@@ -65,7 +66,7 @@ func (e ModelEngine) New(ctx context.Context, mc config.ModelConfig, vocabFrom c
 		return nil, err
 	}
 	level := cfg.Kind.Level()
-	counts := corpus.NewCounts()
+	counts := text.NewCounts()
 	if err := vocabFrom(ctx, func(c corpus.Comment) error {
 		counts.Add(level.Tokens(c.Body)...)
 		return nil
@@ -73,10 +74,10 @@ func (e ModelEngine) New(ctx context.Context, mc config.ModelConfig, vocabFrom c
 		return nil, fmt.Errorf("vocabulary: %w", err)
 	}
 	minCount := 1
-	if level == corpus.LevelChar {
-		minCount = corpus.DefaultCharMinCount
+	if level == text.LevelChar {
+		minCount = text.DefaultCharMinCount
 	}
-	v := corpus.BuildVocabMin(counts, mc.VocabSize, minCount, level.Specials())
+	v := text.BuildVocabMin(counts, mc.VocabSize, minCount, level.Specials())
 	lm, err := model.New(cfg, v, rand.NewPCG(seed, 0x6c6d))
 	if err != nil {
 		return nil, err
@@ -90,7 +91,7 @@ func (e ModelEngine) Decode(r io.Reader) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := corpus.NewVocab(cp.Model.VocabTokens())
+	v, err := text.NewVocab(cp.Model.VocabTokens())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", model.ErrCorrupt, err)
 	}
@@ -104,8 +105,8 @@ func (e ModelEngine) Decode(r io.Reader) (Model, error) {
 type lmModel struct {
 	eng   ModelEngine
 	cp    *model.Checkpoint
-	vocab *corpus.Vocab
-	level corpus.Level
+	vocab *text.Vocab
+	level text.Level
 }
 
 // LM returns the underlying model (for callers that need the model package's
@@ -136,7 +137,7 @@ func (m *lmModel) Spec() Spec {
 	cfg := m.cp.Model.Config()
 	sp := Spec{Kind: string(cfg.Kind), Vocab: m.vocab.Len(), Embed: cfg.Embed, Hidden: cfg.Hidden}
 	toks := m.vocab.Tokens()
-	for _, l := range []corpus.Level{corpus.LevelWord, corpus.LevelChar} {
+	for _, l := range []text.Level{text.LevelWord, text.LevelChar} {
 		if want := l.Specials(); len(toks) >= len(want) && slices.Equal(toks[:len(want)], want) {
 			sp.Level = string(l)
 		}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"commentbot/config"
-	"commentbot/corpus"
+	"commentbot/tokens"
 )
 
 // Tests with the real model (package model through ModelEngine), tiny sizes,
@@ -53,7 +53,7 @@ func TestRealBootstrapAndRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.Text == "" || strings.Contains(g.Text, corpus.UnknownToken) || strings.Contains(g.Text, corpus.SentenceEnd) {
+		if g.Text == "" || strings.Contains(g.Text, tokens.UnknownToken) || strings.Contains(g.Text, tokens.SentenceEnd) {
 			t.Errorf("sample %d = %q: want text without specials", seed, g.Text)
 		}
 		texts = append(texts, g.Text)

@@ -15,6 +15,7 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/text"
 )
 
 // TestFirstStartDefaults measures the first start with the shipped defaults
@@ -40,10 +41,10 @@ func TestFirstStartDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := corpus.DefaultCleanRules()
+	rules := text.DefaultCleanRules()
 	var cs []corpus.Comment
 	for _, c := range raw {
-		if k, why := rules.Clean(c); why == "" {
+		if k, why := corpus.Clean(c, rules); why == "" {
 			k.Ingested = time.Now().Add(-time.Hour)
 			cs = append(cs, k)
 		}

@@ -1,37 +1,26 @@
-package corpus
+package text
 
 import (
 	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-)
 
-// Special word tokens. They are added by WordTokens after lower-casing, so no
-// text can produce them, and Detokenize drops them.
-const (
-	UnknownToken  = "UNKNOWN_TOKEN"  // a word outside the vocabulary
-	SentenceStart = "SENTENCE_START" // opens every sentence
-	SentenceEnd   = "SENTENCE_END"   // closes every sentence
+	"commentbot/tokens"
 )
-
-// URLToken is the default placeholder the cleaner puts where a bare URL was
-// (CleanRules.URLPlaceholder). WordTokens keeps it as one token, as it keeps
-// real URLs ("http://…", "https://…", "www.…") whole.
-const URLToken = "<url>"
 
 // WordTokens reproduces the seed's preprocessing with NLTK 3.8: the text is
 // lower-cased, split into sentences as sent_tokenize does for English (see
 // Sentences), and each sentence goes through word_tokenize (Punkt once more,
 // then the improved Treebank rules of NLTKWordTokenizer), wrapped in
-// SentenceStart … SentenceEnd. Sentences without any word are left out.
+// tokens.SentenceStart … tokens.SentenceEnd. Sentences without any word are left out.
 // Whitespace is kept as it is: NLTK's clitic and quote rules want a literal
 // space, so "don't" before a line break stays one token, as in NLTK.
 //
 // The golden files in testdata/nltk (tools/nltk-golden.py) hold NLTK's own
 // answers for the embedded and the seed sample, and TestNLTKDifferential
 // compares random texts with NLTK. The differences, each on purpose:
-// URLToken is one token (NLTK: "<", "url", ">"), and so are bare URLs
+// tokens.URLToken is one token (NLTK: "<", "url", ">"), and so are bare URLs
 // ("http://…", "https://…", "www.…"; NLTK cuts "http://x.org/a?b" at ":" and
 // "?"), which cleaned text no longer holds. Differences in corners: invalid
 // UTF-8 becomes U+FFFD; lower-casing is Unicode's simple mapping (Python's
@@ -40,7 +29,7 @@ const URLToken = "<url>"
 // folds "ı" and "ſ"); the private-use rune U+E000 becomes U+FFFD.
 //
 // Invariants (fuzzed): every token is non-empty and holds no whitespace, and
-// the result is a sequence of SentenceStart w₁ … wₙ SentenceEnd groups with
+// the result is a sequence of tokens.SentenceStart w₁ … wₙ tokens.SentenceEnd groups with
 // n ≥ 1.
 //
 //	WordTokens("I joined a new league this year and they have different scoring rules than I'm used to.")
@@ -48,9 +37,9 @@ const URLToken = "<url>"
 func WordTokens(text string) []string {
 	var out []string
 	for _, s := range WordSentences(text) {
-		out = append(out, SentenceStart)
+		out = append(out, tokens.SentenceStart)
 		out = append(out, s.Words...)
-		out = append(out, SentenceEnd)
+		out = append(out, tokens.SentenceEnd)
 	}
 	return out
 }
@@ -75,7 +64,7 @@ type Sentence struct {
 
 // WordSentences returns the sentences of text that hold at least one word,
 // each with its word tokens: WordTokens is their concatenation, each wrapped
-// in SentenceStart … SentenceEnd.
+// in tokens.SentenceStart … tokens.SentenceEnd.
 func WordSentences(text string) []Sentence {
 	text = strings.ToLower(strings.ToValidUTF8(text, "\uFFFD"))
 	var out []Sentence
@@ -220,13 +209,13 @@ func treebankWords(s string) []string {
 	return joinURLToken(toks)
 }
 
-// joinURLToken joins NLTK's "<" "url" ">" into URLToken, the cleaner's URL
+// joinURLToken joins NLTK's "<" "url" ">" into tokens.URLToken, the cleaner's URL
 // placeholder: the one place where the tokens differ from NLTK's on purpose.
 func joinURLToken(toks []string) []string {
 	out := toks[:0]
 	for i := 0; i < len(toks); i++ {
 		if toks[i] == "<" && i+2 < len(toks) && toks[i+1] == "url" && toks[i+2] == ">" {
-			out = append(out, URLToken)
+			out = append(out, tokens.URLToken)
 			i += 2
 			continue
 		}

@@ -1,4 +1,4 @@
-package corpus
+package originality
 
 import (
 	"context"
@@ -7,21 +7,24 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"commentbot/corpus"
+	"commentbot/text"
 )
 
 // Default n-gram lengths of the originality index: a generated comment that
 // repeats 8 consecutive words, or 50 consecutive characters, of a training
 // comment is taken to parrot it.
 const (
-	DefaultWordNGram = 8
-	DefaultCharNGram = 50
+	DefaultWordN = 8
+	DefaultCharN = 50
 )
 
-// An NGramIndex remembers every word n-gram and char n-gram of the comments
+// An Index remembers every word n-gram and char n-gram of the comments
 // added to it, as 64-bit hashes, and answers whether a text repeats one of
 // them (Copies). The bot uses it to reject samples that parrot training data.
 //
-// Word n-grams are taken over Words(body) (lower-cased Treebank tokens, no
+// Word n-grams are taken over text.Words(body) (lower-cased Treebank tokens, no
 // sentence markers, across sentence boundaries); char n-grams over the runes
 // of the body lower-cased with each whitespace run turned into one space.
 //
@@ -30,9 +33,9 @@ const (
 // can make Copies report a copy that is not one; with 64-bit hashes and a
 // corpus of 10⁸ n-grams the chance per query window is below 10⁻¹¹.
 //
-// An NGramIndex is safe for concurrent use: many Copies may run alongside one
+// An Index is safe for concurrent use: many Copies may run alongside one
 // Add.
-type NGramIndex struct {
+type Index struct {
 	wordN, charN int
 
 	mu   sync.RWMutex
@@ -40,22 +43,22 @@ type NGramIndex struct {
 	char hashSet
 }
 
-// NewNGramIndex returns an empty index of word n-grams of wordN words and
-// char n-grams of charN characters. It panics if either is below 1.
-func NewNGramIndex(wordN, charN int) *NGramIndex {
+// New returns an empty index of word n-grams of wordN words and char
+// n-grams of charN characters. It panics if either is below 1.
+func New(wordN, charN int) *Index {
 	if wordN < 1 || charN < 1 {
-		panic(fmt.Sprintf("corpus: NewNGramIndex(%d, %d): n-gram lengths must be positive", wordN, charN))
+		panic(fmt.Sprintf("originality: New(%d, %d): n-gram lengths must be positive", wordN, charN))
 	}
-	return &NGramIndex{wordN: wordN, charN: charN}
+	return &Index{wordN: wordN, charN: charN}
 }
 
-// BuildNGramIndex indexes every comment of src (Body as stored, i.e.
-// cleaned). It builds the sorted tables in one pass, which is much faster
-// than calling Add for each comment.
-func BuildNGramIndex(ctx context.Context, src Source, wordN, charN int) (*NGramIndex, error) {
-	x := NewNGramIndex(wordN, charN)
+// Build indexes every comment of src (Body as stored, i.e. cleaned). It
+// builds the sorted tables in one pass, which is much faster than calling
+// Add for each comment.
+func Build(ctx context.Context, src corpus.Source, wordN, charN int) (*Index, error) {
+	x := New(wordN, charN)
 	var words, chars []uint64
-	err := src(ctx, func(c Comment) error {
+	err := src(ctx, func(c corpus.Comment) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -64,20 +67,17 @@ func BuildNGramIndex(ctx context.Context, src Source, wordN, charN int) (*NGramI
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("corpus: build n-gram index: %w", err)
+		return nil, fmt.Errorf("originality: build the index: %w", err)
 	}
 	x.word.sorted = sortDedup(words)
 	x.char.sorted = sortDedup(chars)
 	return x, nil
 }
 
-// Add indexes one comment's body.
-func (x *NGramIndex) Add(c Comment) { x.AddText(c.Body) }
-
-// AddText indexes a text.
-func (x *NGramIndex) AddText(text string) {
-	words := wordNGrams(text, x.wordN, nil)
-	chars := charNGrams(text, x.charN, nil)
+// Add indexes the body of one more comment.
+func (x *Index) Add(body string) {
+	words := wordNGrams(body, x.wordN, nil)
+	chars := charNGrams(body, x.charN, nil)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.word.add(words)
@@ -87,16 +87,16 @@ func (x *NGramIndex) AddText(text string) {
 // Copies reports whether text contains a run of at least n consecutive
 // words (LevelWord) or characters (LevelChar) of an indexed comment, with n
 // the index's length for that level. It panics on an invalid level.
-func (x *NGramIndex) Copies(level Level, text string) bool {
+func (x *Index) Copies(level text.Level, s string) bool {
 	var hs []uint64
 	var set *hashSet
 	switch level {
-	case LevelWord:
-		hs, set = wordNGrams(text, x.wordN, nil), &x.word
-	case LevelChar:
-		hs, set = charNGrams(text, x.charN, nil), &x.char
+	case text.LevelWord:
+		hs, set = wordNGrams(s, x.wordN, nil), &x.word
+	case text.LevelChar:
+		hs, set = charNGrams(s, x.charN, nil), &x.char
 	default:
-		panic(fmt.Sprintf("corpus: NGramIndex.Copies on invalid level %q", string(level)))
+		panic(fmt.Sprintf("originality: Copies on invalid level %q", string(level)))
 	}
 	if len(hs) == 0 {
 		return false
@@ -112,7 +112,7 @@ func (x *NGramIndex) Copies(level Level, text string) bool {
 }
 
 // Len returns the number of distinct word and char n-grams indexed.
-func (x *NGramIndex) Len() (words, chars int) {
+func (x *Index) Len() (words, chars int) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.word.len(), x.char.len()
@@ -202,8 +202,8 @@ func rolling(vs []uint64, n int, dst []uint64) []uint64 {
 }
 
 // wordNGrams appends the hashes of the n-word windows of text to dst.
-func wordNGrams(text string, n int, dst []uint64) []uint64 {
-	words := Words(text)
+func wordNGrams(s string, n int, dst []uint64) []uint64 {
+	words := text.Words(s)
 	if len(words) < n {
 		return dst
 	}
@@ -218,8 +218,8 @@ func wordNGrams(text string, n int, dst []uint64) []uint64 {
 
 // charNGrams appends the hashes of the n-rune windows of text, lower-cased
 // and with whitespace runs collapsed, to dst.
-func charNGrams(text string, n int, dst []uint64) []uint64 {
-	norm := collapseSpace(strings.ToLower(strings.ToValidUTF8(text, "\uFFFD")))
+func charNGrams(s string, n int, dst []uint64) []uint64 {
+	norm := text.CollapseSpace(strings.ToLower(strings.ToValidUTF8(s, "\uFFFD")))
 	vs := make([]uint64, 0, len(norm))
 	for _, r := range norm {
 		vs = append(vs, mix64(uint64(r)+1))

@@ -1,9 +1,8 @@
-package corpus
+package text
 
 import (
 	"bufio"
 	"cmp"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"commentbot/tokens"
 )
 
 // The golden files hold NLTK 3.8's answers (Debian's python3-nltk 3.8-1 on
@@ -110,7 +111,7 @@ func readGolden(t *testing.T, path string) (goldenHeader, [][]goldenSentence) {
 // tokens in the same place (the longest common subsequence of the two
 // sentence lists). It reports every sentence that does not agree, with our
 // tokens, and returns the counts.
-func nltkAgreement(t *testing.T, comments []Comment, h goldenHeader, golden [][]goldenSentence) (agree, total int) {
+func nltkAgreement(t *testing.T, comments []string, h goldenHeader, golden [][]goldenSentence) (agree, total int) {
 	t.Helper()
 	if h.NLTK != "3.8" {
 		t.Errorf("golden file from NLTK %q, want 3.8", h.NLTK)
@@ -122,7 +123,7 @@ func nltkAgreement(t *testing.T, comments []Comment, h goldenHeader, golden [][]
 	paramSentences := 0
 	for i, c := range comments {
 		gs := golden[i]
-		if len(gs) == 0 || gs[0].Input != shortSHA(c.Body) {
+		if len(gs) == 0 || gs[0].Input != shortSHA(c) {
 			t.Fatalf("comment %d: cleaned text differs from the golden file's input: it is stale (%s)", i, regenerate)
 		}
 		var theirs []sentenceKey
@@ -136,7 +137,7 @@ func nltkAgreement(t *testing.T, comments []Comment, h goldenHeader, golden [][]
 			}
 			theirs = append(theirs, sentenceKey{g.TextSHA, g.TokensSHA})
 		}
-		ours := WordSentences(c.Body)
+		ours := WordSentences(c)
 		var mine []sentenceKey
 		var all []string
 		for _, s := range ours {
@@ -211,19 +212,6 @@ func lcsTokens(a, b []sentenceKey) []int {
 	return idx
 }
 
-// cleanedComments reads src and keeps what DefaultCleanRules keeps, in order.
-func cleanedComments(t *testing.T, src Source) []Comment {
-	t.Helper()
-	var out []Comment
-	if err := CleanSource(src, DefaultCleanRules())(context.Background(), func(c Comment) error {
-		out = append(out, c)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // checkGoldenParams checks that the golden file was made with the Punkt
 // parameters this package uses.
 func checkGoldenParams(t *testing.T, h goldenHeader) {
@@ -244,8 +232,8 @@ func checkGoldenParams(t *testing.T, h goldenHeader) {
 			t.Errorf("golden file made with other %s than the tokenizer's (%s)", name, regenerate)
 		}
 	}
-	if h.URLToken != URLToken {
-		t.Errorf("golden file joins %q, the cleaner writes %q", h.URLToken, URLToken)
+	if h.URLToken != tokens.URLToken {
+		t.Errorf("golden file joins %q, the cleaner writes %q", h.URLToken, tokens.URLToken)
 	}
 }
 
@@ -254,7 +242,7 @@ func checkGoldenParams(t *testing.T, h goldenHeader) {
 func TestNLTKGoldenSample(t *testing.T) {
 	h, golden := readGolden(t, goldenSample)
 	checkGoldenParams(t, h)
-	nltkAgreement(t, cleanedComments(t, Sample()), h, golden)
+	nltkAgreement(t, cleaned(embeddedComments(t)), h, golden)
 }
 
 // TestNLTKGoldenSeed checks the word tokens of the seed's Reddit sample
@@ -263,21 +251,15 @@ func TestNLTKGoldenSample(t *testing.T) {
 // ../shared/data the embedded sample's golden file is checked instead, and
 // under CI=true the missing file is an error.
 func TestNLTKGoldenSeed(t *testing.T) {
-	if _, err := os.Stat(samplePath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("seed sample missing under CI=true: %v", err)
-		}
-		t.Logf("seed sample not present (%v): checking the embedded sample's golden file instead", err)
+	seed, ok := seedComments(t)
+	if !ok {
+		t.Logf("seed sample %s not present: checking the embedded sample's golden file instead", samplePath)
 		TestNLTKGoldenSample(t)
 		return
 	}
 	h, golden := readGolden(t, goldenSeed)
 	checkGoldenParams(t, h)
-	src, err := FileSource(samplePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nltkAgreement(t, cleanedComments(t, src), h, golden)
+	nltkAgreement(t, cleaned(seed), h, golden)
 }
 
 // TestNLTKDifferential compares WordSentences with NLTK 3.8 itself on random
@@ -286,7 +268,7 @@ func TestNLTKGoldenSeed(t *testing.T) {
 // abbreviations, punctuation runs. It needs Debian's python3-nltk and runs
 // only when asked:
 //
-//	COMMENTBOT_NLTK_RANDOM=20000 [COMMENTBOT_NLTK_SEED=2] go test ./corpus -run NLTKDifferential
+//	COMMENTBOT_NLTK_RANDOM=20000 [COMMENTBOT_NLTK_SEED=2] go test ./text -run NLTKDifferential
 func TestNLTKDifferential(t *testing.T) {
 	n := os.Getenv("COMMENTBOT_NLTK_RANDOM")
 	if n == "" {

@@ -1,9 +1,11 @@
-package corpus
+package text
 
 import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"commentbot/tokens"
 )
 
 // fuzzSeeds are the starting corpus of every fuzz target: the awkward cases
@@ -88,9 +90,9 @@ func FuzzCleanBody(f *testing.F) {
 		if strings.TrimSpace(got) != got {
 			t.Fatalf("CleanBody(%q) = %q: not trimmed", s, got)
 		}
-		c, why := rules.Clean(Comment{Author: "a", Body: s})
+		c, why := rules.Clean("a", s)
 		if why == "" {
-			if n := utf8.RuneCountInString(c.Body); n < rules.MinChars || n > rules.MaxChars {
+			if n := utf8.RuneCountInString(c); n < rules.MinChars || n > rules.MaxChars {
 				t.Fatalf("Clean kept a body of %d runes", n)
 			}
 		}
@@ -104,10 +106,10 @@ func FuzzCharTokens(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		toks := CharTokens(s)
-		if toks[len(toks)-1] != CharEnd {
-			t.Fatalf("CharTokens(%q) does not end with CharEnd", s)
+		if toks[len(toks)-1] != tokens.CharEnd {
+			t.Fatalf("CharTokens(%q) does not end with tokens.CharEnd", s)
 		}
-		if utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError) && !strings.Contains(s, CharEnd) && CharText(toks) != s {
+		if utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError) && !strings.Contains(s, tokens.CharEnd) && CharText(toks) != s {
 			t.Fatalf("CharText(CharTokens(%q)) = %q", s, CharText(toks))
 		}
 	})

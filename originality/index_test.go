@@ -1,12 +1,16 @@
-package corpus
+package originality
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
+
+	"commentbot/corpus"
+	"commentbot/text"
 )
 
 // numbered returns n distinct words "w0 w1 …" starting at from.
@@ -19,8 +23,8 @@ func numbered(from, n int) []string {
 }
 
 func TestNGramIndexWordBoundary(t *testing.T) {
-	x := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
-	x.Add(Comment{Body: strings.Join(numbered(0, 20), " ")})
+	x := New(DefaultWordN, DefaultCharN)
+	x.Add(strings.Join(numbered(0, 20), " "))
 	for _, tc := range []struct {
 		name string
 		text string
@@ -35,7 +39,7 @@ func TestNGramIndexWordBoundary(t *testing.T) {
 		{"empty", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := x.Copies(LevelWord, tc.text); got != tc.want {
+			if got := x.Copies(text.LevelWord, tc.text); got != tc.want {
 				t.Errorf("Copies(word, %q) = %v, want %v", tc.text, got, tc.want)
 			}
 		})
@@ -44,8 +48,8 @@ func TestNGramIndexWordBoundary(t *testing.T) {
 
 func TestNGramIndexCharBoundary(t *testing.T) {
 	const body = "The quick brown fox jumps over the lazy dog while the cat watches from the fence."
-	x := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
-	x.Add(Comment{Body: body})
+	x := New(DefaultWordN, DefaultCharN)
+	x.Add(body)
 	for _, tc := range []struct {
 		name string
 		text string
@@ -58,7 +62,7 @@ func TestNGramIndexCharBoundary(t *testing.T) {
 		{"short text", "fox", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := x.Copies(LevelChar, tc.text); got != tc.want {
+			if got := x.Copies(text.LevelChar, tc.text); got != tc.want {
 				t.Errorf("Copies(char, %q) = %v, want %v", tc.text, got, tc.want)
 			}
 		})
@@ -66,17 +70,17 @@ func TestNGramIndexCharBoundary(t *testing.T) {
 }
 
 func TestNGramIndexOtherLengths(t *testing.T) {
-	x := NewNGramIndex(2, 3)
-	x.AddText("alpha beta gamma")
+	x := New(2, 3)
+	x.Add("alpha beta gamma")
 	for _, tc := range []struct {
-		level Level
+		level text.Level
 		text  string
 		want  bool
 	}{
-		{LevelWord, "beta gamma", true},
-		{LevelWord, "gamma beta", false},
-		{LevelChar, "xpha", true},
-		{LevelChar, "ahp", false},
+		{text.LevelWord, "beta gamma", true},
+		{text.LevelWord, "gamma beta", false},
+		{text.LevelChar, "xpha", true},
+		{text.LevelChar, "ahp", false},
 	} {
 		if got := x.Copies(tc.level, tc.text); got != tc.want {
 			t.Errorf("Copies(%s, %q) = %v, want %v", tc.level, tc.text, got, tc.want)
@@ -94,9 +98,9 @@ func TestNGramIndexPanics(t *testing.T) {
 		name string
 		f    func()
 	}{
-		{"zero word n", func() { NewNGramIndex(0, 5) }},
-		{"negative char n", func() { NewNGramIndex(5, -1) }},
-		{"bad level", func() { NewNGramIndex(1, 1).Copies("bogus", "x") }},
+		{"zero word n", func() { New(0, 5) }},
+		{"negative char n", func() { New(5, -1) }},
+		{"bad level", func() { New(1, 1).Copies("bogus", "x") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func() {
@@ -109,12 +113,12 @@ func TestNGramIndexPanics(t *testing.T) {
 	}
 }
 
-func TestBuildNGramIndex(t *testing.T) {
-	cs := make([]Comment, 0, 300)
+func TestBuild(t *testing.T) {
+	cs := make([]corpus.Comment, 0, 300)
 	for i := range 300 {
-		cs = append(cs, Comment{ID: fmt.Sprint(i), Body: strings.Join(numbered(i*100, 30), " ")})
+		cs = append(cs, corpus.Comment{ID: fmt.Sprint(i), Body: strings.Join(numbered(i*100, 30), " ")})
 	}
-	src := func(ctx context.Context, fn func(Comment) error) error {
+	src := func(ctx context.Context, fn func(corpus.Comment) error) error {
 		for _, c := range cs {
 			if err := fn(c); err != nil {
 				return err
@@ -122,64 +126,64 @@ func TestBuildNGramIndex(t *testing.T) {
 		}
 		return nil
 	}
-	built, err := BuildNGramIndex(context.Background(), src, DefaultWordNGram, DefaultCharNGram)
+	built, err := Build(context.Background(), src, DefaultWordN, DefaultCharN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	added := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
+	added := New(DefaultWordN, DefaultCharN)
 	for _, c := range cs {
-		added.Add(c) // goes through the map-merge path (more than 2¹⁵ char n-grams)
+		added.Add(c.Body) // goes through the map-merge path (more than 2¹⁵ char n-grams)
 	}
 	bw, bc := built.Len()
 	aw, ac := added.Len()
 	if bw != aw || bc != ac || bw != 300*(30-8+1) {
 		t.Errorf("built Len %d, %d; added Len %d, %d; want %d word n-grams", bw, bc, aw, ac, 300*23)
 	}
-	for _, x := range []*NGramIndex{built, added} {
-		if !x.Copies(LevelWord, strings.Join(numbered(29910, 8), " ")) {
+	for _, x := range []*Index{built, added} {
+		if !x.Copies(text.LevelWord, strings.Join(numbered(29910, 8), " ")) {
 			t.Error("last comment's n-gram not found")
 		}
-		if x.Copies(LevelWord, strings.Join(numbered(29925, 8), " ")) {
+		if x.Copies(text.LevelWord, strings.Join(numbered(29925, 8), " ")) {
 			t.Error("n-gram across comments found")
 		}
 	}
 
 	// A failing source stops the build with its error.
 	boom := errors.New("boom")
-	_, err = BuildNGramIndex(context.Background(), func(ctx context.Context, fn func(Comment) error) error { return boom }, 8, 50)
+	_, err = Build(context.Background(), func(ctx context.Context, fn func(corpus.Comment) error) error { return boom }, 8, 50)
 	if !errors.Is(err, boom) {
 		t.Errorf("BuildNGramIndex error %v does not wrap the source's", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := BuildNGramIndex(ctx, src, 8, 50); !errors.Is(err, context.Canceled) {
+	if _, err := Build(ctx, src, 8, 50); !errors.Is(err, context.Canceled) {
 		t.Errorf("BuildNGramIndex on a cancelled context: %v", err)
 	}
 }
 
 // TestNGramIndexConcurrent runs readers alongside a writer; run with -race.
 func TestNGramIndexConcurrent(t *testing.T) {
-	x := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
-	x.AddText(strings.Join(numbered(0, 10), " "))
+	x := New(DefaultWordN, DefaultCharN)
+	x.Add(strings.Join(numbered(0, 10), " "))
 	var wg sync.WaitGroup
 	for r := range 4 {
 		wg.Go(func() {
 			for i := range 200 {
-				if !x.Copies(LevelWord, strings.Join(numbered(0, 8), " ")) {
+				if !x.Copies(text.LevelWord, strings.Join(numbered(0, 8), " ")) {
 					t.Errorf("reader %d, round %d: indexed n-gram missing", r, i)
 					return
 				}
-				x.Copies(LevelChar, "some text that is long enough to make at least one window")
+				x.Copies(text.LevelChar, "some text that is long enough to make at least one window")
 			}
 		})
 	}
 	wg.Go(func() {
 		for i := range 200 {
-			x.AddText(strings.Join(numbered(1000+i*20, 20), " "))
+			x.Add(strings.Join(numbered(1000+i*20, 20), " "))
 		}
 	})
 	wg.Wait()
-	if !x.Copies(LevelWord, strings.Join(numbered(1000+199*20, 8), " ")) {
+	if !x.Copies(text.LevelWord, strings.Join(numbered(1000+199*20, 8), " ")) {
 		t.Error("last added text not indexed")
 	}
 }
@@ -187,25 +191,25 @@ func TestNGramIndexConcurrent(t *testing.T) {
 // TestNGramIndexSample indexes the seed sample and checks each comment is
 // found and a fresh sentence is not.
 func TestNGramIndexSample(t *testing.T) {
-	rules := DefaultCleanRules()
-	x := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
+	rules := text.DefaultCleanRules()
+	x := New(DefaultWordN, DefaultCharN)
 	var kept []string
 	for _, b := range sampleBodies(t) {
-		if c, why := rules.Clean(Comment{Author: "a", Body: b}); why == "" {
+		if c, why := rules.Clean("a", b); why == "" {
 			x.Add(c)
-			kept = append(kept, c.Body)
+			kept = append(kept, c)
 		}
 	}
 	for i, b := range kept {
-		if len(Words(b)) >= DefaultWordNGram && !x.Copies(LevelWord, b) {
+		if len(text.Words(b)) >= DefaultWordN && !x.Copies(text.LevelWord, b) {
 			t.Errorf("comment %d not found at word level", i)
 		}
-		if len([]rune(b)) >= DefaultCharNGram && !x.Copies(LevelChar, b) {
+		if len([]rune(b)) >= DefaultCharN && !x.Copies(text.LevelChar, b) {
 			t.Errorf("comment %d not found at char level", i)
 		}
 	}
 	fresh := "Purple elephants rarely negotiate tax treaties with sentient umbrellas on Tuesdays."
-	if x.Copies(LevelWord, fresh) || x.Copies(LevelChar, fresh) {
+	if x.Copies(text.LevelWord, fresh) || x.Copies(text.LevelChar, fresh) {
 		t.Error("a sentence nobody wrote counts as a copy")
 	}
 	w, c := x.Len()
@@ -214,10 +218,10 @@ func TestNGramIndexSample(t *testing.T) {
 
 // benchNGramCopies indexes comments and reports Copies queries per second
 // at the given level, querying texts that are mostly not copies.
-func benchNGramCopies(b *testing.B, level Level, comments []string) {
-	x := NewNGramIndex(DefaultWordNGram, DefaultCharNGram)
+func benchNGramCopies(b *testing.B, level text.Level, comments []string) {
+	x := New(DefaultWordN, DefaultCharN)
 	for _, c := range comments[:len(comments)/2] {
-		x.AddText(c)
+		x.Add(c)
 	}
 	queries := comments[len(comments)/2:]
 	b.ResetTimer()
@@ -227,5 +231,48 @@ func benchNGramCopies(b *testing.B, level Level, comments []string) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 }
 
-func BenchmarkNGramCopiesWord(b *testing.B) { benchNGramCopies(b, LevelWord, benchComments(4, 2000)) }
-func BenchmarkNGramCopiesChar(b *testing.B) { benchNGramCopies(b, LevelChar, benchComments(4, 2000)) }
+func BenchmarkNGramCopiesWord(b *testing.B) { benchNGramCopies(b, text.LevelWord, embeddedBodies(b)) }
+func BenchmarkNGramCopiesChar(b *testing.B) { benchNGramCopies(b, text.LevelChar, embeddedBodies(b)) }
+
+// seedPath is the seed's Reddit sample, relative to this package.
+const seedPath = "../../shared/data/reddit-comments-2015-08.sample.csv"
+
+// sampleBodies returns the bodies of the seed's Reddit sample. Without it
+// the test runs on the embedded sample's bodies instead, and under CI=true
+// the missing file is an error.
+func sampleBodies(t testing.TB) []string {
+	t.Helper()
+	if _, err := os.Stat(seedPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("seed sample missing under CI=true: %v", err)
+		}
+		t.Logf("seed sample %s not present: checking the embedded sample instead", seedPath)
+		return embeddedBodies(t)
+	}
+	src, err := corpus.FileSource(seedPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	if err := src(context.Background(), func(c corpus.Comment) error {
+		bodies = append(bodies, c.Body)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return bodies
+}
+
+// embeddedBodies returns the bodies of the embedded sample corpus, uncleaned.
+func embeddedBodies(t testing.TB) []string {
+	t.Helper()
+	cs, err := corpus.SampleComments(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := make([]string, len(cs))
+	for i, c := range cs {
+		bodies[i] = c.Body
+	}
+	return bodies
+}

@@ -1,4 +1,4 @@
-package corpus
+package text
 
 import (
 	"errors"
@@ -8,10 +8,12 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"commentbot/tokens"
 )
 
 // ErrCleanRules reports invalid cleaning rules (see CleanRules.Validate).
-var ErrCleanRules = errors.New("corpus: invalid clean rules")
+var ErrCleanRules = errors.New("text: invalid clean rules")
 
 // A SkipReason says why Clean dropped a comment; "" means the comment is kept.
 type SkipReason string
@@ -42,7 +44,7 @@ const (
 const AutoModerator = "AutoModerator"
 
 // CleanRules say which comments to keep and how to clean their bodies.
-// The zero value is usable: it keeps URLs as URLToken and has no length
+// The zero value is usable: it keeps URLs as tokens.URLToken and has no length
 // limits beyond dropping empty bodies.
 type CleanRules struct {
 	// BotAccounts are author names whose comments are dropped, compared
@@ -58,7 +60,7 @@ type CleanRules struct {
 	// URLs is what happens to bare URLs; "" means URLsPlaceholder.
 	URLs URLMode
 	// URLPlaceholder replaces a bare URL in URLsPlaceholder mode; "" means
-	// URLToken ("<url>"), which WordTokens keeps as one token. A custom
+	// tokens.URLToken ("<url>"), which WordTokens keeps as one token. A custom
 	// placeholder should be a single plain word so that it stays one token.
 	URLPlaceholder string
 	// MinChars and MaxChars bound the cleaned body's length in runes;
@@ -68,7 +70,7 @@ type CleanRules struct {
 
 // DefaultCleanRules returns the rules the corpus uses unless configured:
 // bots are known by DefaultBotNames (with DefaultBotNameExceptions) and
-// DefaultBotFooters, URLs become URLToken, and cleaned bodies of 2 to 2000
+// DefaultBotFooters, URLs become tokens.URLToken, and cleaned bodies of 2 to 2000
 // runes are kept (2000 is also Discord's message limit, so the models learn
 // comments that fit).
 func DefaultCleanRules() CleanRules {
@@ -77,7 +79,7 @@ func DefaultCleanRules() CleanRules {
 		BotNameExceptions: mustCompile(DefaultBotNameExceptions()),
 		BotFooters:        mustCompile(DefaultBotFooters()),
 		URLs:              URLsPlaceholder,
-		URLPlaceholder:    URLToken,
+		URLPlaceholder:    tokens.URLToken,
 		MinChars:          2,
 		MaxChars:          2000,
 	}
@@ -177,45 +179,44 @@ func (r CleanRules) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Clean decides whether c belongs in the corpus and returns it with a
-// cleaned body. A comment is dropped, in this order, when its body is
-// "[deleted]" or "[removed]", its author is "[deleted]", its author is
-// AutoModerator or one of BotAccounts (case-insensitively), its author's
-// name matches BotNames and no BotNameExceptions, its cleaned body matches
-// BotFooters, or its cleaned body is empty, shorter than MinChars or longer
-// than MaxChars runes. CleanBody describes the cleaning itself. Only Body
-// changes.
-func (r CleanRules) Clean(c Comment) (Comment, SkipReason) {
-	switch strings.TrimSpace(c.Body) {
+// Clean decides whether a comment by author with body belongs in the corpus
+// and returns its cleaned body ("" with the reason when it is dropped). A
+// comment is dropped, in this order, when its body is "[deleted]" or
+// "[removed]", its author is "[deleted]", its author is AutoModerator or one
+// of BotAccounts (case-insensitively), its author's name matches BotNames and
+// no BotNameExceptions, its cleaned body matches BotFooters, or its cleaned
+// body is empty, shorter than MinChars or longer than MaxChars runes.
+// CleanBody describes the cleaning itself.
+func (r CleanRules) Clean(author, body string) (string, SkipReason) {
+	switch strings.TrimSpace(body) {
 	case "[deleted]":
-		return c, SkipDeleted
+		return "", SkipDeleted
 	case "[removed]":
-		return c, SkipRemoved
+		return "", SkipRemoved
 	}
-	author := strings.TrimSpace(c.Author)
+	author = strings.TrimSpace(author)
 	if author == "[deleted]" {
-		return c, SkipDeleted
+		return "", SkipDeleted
 	}
 	if r.isBot(author) {
-		return c, SkipBot
+		return "", SkipBot
 	}
 	if matchesAny(r.BotNames, author) && !matchesAny(r.BotNameExceptions, author) {
-		return c, SkipBotName
+		return "", SkipBotName
 	}
-	body := r.CleanBody(c.Body)
+	body = r.CleanBody(body)
 	n := utf8.RuneCountInString(body)
 	switch {
 	case matchesAny(r.BotFooters, body):
-		return c, SkipBotFooter
+		return "", SkipBotFooter
 	case n == 0:
-		return c, SkipEmpty
+		return "", SkipEmpty
 	case r.MinChars > 0 && n < r.MinChars:
-		return c, SkipTooShort
+		return "", SkipTooShort
 	case r.MaxChars > 0 && n > r.MaxChars:
-		return c, SkipTooLong
+		return "", SkipTooLong
 	}
-	c.Body = body
-	return c, ""
+	return body, ""
 }
 
 func matchesAny(res []*regexp.Regexp, s string) bool {
@@ -276,7 +277,7 @@ func (r CleanRules) CleanBody(body string) string {
 	s = strings.Map(normalizeRune, s)
 	paras := cleanBlocks(s)
 	for i, p := range paras {
-		paras[i] = collapseSpace(r.cleanInline(p))
+		paras[i] = CollapseSpace(r.cleanInline(p))
 	}
 	out := paras[:0]
 	for _, p := range paras {
@@ -442,7 +443,7 @@ func (r CleanRules) replaceURLs(p string) string {
 	if r.URLs != URLsDrop {
 		repl = r.URLPlaceholder
 		if repl == "" {
-			repl = URLToken
+			repl = tokens.URLToken
 		}
 	}
 	var b strings.Builder
@@ -463,8 +464,9 @@ func (r CleanRules) replaceURLs(p string) string {
 	return b.String()
 }
 
-// collapseSpace turns every run of whitespace into one space and trims the
+// CollapseSpace turns every run of whitespace (the characters Python's
+// str.split splits on, as NLTK sees them) into one space and trims the
 // ends.
-func collapseSpace(s string) string {
+func CollapseSpace(s string) string {
 	return strings.Join(strings.FieldsFunc(s, isPySpace), " ")
 }

@@ -1,68 +1,16 @@
-package corpus
+package text
 
 import (
-	"context"
-	"encoding/csv"
-	"errors"
-	"io"
 	"math/rand/v2"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode"
+
+	"commentbot/tokens"
 )
-
-// samplePath is the seed's Reddit sample, relative to this package.
-const samplePath = "../../shared/data/reddit-comments-2015-08.sample.csv"
-
-// sampleBodies returns the bodies of the seed's Reddit sample. Without it
-// the test runs on the embedded sample's bodies instead, and under CI=true
-// the missing file is an error.
-func sampleBodies(t testing.TB) []string {
-	t.Helper()
-	f, err := os.Open(samplePath)
-	if errors.Is(err, os.ErrNotExist) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("seed sample missing under CI=true: %v", err)
-		}
-		t.Logf("seed sample %s not present: checking the embedded sample instead", samplePath)
-		cs, err := SampleComments(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		bodies := make([]string, len(cs))
-		for i, c := range cs {
-			bodies[i] = c.Body
-		}
-		return bodies
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	var bodies []string
-	for first := true; ; first = false {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if first {
-			continue // header
-		}
-		bodies = append(bodies, rec[0])
-	}
-	if len(bodies) == 0 {
-		t.Fatalf("%s: no rows", samplePath)
-	}
-	return bodies
-}
 
 // words joins space-separated tokens for compact tables.
 func words(s string) []string { return strings.Fields(s) }
@@ -152,7 +100,7 @@ func TestWordTokens(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := WordTokens(tc.in)
-			if len(got) < 2 || got[0] != SentenceStart || got[len(got)-1] != SentenceEnd {
+			if len(got) < 2 || got[0] != tokens.SentenceStart || got[len(got)-1] != tokens.SentenceEnd {
 				t.Fatalf("WordTokens(%q) = %q: not one wrapped sentence", tc.in, got)
 			}
 			want := words(tc.want)
@@ -236,12 +184,12 @@ func checkWordTokens(toks []string) string {
 			return "empty token at " + itoa(i)
 		case strings.IndexFunc(tok, unicode.IsSpace) >= 0:
 			return "whitespace inside token " + itoa(i) + ": " + tok
-		case tok == SentenceStart:
+		case tok == tokens.SentenceStart:
 			if inSentence {
 				return "nested SENTENCE_START at " + itoa(i)
 			}
 			inSentence, words = true, 0
-		case tok == SentenceEnd:
+		case tok == tokens.SentenceEnd:
 			if !inSentence {
 				return "SENTENCE_END without start at " + itoa(i)
 			}
@@ -249,7 +197,7 @@ func checkWordTokens(toks []string) string {
 				return "empty sentence ending at " + itoa(i)
 			}
 			inSentence = false
-		case tok == UnknownToken:
+		case tok == tokens.UnknownToken:
 			return "UNKNOWN_TOKEN from text at " + itoa(i)
 		default:
 			if !inSentence {
@@ -275,7 +223,7 @@ func TestWordTokensInvariantsOnSample(t *testing.T) {
 			t.Errorf("comment %d: %s", i, msg)
 		}
 		for _, tok := range got {
-			if tok == SentenceStart {
+			if tok == tokens.SentenceStart {
 				sentences++
 			}
 		}

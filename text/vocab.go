@@ -1,16 +1,15 @@
-package corpus
+package text
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
+
+	"commentbot/tokens"
 )
 
 // ErrVocab reports a token list that cannot be a vocabulary.
-var ErrVocab = errors.New("corpus: invalid vocabulary")
+var ErrVocab = errors.New("text: invalid vocabulary")
 
 // Counts counts token frequencies and remembers the order in which tokens
 // first appeared, which breaks ties deterministically. The zero value is not
@@ -97,18 +96,18 @@ func BuildVocab(counts *Counts, size int, specials []string) *Vocab {
 
 // BuildVocabMin is BuildVocab leaving out tokens seen fewer than minCount
 // times, so that they read as the unknown token. The char vocabulary uses it
-// (with DefaultCharMinCount) to map rare characters to CharUnknown. It panics
+// (with DefaultCharMinCount) to map rare characters to tokens.CharUnknown. It panics
 // if size is negative or specials hold duplicates or empty strings
 // (programmer errors).
 func BuildVocabMin(counts *Counts, size, minCount int, specials []string) *Vocab {
 	if size < 0 {
-		panic(fmt.Sprintf("corpus: BuildVocab with negative size %d", size))
+		panic(fmt.Sprintf("text: BuildVocab with negative size %d", size))
 	}
 	toks := make([]string, 0, len(specials)+size)
 	seen := make(map[string]bool, len(specials))
 	for _, s := range specials {
 		if s == "" || seen[s] {
-			panic(fmt.Sprintf("corpus: BuildVocab with empty or repeated special %q", s))
+			panic(fmt.Sprintf("text: BuildVocab with empty or repeated special %q", s))
 		}
 		seen[s] = true
 		toks = append(toks, s)
@@ -126,23 +125,23 @@ func BuildVocabMin(counts *Counts, size, minCount int, specials []string) *Vocab
 	}
 	v, err := NewVocab(toks)
 	if err != nil {
-		panic(fmt.Sprintf("corpus: BuildVocab: %v", err)) // unreachable: duplicates were skipped
+		panic(fmt.Sprintf("text: BuildVocab: %v", err)) // unreachable: duplicates were skipped
 	}
 	return v
 }
 
 // NewVocab restores a vocabulary from its ordered token list (as stored in a
-// checkpoint). The unknown token is UnknownToken if present, else
-// CharUnknown if present; a list with neither has no unknown id. It returns
+// checkpoint). The unknown token is tokens.UnknownToken if present, else
+// tokens.CharUnknown if present; a list with neither has no unknown id. It returns
 // an error wrapping ErrVocab for an empty list, an empty token or a repeated
 // token.
-func NewVocab(tokens []string) (*Vocab, error) {
-	if len(tokens) == 0 {
+func NewVocab(toks []string) (*Vocab, error) {
+	if len(toks) == 0 {
 		return nil, fmt.Errorf("%w: no tokens", ErrVocab)
 	}
 	v := &Vocab{
-		tokens:  append([]string(nil), tokens...),
-		index:   make(map[string]int, len(tokens)),
+		tokens:  append([]string(nil), toks...),
+		index:   make(map[string]int, len(toks)),
 		unknown: -1,
 	}
 	for i, t := range v.tokens {
@@ -154,27 +153,13 @@ func NewVocab(tokens []string) (*Vocab, error) {
 		}
 		v.index[t] = i
 	}
-	if i, ok := v.index[UnknownToken]; ok {
+	if i, ok := v.index[tokens.UnknownToken]; ok {
 		v.unknown = i
-	} else if i, ok := v.index[CharUnknown]; ok {
+	} else if i, ok := v.index[tokens.CharUnknown]; ok {
 		v.unknown = i
 	}
-	v.hash = hashTokens(v.tokens)
+	v.hash = tokens.Hash(v.tokens)
 	return v, nil
-}
-
-// hashTokens is the hex SHA-256 of the tokens in order, each written as its
-// byte length (8 bytes, big-endian) followed by its bytes, so that no two
-// different lists share a byte stream.
-func hashTokens(toks []string) string {
-	h := sha256.New()
-	var n [8]byte
-	for _, t := range toks {
-		binary.BigEndian.PutUint64(n[:], uint64(len(t)))
-		h.Write(n[:])
-		h.Write([]byte(t))
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Len returns the number of tokens, specials included.
@@ -211,9 +196,9 @@ func (v *Vocab) Hash() string { return v.hash }
 // Encode writes the ids of tokens into dst, reusing its storage, and returns
 // it: dst[:0] with one id per token (Unknown() for tokens outside the
 // vocabulary).
-func (v *Vocab) Encode(tokens []string, dst []int) []int {
+func (v *Vocab) Encode(toks []string, dst []int) []int {
 	dst = dst[:0]
-	for _, t := range tokens {
+	for _, t := range toks {
 		dst = append(dst, v.ID(t))
 	}
 	return dst

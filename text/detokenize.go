@@ -1,16 +1,18 @@
-package corpus
+package text
 
 import (
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"commentbot/tokens"
 )
 
 // Detokenize turns word tokens back into the text a person would write. It
 // undoes what WordTokens does, as far as that can be undone:
 //
-//   - SentenceStart, SentenceEnd and UnknownToken are dropped (a sentence
+//   - tokens.SentenceStart, tokens.SentenceEnd and tokens.UnknownToken are dropped (a sentence
 //     start still capitalises the next word);
 //   - clitics join the word before: "i 'm" → "I'm", "do n't" → "don't",
 //     "it 's" → "it's" — or, with no word to join (after another clitic or
@@ -35,7 +37,7 @@ import (
 //     opens a single quote that the next lone ' closes;
 //   - a sentence of "!" or "?" after a sentence ending in "?" or "!" joins
 //     it: NLTK splits "what?!" at the end of a text into "what?" and "!";
-//   - the first word of a sentence (after SentenceStart or a "." "?" "!"
+//   - the first word of a sentence (after tokens.SentenceStart or a "." "?" "!"
 //     token, past quotes and brackets, and past a quote it starts with)
 //     gets an upper-case first letter, and so does the word "i"; other
 //     punctuation in between ("...", "--") cancels the capital, and URLs
@@ -52,8 +54,8 @@ import (
 // x = WordTokens(s) with arbitrary s, and the tests for every comment of the
 // seed sample, raw and cleaned. It does not give back the original text:
 // case, spacing and quote style are normalised.
-func Detokenize(tokens []string) string {
-	out := render(tokens)
+func Detokenize(toks []string) string {
+	out := render(toks)
 	// Settle: the rules above are local, and a few token sequences render to
 	// text that tokenizes differently (a period that stops ending a
 	// sentence, say). Re-rendering until nothing changes makes the result a
@@ -80,20 +82,20 @@ func Detokenize(tokens []string) string {
 const maxSettle = 4
 
 // render applies the detokenization rules once.
-func render(tokens []string) string {
+func render(toks []string) string {
 	var b strings.Builder
 	d := detok{capNext: true, glueNext: true}
-	for i, tok := range tokens {
+	for i, tok := range toks {
 		switch tok {
-		case SentenceStart:
+		case tokens.SentenceStart:
 			d.capNext, d.sentenceStart = true, true
 			continue
-		case SentenceEnd, UnknownToken, "":
+		case tokens.SentenceEnd, tokens.UnknownToken, "":
 			continue
 		}
 		next := ""
-		for _, t := range tokens[i+1:] {
-			if t != SentenceStart && t != SentenceEnd && t != UnknownToken && t != "" {
+		for _, t := range toks[i+1:] {
+			if t != tokens.SentenceStart && t != tokens.SentenceEnd && t != tokens.UnknownToken && t != "" {
 				next = t
 				break
 			}
@@ -109,7 +111,7 @@ type detok struct {
 	capNext    bool   // capitalise the next word
 	glueNext   bool   // no space before the next token
 	singleOpen bool   // a ' quote is open
-	// sentenceStart is set between SentenceStart and the sentence's first
+	// sentenceStart is set between tokens.SentenceStart and the sentence's first
 	// token.
 	sentenceStart bool
 }
@@ -213,7 +215,7 @@ func endsRun(prev, tok string) bool {
 // isURLToken reports tokens that WordTokens keeps whole as URLs; they are
 // never capitalised.
 func isURLToken(tok string) bool {
-	return tok == URLToken || len(findURLs(tok)) > 0
+	return tok == tokens.URLToken || len(findURLs(tok)) > 0
 }
 
 // isQuoteOrBracket reports the tokens a capital passes over: "(What?) Ok".

@@ -1,8 +1,10 @@
-package corpus
+package text
 
 import (
 	"slices"
 	"testing"
+
+	"commentbot/tokens"
 )
 
 func TestCharTokens(t *testing.T) {
@@ -11,11 +13,11 @@ func TestCharTokens(t *testing.T) {
 		in   string
 		want []string
 	}{
-		{"ascii", "Hi!", []string{"H", "i", "!", CharEnd}},
-		{"empty", "", []string{CharEnd}},
-		{"multibyte", "é😂", []string{"é", "😂", CharEnd}},
-		{"newline kept", "a\n\nb", []string{"a", "\n", "\n", "b", CharEnd}},
-		{"invalid utf-8 is unknown", "a\xffb", []string{"a", CharUnknown, "b", CharEnd}},
+		{"ascii", "Hi!", []string{"H", "i", "!", tokens.CharEnd}},
+		{"empty", "", []string{tokens.CharEnd}},
+		{"multibyte", "é😂", []string{"é", "😂", tokens.CharEnd}},
+		{"newline kept", "a\n\nb", []string{"a", "\n", "\n", "b", tokens.CharEnd}},
+		{"invalid utf-8 is unknown", "a\xffb", []string{"a", tokens.CharUnknown, "b", tokens.CharEnd}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := CharTokens(tc.in)
@@ -30,14 +32,14 @@ func TestCharTokens(t *testing.T) {
 }
 
 func TestCharText(t *testing.T) {
-	got := CharText([]string{"a", CharUnknown, "b", CharEnd, "c"})
+	got := CharText([]string{"a", tokens.CharUnknown, "b", tokens.CharEnd, "c"})
 	if got != "abc" {
 		t.Errorf("CharText dropped the wrong tokens: %q", got)
 	}
 }
 
 // TestCharVocabRare checks that rare characters fall out of a char
-// vocabulary and encode as CharUnknown.
+// vocabulary and encode as tokens.CharUnknown.
 func TestCharVocabRare(t *testing.T) {
 	c := NewCounts()
 	for range 5 {
@@ -45,7 +47,7 @@ func TestCharVocabRare(t *testing.T) {
 	}
 	c.Add(CharTokens("z")...) // z seen once
 	v := BuildVocabMin(c, 0, DefaultCharMinCount, LevelChar.Specials())
-	if got, want := v.Tokens(), []string{CharUnknown, CharEnd, "a", "b"}; !slices.Equal(got, want) {
+	if got, want := v.Tokens(), []string{tokens.CharUnknown, tokens.CharEnd, "a", "b"}; !slices.Equal(got, want) {
 		t.Fatalf("char vocabulary %q, want %q", got, want)
 	}
 	ids := v.Encode(CharTokens("az"), nil)

@@ -1,9 +1,11 @@
-package corpus
+package text
 
 import (
 	"errors"
 	"slices"
 	"testing"
+
+	"commentbot/tokens"
 )
 
 func TestParseLevel(t *testing.T) {
@@ -38,8 +40,8 @@ func TestLevelMethods(t *testing.T) {
 		unknown  string
 		end      string
 	}{
-		{LevelWord, []string{UnknownToken, SentenceStart, SentenceEnd}, UnknownToken, SentenceEnd},
-		{LevelChar, []string{CharUnknown, CharEnd}, CharUnknown, CharEnd},
+		{LevelWord, []string{tokens.UnknownToken, tokens.SentenceStart, tokens.SentenceEnd}, tokens.UnknownToken, tokens.SentenceEnd},
+		{LevelChar, []string{tokens.CharUnknown, tokens.CharEnd}, tokens.CharUnknown, tokens.CharEnd},
 	} {
 		t.Run(string(tc.level), func(t *testing.T) {
 			if got := tc.level.Specials(); !slices.Equal(got, tc.specials) {

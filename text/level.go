@@ -1,16 +1,18 @@
-package corpus
+package text
 
 import (
 	"errors"
 	"fmt"
+
+	"commentbot/tokens"
 )
 
 // ErrLevel reports a string that is not a Level.
-var ErrLevel = errors.New("corpus: unknown level")
+var ErrLevel = errors.New("text: unknown level")
 
 // A Level ties a tokenizer to its detokenizer and special tokens, so that
-// code above corpus (the model, the batcher, the n-gram index) can be
-// level-agnostic.
+// the code that uses them (the batcher, the n-gram index, the scheduler's
+// prompts and samples) can be level-agnostic.
 type Level string
 
 // The levels.
@@ -41,53 +43,53 @@ func (l Level) Tokens(text string) []string {
 	case LevelChar:
 		return CharTokens(text)
 	}
-	panic(fmt.Sprintf("corpus: Level.Tokens on invalid level %q", string(l)))
+	panic(fmt.Sprintf("text: Level.Tokens on invalid level %q", string(l)))
 }
 
 // Text turns tokens back into text: Detokenize for words, CharText for
 // characters. Special tokens are dropped.
-func (l Level) Text(tokens []string) string {
+func (l Level) Text(toks []string) string {
 	switch l {
 	case LevelWord:
-		return Detokenize(tokens)
+		return Detokenize(toks)
 	case LevelChar:
-		return CharText(tokens)
+		return CharText(toks)
 	}
-	panic(fmt.Sprintf("corpus: Level.Text on invalid level %q", string(l)))
+	panic(fmt.Sprintf("text: Level.Text on invalid level %q", string(l)))
 }
 
 // Specials returns the level's special tokens in the fixed order vocabularies
-// put first, unknown first: UnknownToken, SentenceStart, SentenceEnd for
-// words; CharUnknown, CharEnd for characters. Each call returns a new slice.
+// put first, unknown first: tokens.UnknownToken, tokens.SentenceStart, tokens.SentenceEnd for
+// words; tokens.CharUnknown, tokens.CharEnd for characters. Each call returns a new slice.
 func (l Level) Specials() []string {
 	switch l {
 	case LevelWord:
-		return []string{UnknownToken, SentenceStart, SentenceEnd}
+		return []string{tokens.UnknownToken, tokens.SentenceStart, tokens.SentenceEnd}
 	case LevelChar:
-		return []string{CharUnknown, CharEnd}
+		return []string{tokens.CharUnknown, tokens.CharEnd}
 	}
-	panic(fmt.Sprintf("corpus: Level.Specials on invalid level %q", string(l)))
+	panic(fmt.Sprintf("text: Level.Specials on invalid level %q", string(l)))
 }
 
 // Unknown returns the token that stands for anything outside a vocabulary.
 func (l Level) Unknown() string {
 	switch l {
 	case LevelWord:
-		return UnknownToken
+		return tokens.UnknownToken
 	case LevelChar:
-		return CharUnknown
+		return tokens.CharUnknown
 	}
-	panic(fmt.Sprintf("corpus: Level.Unknown on invalid level %q", string(l)))
+	panic(fmt.Sprintf("text: Level.Unknown on invalid level %q", string(l)))
 }
 
 // End returns the token that ends a unit of text a sampler can stop at:
-// SentenceEnd for words, CharEnd for characters.
+// tokens.SentenceEnd for words, tokens.CharEnd for characters.
 func (l Level) End() string {
 	switch l {
 	case LevelWord:
-		return SentenceEnd
+		return tokens.SentenceEnd
 	case LevelChar:
-		return CharEnd
+		return tokens.CharEnd
 	}
-	panic(fmt.Sprintf("corpus: Level.End on invalid level %q", string(l)))
+	panic(fmt.Sprintf("text: Level.End on invalid level %q", string(l)))
 }

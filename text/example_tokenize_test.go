@@ -1,21 +1,21 @@
-package corpus_test
+package text_test
 
 import (
 	"fmt"
 	"strings"
 
-	"commentbot/corpus"
+	"commentbot/text"
 )
 
 func ExampleWordTokens() {
-	toks := corpus.WordTokens("I joined a new league this year and they have different scoring rules than I'm used to. Don't you think?")
+	toks := text.WordTokens("I joined a new league this year and they have different scoring rules than I'm used to. Don't you think?")
 	fmt.Println(strings.Join(toks, " "))
 	// Output:
 	// SENTENCE_START i joined a new league this year and they have different scoring rules than i 'm used to . SENTENCE_END SENTENCE_START do n't you think ? SENTENCE_END
 }
 
 func ExampleSentences() {
-	for _, s := range corpus.Sentences("Ask Mr. Smith, e.g. at 3 p.m. today. He said \"no.\" Really?! Sure.") {
+	for _, s := range text.Sentences("Ask Mr. Smith, e.g. at 3 p.m. today. He said \"no.\" Really?! Sure.") {
 		fmt.Println(s)
 	}
 	// Output:
@@ -26,20 +26,20 @@ func ExampleSentences() {
 }
 
 func ExampleDetokenize() {
-	toks := corpus.WordTokens(`i cannot believe he said "gonna" ... wait, what?!`)
-	fmt.Println(corpus.Detokenize(toks))
+	toks := text.WordTokens(`i cannot believe he said "gonna" ... wait, what?!`)
+	fmt.Println(text.Detokenize(toks))
 	// Output:
 	// I cannot believe he said "gonna"... wait, what?!
 }
 
 func ExampleCharTokens() {
-	fmt.Printf("%q\n", corpus.CharTokens("Hi!"))
+	fmt.Printf("%q\n", text.CharTokens("Hi!"))
 	// Output:
 	// ["H" "i" "!" "\x03"]
 }
 
 func ExampleLevel() {
-	for _, l := range []corpus.Level{corpus.LevelWord, corpus.LevelChar} {
+	for _, l := range []text.Level{text.LevelWord, text.LevelChar} {
 		toks := l.Tokens("I'm here.")
 		fmt.Printf("%s: %d tokens, unknown %+q, back: %s\n", l, len(toks), l.Unknown(), l.Text(toks))
 	}
@@ -49,22 +49,22 @@ func ExampleLevel() {
 }
 
 func ExampleBuildVocab() {
-	counts := corpus.NewCounts()
-	counts.Add(corpus.Words("the cat saw the dog and the cat ran")...)
-	v := corpus.BuildVocab(counts, 3, corpus.LevelWord.Specials())
+	counts := text.NewCounts()
+	counts.Add(text.Words("the cat saw the dog and the cat ran")...)
+	v := text.BuildVocab(counts, 3, text.LevelWord.Specials())
 	fmt.Println(v.Tokens())
-	fmt.Println(v.Encode(corpus.Words("the dog ran"), nil))
+	fmt.Println(v.Encode(text.Words("the dog ran"), nil))
 	// Output:
 	// [UNKNOWN_TOKEN SENTENCE_START SENTENCE_END the cat saw]
 	// [3 0 0]
 }
 
 func ExampleCleanRules_Clean() {
-	rules := corpus.DefaultCleanRules()
-	c := corpus.Comment{Author: "someone", Body: "&gt; quoted text\n\nI **really** agree, see [the wiki](http://example.com/wiki) and https://example.com/x &amp;amp; more."}
-	cleaned, skip := rules.Clean(c)
-	fmt.Printf("%q %q\n", cleaned.Body, skip)
-	_, skip = rules.Clean(corpus.Comment{Author: "AutoModerator", Body: "Your post was removed."})
+	rules := text.DefaultCleanRules()
+	body := "&gt; quoted text\n\nI **really** agree, see [the wiki](http://example.com/wiki) and https://example.com/x &amp;amp; more."
+	cleaned, skip := rules.Clean("someone", body)
+	fmt.Printf("%q %q\n", cleaned, skip)
+	_, skip = rules.Clean("AutoModerator", "Your post was removed.")
 	fmt.Printf("%q\n", skip)
 	// Output:
 	// "I really agree, see the wiki and <url> & more." ""
