@@ -27,14 +27,6 @@
 // and reason and leaving the store as it was. The package embeds a sample
 // corpus written by the project, so the bot can train and talk offline.
 //
-// # Ingester
-//
-// Ingester fetches new comments from chosen subreddits through Reddit's API
-// (go-reddit), with app-only or password OAuth from the environment, retries
-// with backoff that honours Reddit's rate-limit headers, and a per-subreddit
-// cursor committed with each page of comments, so a restarted ingest resumes
-// where it stopped.
-//
 // # Split and batches
 //
 // SplitOf puts a comment in the training or validation split by a hash of
@@ -44,5 +36,6 @@
 // and Position/Seek resume an epoch where a checkpoint left it.
 //
 // Cleaning, tokenizers and vocabularies are package text; the n-gram index
-// that keeps samples original is package originality.
+// that keeps samples original is package originality; the Reddit ingester
+// is package reddit.
 package corpus

@@ -12,6 +12,7 @@ import (
 	"commentbot/config"
 	"commentbot/corpus"
 	"commentbot/internal/fakereddit"
+	"commentbot/reddit"
 )
 
 // TestCronIngestFromFakeReddit: the ingest job, on a one-second cron schedule,
@@ -24,14 +25,17 @@ func TestCronIngestFromFakeReddit(t *testing.T) {
 		srv.AddComments("cooking", fakereddit.Comment{Author: fmt.Sprintf("u%d", i), Body: fmt.Sprintf("comment number %d about soup", i), Score: 1})
 	}
 	e := newEnv(t, 40, func(o *Options) {
-		in, err := corpus.NewIngester(corpus.IngestConfig{
+		in, err := reddit.NewIngester(reddit.Config{
 			Subreddits: []string{"cooking"}, BaseURL: srv.BaseURL(), TokenURL: srv.TokenURL(),
 			Timeout: 5 * time.Second, MaxRetries: -1,
-		}, o.Store.(CorpusStore).S, corpus.IngestDeps{})
+		}, o.Store.(CorpusStore).S, reddit.Deps{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Ingester = CorpusIngester{in}
+		o.Ingester = IngestFunc(func(ctx context.Context) (IngestCounts, error) {
+			r, err := in.Run(ctx)
+			return IngestCounts{New: r.New, Updated: r.Updated, Skipped: r.Skipped, Figures: r.Figures()}, err
+		})
 		o.Config.Schedule.Ingest = "@every 1s"
 	})
 	e.start()

@@ -39,13 +39,3 @@ func (c CorpusStore) Runs(ctx context.Context, job string, limit int) ([]Run, er
 	}
 	return out, nil
 }
-
-// CorpusIngester adapts the Reddit ingester (*corpus.Ingester) to Ingester;
-// the run record gets the report's figures.
-type CorpusIngester struct{ I *corpus.Ingester }
-
-// Ingest runs the ingester once over its configured subreddits.
-func (c CorpusIngester) Ingest(ctx context.Context) (IngestCounts, error) {
-	r, err := c.I.Run(ctx)
-	return IngestCounts{New: r.New, Updated: r.Updated, Skipped: r.Skipped, Figures: r.Figures()}, err
-}

@@ -1,4 +1,4 @@
-package corpus
+package reddit
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"commentbot/corpus"
 	"commentbot/internal/fakereddit"
 	"commentbot/text"
 )
@@ -53,11 +54,11 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-var testCreds = RedditCredentials{ClientID: "cid", ClientSecret: "csecret", Username: "commentbot_test", Password: "pw"}
+var testCreds = Credentials{ClientID: "cid", ClientSecret: "csecret", Username: "commentbot_test", Password: "pw"}
 
 type fixture struct {
 	srv   *fakereddit.Server
-	store *Store
+	store *corpus.Store
 	clock *fakeClock
 }
 
@@ -78,7 +79,7 @@ func newFixtureAuth(t testing.TB, requireAuth bool, opts ...fakereddit.Option) *
 			ClientSecret: testCreds.ClientSecret, Username: testCreds.Username, Password: testCreds.Password}))
 	}
 	srv := fakereddit.New(t, opts...)
-	store, err := OpenStore(context.Background(), filepath.Join(t.TempDir(), "store.db"))
+	store, err := corpus.OpenStore(context.Background(), filepath.Join(t.TempDir(), "store.db"))
 	if err != nil {
 		t.Fatalf("OpenStore: %v", err)
 	}
@@ -87,9 +88,9 @@ func newFixtureAuth(t testing.TB, requireAuth bool, opts ...fakereddit.Option) *
 }
 
 // ingester builds an Ingester against the fake; edit changes the config.
-func (f *fixture) ingester(t testing.TB, edit func(*IngestConfig)) *Ingester {
+func (f *fixture) ingester(t testing.TB, edit func(*Config)) *Ingester {
 	t.Helper()
-	cfg := IngestConfig{
+	cfg := Config{
 		Subreddits: []string{"golang"},
 		BaseURL:    f.srv.BaseURL(), TokenURL: f.srv.TokenURL(),
 		Timeout: 2 * time.Second, Credentials: testCreds,
@@ -97,7 +98,7 @@ func (f *fixture) ingester(t testing.TB, edit func(*IngestConfig)) *Ingester {
 	if edit != nil {
 		edit(&cfg)
 	}
-	in, err := NewIngester(cfg, f.store, IngestDeps{
+	in, err := NewIngester(cfg, f.store, Deps{
 		Source: rand.NewPCG(1, 2), Now: f.clock.Now, Sleep: f.clock.Sleep,
 		Transport: http.DefaultTransport.(*http.Transport).Clone(),
 	})
@@ -121,10 +122,10 @@ func (f *fixture) add(sub string, n int) []fakereddit.Comment {
 }
 
 // stored is every comment in the store: id → body.
-func stored(t testing.TB, s *Store) map[string]string {
+func stored(t testing.TB, s *corpus.Store) map[string]string {
 	t.Helper()
 	got := map[string]string{}
-	err := s.Comments(Filter{})(context.Background(), func(c Comment) error {
+	err := s.Comments(corpus.Filter{})(context.Background(), func(c corpus.Comment) error {
 		if _, dup := got[c.ID]; dup {
 			return fmt.Errorf("id %s streamed twice", c.ID)
 		}
@@ -174,7 +175,7 @@ func diffStored(t testing.TB, got, want map[string]string) {
 	}
 }
 
-func cursorOf(t testing.TB, s *Store, spec string) Cursor {
+func cursorOf(t testing.TB, s *corpus.Store, spec string) corpus.Cursor {
 	t.Helper()
 	c, err := s.Cursor(context.Background(), CursorSource(spec))
 	if err != nil {
@@ -209,7 +210,7 @@ func TestIngestPages(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	diffStored(t, stored(t, f.store), want(cs))
-	if got, w := cursorOf(t, f.store, "golang"), (Cursor{Newest: newest(cs)}); got != w {
+	if got, w := cursorOf(t, f.store, "golang"), (corpus.Cursor{Newest: newest(cs)}); got != w {
 		t.Errorf("cursor = %+v, want %+v", got, w)
 	}
 	type figs struct{ Pages, Requests, Fetched, New, Updated, Unchanged, Skipped, Retries int }
@@ -248,7 +249,7 @@ func TestIngestPages(t *testing.T) {
 		t.Errorf("third run: report = %+v, want %+v", got, w)
 	}
 	diffStored(t, stored(t, f.store), want(cs, more))
-	if got, w := cursorOf(t, f.store, "golang"), (Cursor{Newest: newest(more)}); got != w {
+	if got, w := cursorOf(t, f.store, "golang"), (corpus.Cursor{Newest: newest(more)}); got != w {
 		t.Errorf("cursor = %+v, want %+v", got, w)
 	}
 }
@@ -258,20 +259,20 @@ func TestIngestPages(t *testing.T) {
 func TestIngestAuthModes(t *testing.T) {
 	tests := []struct {
 		name      string
-		creds     RedditCredentials
-		mode      RedditAuthMode
+		creds     Credentials
+		mode      AuthMode
 		wantGrant string
 		wantToken int
 	}{
 		{"script app", testCreds, AuthPassword, "password", 1},
-		{"app only", RedditCredentials{ClientID: "cid", ClientSecret: "csecret"}, AuthAppOnly, "client_credentials", 1},
-		{"none", RedditCredentials{}, AuthReadonly, "", 0},
+		{"app only", Credentials{ClientID: "cid", ClientSecret: "csecret"}, AuthAppOnly, "client_credentials", 1},
+		{"none", Credentials{}, AuthReadonly, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixtureAuth(t, tt.mode != AuthReadonly)
 			cs := f.add("golang", 3)
-			in := f.ingester(t, func(c *IngestConfig) { c.Credentials = tt.creds })
+			in := f.ingester(t, func(c *Config) { c.Credentials = tt.creds })
 			if in.Mode() != tt.mode {
 				t.Errorf("Mode = %s, want %s", in.Mode(), tt.mode)
 			}
@@ -327,7 +328,7 @@ func TestIngestRateLimit429(t *testing.T) {
 				t.Fatalf("Run: %v", err)
 			}
 			diffStored(t, stored(t, f.store), want(cs))
-			if got, w := cursorOf(t, f.store, "golang"), (Cursor{Newest: newest(cs)}); got != w {
+			if got, w := cursorOf(t, f.store, "golang"), (corpus.Cursor{Newest: newest(cs)}); got != w {
 				t.Errorf("cursor = %+v, want %+v", got, w)
 			}
 			if rep.RateLimitWait < tt.minWait || rep.RateLimitWait > tt.maxWait {
@@ -347,13 +348,13 @@ func TestIngestRateLimitTooLong(t *testing.T) {
 	f := newFixture(t)
 	cs := f.add("golang", 150)
 	f.srv.SetFault(fakereddit.Fault{Endpoint: fakereddit.Listing, Kind: fakereddit.Status429, Skip: 1, Times: 1, RetryAfter: time.Hour})
-	in := f.ingester(t, func(c *IngestConfig) { c.MaxRateWait = time.Minute })
+	in := f.ingester(t, func(c *Config) { c.MaxRateWait = time.Minute })
 	_, err := in.Run(context.Background())
 	if !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("Run error = %v, want ErrRateLimited", err)
 	}
 	diffStored(t, stored(t, f.store), want(cs[50:]))
-	if got, w := cursorOf(t, f.store, "golang"), (Cursor{Pending: newest(cs), After: cs[50].Fullname()}); got != w {
+	if got, w := cursorOf(t, f.store, "golang"), (corpus.Cursor{Pending: newest(cs), After: cs[50].Fullname()}); got != w {
 		t.Errorf("cursor = %+v, want %+v", got, w)
 	}
 	rep, err := in.Run(context.Background())
@@ -364,7 +365,7 @@ func TestIngestRateLimitTooLong(t *testing.T) {
 	if rep.New != 50 || rep.Updated != 0 {
 		t.Errorf("second run new %d updated %d, want 50 and 0", rep.New, rep.Updated)
 	}
-	if got, w := cursorOf(t, f.store, "golang"), (Cursor{Newest: newest(cs)}); got != w {
+	if got, w := cursorOf(t, f.store, "golang"), (corpus.Cursor{Newest: newest(cs)}); got != w {
 		t.Errorf("cursor = %+v, want %+v", got, w)
 	}
 }
@@ -375,7 +376,7 @@ func TestIngestRateLimitTooLong(t *testing.T) {
 func TestIngestPacing(t *testing.T) {
 	f := newFixture(t, fakereddit.WithRateLimit(5, time.Minute))
 	cs := f.add("golang", 120)
-	rep, err := f.ingester(t, func(c *IngestConfig) { c.PageSize = 10; c.MaxPerRun = 500 }).Run(context.Background())
+	rep, err := f.ingester(t, func(c *Config) { c.PageSize = 10; c.MaxPerRun = 500 }).Run(context.Background())
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -395,7 +396,7 @@ func TestIngestPacing(t *testing.T) {
 }
 
 // TestIngest5xx: 500s and 503s are retried with backoff; when they persist
-// the run fails with ErrRedditUnavailable after MaxRetries+1 attempts, the
+// the run fails with ErrUnavailable after MaxRetries+1 attempts, the
 // pages before stay committed, and the next run resumes with nothing lost or
 // stored twice.
 func TestIngest5xx(t *testing.T) {
@@ -418,16 +419,16 @@ func TestIngest5xx(t *testing.T) {
 		f := newFixture(t)
 		cs := f.add("golang", 250)
 		f.srv.SetFault(fakereddit.Fault{Endpoint: fakereddit.Listing, Kind: fakereddit.Status503, Skip: 1})
-		in := f.ingester(t, func(c *IngestConfig) { c.MaxRetries = 2 })
+		in := f.ingester(t, func(c *Config) { c.MaxRetries = 2 })
 		rep, err := in.Run(context.Background())
-		if !errors.Is(err, ErrRedditUnavailable) {
-			t.Fatalf("Run error = %v, want ErrRedditUnavailable", err)
+		if !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("Run error = %v, want ErrUnavailable", err)
 		}
 		if got := len(listingLog(f.srv)); got != 1+3 {
 			t.Errorf("listing requests = %d, want 4 (one page, then 1+2 attempts)", got)
 		}
 		diffStored(t, stored(t, f.store), want(cs[150:]))
-		if got, w := cursorOf(t, f.store, "golang"), (Cursor{Pending: newest(cs), After: cs[150].Fullname()}); got != w {
+		if got, w := cursorOf(t, f.store, "golang"), (corpus.Cursor{Pending: newest(cs), After: cs[150].Fullname()}); got != w {
 			t.Errorf("cursor = %+v, want %+v", got, w)
 		}
 		if rep.Subreddits[0].Cursor.After != cs[150].Fullname() || rep.Subreddits[0].Error == "" {
@@ -443,19 +444,19 @@ func TestIngest5xx(t *testing.T) {
 		if rep.New != 150+20 || rep.Updated != 0 {
 			t.Errorf("second run new %d updated %d, want 170 and 0", rep.New, rep.Updated)
 		}
-		if got, w := cursorOf(t, f.store, "golang"), (Cursor{Newest: newest(more)}); got != w {
+		if got, w := cursorOf(t, f.store, "golang"), (corpus.Cursor{Newest: newest(more)}); got != w {
 			t.Errorf("cursor = %+v, want %+v", got, w)
 		}
 	})
 }
 
 // TestIngestTokenErrors: a token endpoint 500 or 429 is retried; refused
-// credentials fail at once with ErrRedditAuth and store nothing.
+// credentials fail at once with ErrAuth and store nothing.
 func TestIngestTokenErrors(t *testing.T) {
 	tests := []struct {
 		name        string
 		fault       *fakereddit.Fault
-		creds       RedditCredentials
+		creds       Credentials
 		wantErr     error
 		wantRetries int
 		wantTokens  int
@@ -463,8 +464,8 @@ func TestIngestTokenErrors(t *testing.T) {
 		{"500 once", &fakereddit.Fault{Endpoint: fakereddit.Token, Kind: fakereddit.Status500, Times: 1}, testCreds, nil, 1, 2},
 		{"429 once", &fakereddit.Fault{Endpoint: fakereddit.Token, Kind: fakereddit.Status429, Times: 1, RetryAfter: time.Second}, testCreds, nil, 1, 2},
 		{"truncated token", &fakereddit.Fault{Endpoint: fakereddit.Token, Kind: fakereddit.TruncatedJSON, Times: 1}, testCreds, nil, 1, 2},
-		{"wrong secret", nil, RedditCredentials{ClientID: "cid", ClientSecret: "nope", Username: "commentbot_test", Password: "pw"}, ErrRedditAuth, 0, 1},
-		{"wrong password", nil, RedditCredentials{ClientID: "cid", ClientSecret: "csecret", Username: "commentbot_test", Password: "nope"}, ErrRedditAuth, 0, 1},
+		{"wrong secret", nil, Credentials{ClientID: "cid", ClientSecret: "nope", Username: "commentbot_test", Password: "pw"}, ErrAuth, 0, 1},
+		{"wrong password", nil, Credentials{ClientID: "cid", ClientSecret: "csecret", Username: "commentbot_test", Password: "nope"}, ErrAuth, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -473,7 +474,7 @@ func TestIngestTokenErrors(t *testing.T) {
 			if tt.fault != nil {
 				f.srv.SetFault(*tt.fault)
 			}
-			rep, err := f.ingester(t, func(c *IngestConfig) { c.Credentials = tt.creds }).Run(context.Background())
+			rep, err := f.ingester(t, func(c *Config) { c.Credentials = tt.creds }).Run(context.Background())
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("Run error = %v, want %v", err, tt.wantErr)
 			}
@@ -496,7 +497,7 @@ func TestIngestConcurrentRuns(t *testing.T) {
 	cs := f.add("golang", 230)
 	in := f.ingester(t, nil)
 	var wg sync.WaitGroup
-	reps := make([]IngestReport, 2)
+	reps := make([]Report, 2)
 	errs := make([]error, 2)
 	for i := range 2 {
 		wg.Go(func() { reps[i], errs[i] = in.Run(context.Background()) })
@@ -525,12 +526,12 @@ func TestIngestHangingToken(t *testing.T) {
 	f := newFixture(t)
 	cs := f.add("golang", 5)
 	f.srv.SetFault(fakereddit.Fault{Endpoint: fakereddit.Token, Kind: fakereddit.Hang})
-	in := f.ingester(t, func(c *IngestConfig) { c.Timeout = 150 * time.Millisecond; c.MaxRetries = 1 })
+	in := f.ingester(t, func(c *Config) { c.Timeout = 150 * time.Millisecond; c.MaxRetries = 1 })
 	start := time.Now()
 	_, err := in.Run(context.Background())
 	took := time.Since(start)
-	if !errors.Is(err, ErrRedditUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Run error = %v, want ErrRedditUnavailable wrapping a deadline", err)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Run error = %v, want ErrUnavailable wrapping a deadline", err)
 	}
 	if took > 3*time.Second {
 		t.Errorf("Run took %v with a hanging token endpoint, want about 2×150ms", took)
@@ -539,7 +540,7 @@ func TestIngestHangingToken(t *testing.T) {
 		t.Errorf("token requests = %d, want 2", got)
 	}
 	diffStored(t, stored(t, f.store), map[string]string{})
-	if got := cursorOf(t, f.store, "golang"); got != (Cursor{}) {
+	if got := cursorOf(t, f.store, "golang"); got != (corpus.Cursor{}) {
 		t.Errorf("cursor = %+v, want zero", got)
 	}
 	f.srv.ClearFaults()
@@ -576,12 +577,12 @@ func TestIngestBadJSON(t *testing.T) {
 			g := newFixture(t)
 			g.add("golang", 10)
 			g.srv.SetFault(fakereddit.Fault{Endpoint: fakereddit.Listing, Kind: k})
-			_, err = g.ingester(t, func(c *IngestConfig) { c.MaxRetries = 2 }).Run(context.Background())
-			if !errors.Is(err, ErrRedditUnavailable) {
-				t.Errorf("always %s: err = %v, want ErrRedditUnavailable", k, err)
+			_, err = g.ingester(t, func(c *Config) { c.MaxRetries = 2 }).Run(context.Background())
+			if !errors.Is(err, ErrUnavailable) {
+				t.Errorf("always %s: err = %v, want ErrUnavailable", k, err)
 			}
 			diffStored(t, stored(t, g.store), map[string]string{})
-			if got := cursorOf(t, g.store, "golang"); got != (Cursor{}) {
+			if got := cursorOf(t, g.store, "golang"); got != (corpus.Cursor{}) {
 				t.Errorf("cursor = %+v, want zero", got)
 			}
 		})
@@ -597,7 +598,7 @@ func TestIngestEmptyAndMissing(t *testing.T) {
 	f.srv.AddSubreddit("secret")
 	f.srv.SetSubredditStatus("secret", http.StatusForbidden)
 	cs := f.add("golang", 4)
-	in := f.ingester(t, func(c *IngestConfig) { c.Subreddits = []string{"quiet", "nosuchsub", "secret", "golang"} })
+	in := f.ingester(t, func(c *Config) { c.Subreddits = []string{"quiet", "nosuchsub", "secret", "golang"} })
 	rep, err := in.Run(context.Background())
 	if !errors.Is(err, ErrSubredditNotFound) || !errors.Is(err, ErrSubredditForbidden) {
 		t.Errorf("Run error = %v, want both ErrSubredditNotFound and ErrSubredditForbidden", err)
@@ -625,7 +626,7 @@ func TestIngestEmptyAndMissing(t *testing.T) {
 		t.Errorf("retries = %d, want 0 (404 and 403 are final)", rep.Retries)
 	}
 	for _, s := range []string{"quiet", "golang"} {
-		if got := cursorOf(t, f.store, s); (s == "quiet") != (got == Cursor{}) {
+		if got := cursorOf(t, f.store, s); (s == "quiet") != (got == corpus.Cursor{}) {
 			t.Errorf("cursor of %s = %+v", s, got)
 		}
 	}
@@ -744,7 +745,7 @@ func TestIngestCancelMidRun(t *testing.T) {
 		t.Errorf("cancelled run: new %d pages %d, want 100 1", rep.New, rep.Pages)
 	}
 	diffStored(t, stored(t, f.store), want(cs[150:]))
-	wantCur := Cursor{Pending: newest(cs), After: cs[150].Fullname()}
+	wantCur := corpus.Cursor{Pending: newest(cs), After: cs[150].Fullname()}
 	if got := cursorOf(t, f.store, "golang"); got != wantCur {
 		t.Errorf("cursor = %+v, want %+v", got, wantCur)
 	}
@@ -762,7 +763,7 @@ func TestIngestCancelMidRun(t *testing.T) {
 	if rep.New != 150 || rep.Updated != 0 {
 		t.Errorf("resumed run new %d updated %d, want 150 0", rep.New, rep.Updated)
 	}
-	if got := cursorOf(t, f.store, "golang"); got != (Cursor{Newest: newest(cs)}) {
+	if got := cursorOf(t, f.store, "golang"); got != (corpus.Cursor{Newest: newest(cs)}) {
 		t.Errorf("cursor = %+v, want Newest %s only", got, newest(cs))
 	}
 }
@@ -772,7 +773,7 @@ func TestIngestCancelMidRun(t *testing.T) {
 func TestIngestMaxPerRun(t *testing.T) {
 	f := newFixture(t)
 	cs := f.add("golang", 250)
-	in := f.ingester(t, func(c *IngestConfig) { c.MaxPerRun = 120 })
+	in := f.ingester(t, func(c *Config) { c.MaxPerRun = 120 })
 	rep, err := in.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -800,7 +801,7 @@ func TestIngestMaxPerRun(t *testing.T) {
 	if total != 290 {
 		t.Errorf("new over all runs = %d, want 290", total)
 	}
-	if got := cursorOf(t, f.store, "golang"); got != (Cursor{Newest: newest(more)}) {
+	if got := cursorOf(t, f.store, "golang"); got != (corpus.Cursor{Newest: newest(more)}) {
 		t.Errorf("cursor = %+v", got)
 	}
 }
@@ -811,7 +812,7 @@ func TestIngestMulti(t *testing.T) {
 	f := newFixture(t)
 	a := f.add("alpha", 3)
 	b := f.add("beta", 4)
-	rep, err := f.ingester(t, func(c *IngestConfig) { c.Subreddits = []string{"r/Beta+alpha"} }).Run(context.Background())
+	rep, err := f.ingester(t, func(c *Config) { c.Subreddits = []string{"r/Beta+alpha"} }).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -819,7 +820,7 @@ func TestIngestMulti(t *testing.T) {
 	if rep.Subreddits[0].Subreddit != "alpha+beta" {
 		t.Errorf("subreddit = %q, want alpha+beta", rep.Subreddits[0].Subreddit)
 	}
-	if got := cursorOf(t, f.store, "alpha+beta"); got != (Cursor{Newest: newest(b)}) {
+	if got := cursorOf(t, f.store, "alpha+beta"); got != (corpus.Cursor{Newest: newest(b)}) {
 		t.Errorf("cursor = %+v, want Newest %s", got, newest(b))
 	}
 	if got := listingLog(f.srv)[0].Path; got != "/r/alpha+beta/comments" {
@@ -829,34 +830,34 @@ func TestIngestMulti(t *testing.T) {
 
 // TestIngestConfig: every problem of a bad config is reported at once.
 func TestIngestConfig(t *testing.T) {
-	s, err := OpenStore(context.Background(), ":memory:")
+	s, err := corpus.OpenStore(context.Background(), ":memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	tests := []struct {
 		name  string
-		cfg   IngestConfig
-		store *Store
+		cfg   Config
+		store *corpus.Store
 		want  []string // substrings of the error; nil: valid
 	}{
-		{"defaults", IngestConfig{Subreddits: []string{"golang", "r/Rust+golang"}}, s, nil},
-		{"nil store", IngestConfig{}, nil, []string{"nil store"}},
-		{"everything wrong", IngestConfig{Subreddits: []string{"a", "has space", "ok_name"}, PageSize: 101,
+		{"defaults", Config{Subreddits: []string{"golang", "r/Rust+golang"}}, s, nil},
+		{"nil store", Config{}, nil, []string{"nil store"}},
+		{"everything wrong", Config{Subreddits: []string{"a", "has space", "ok_name"}, PageSize: 101,
 			Timeout: -1, MaxPerRun: -5, BaseURL: "ftp://x"}, s,
 			[]string{`"a"`, `"has space"`, "PageSize", "Timeout", "MaxPerRun", "BaseURL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewIngester(tt.cfg, tt.store, IngestDeps{})
+			_, err := NewIngester(tt.cfg, tt.store, Deps{})
 			if tt.want == nil {
 				if err != nil {
 					t.Errorf("err = %v, want nil", err)
 				}
 				return
 			}
-			if !errors.Is(err, ErrIngestConfig) {
-				t.Fatalf("err = %v, want ErrIngestConfig", err)
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("err = %v, want ErrConfig", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -912,7 +913,7 @@ func TestRedditCredentials(t *testing.T) {
 	env := map[string]string{"REDDIT_CLIENT_ID": "id", "REDDIT_CLIENT_SECRET": "s3cr3t", "REDDIT_USERNAME": "bob", "REDDIT_PASSWORD": "hunter2"}
 	tests := []struct {
 		unset []string
-		want  RedditAuthMode
+		want  AuthMode
 	}{
 		{nil, AuthPassword},
 		{[]string{"REDDIT_PASSWORD"}, AuthAppOnly},
@@ -925,7 +926,7 @@ func TestRedditCredentials(t *testing.T) {
 		for _, k := range tt.unset {
 			delete(e, k)
 		}
-		c := RedditCredentialsFromEnv(func(k string) string { return e[k] })
+		c := CredentialsFromEnv(func(k string) string { return e[k] })
 		if c.Mode() != tt.want {
 			t.Errorf("without %v: mode %s, want %s", tt.unset, c.Mode(), tt.want)
 		}
@@ -933,8 +934,8 @@ func TestRedditCredentials(t *testing.T) {
 			t.Errorf("credentials print their secrets: %s", s)
 		}
 	}
-	if got, w := RedditUserAgent("commentbot", "1.2.3", "bob"), ":commentbot:1.2.3 (by /u/bob)"; !strings.HasSuffix(got, w) || strings.HasPrefix(got, ":") {
-		t.Errorf("RedditUserAgent = %q, want <platform>%s", got, w)
+	if got, w := UserAgent("commentbot", "1.2.3", "bob"), ":commentbot:1.2.3 (by /u/bob)"; !strings.HasSuffix(got, w) || strings.HasPrefix(got, ":") {
+		t.Errorf("UserAgent = %q, want <platform>%s", got, w)
 	}
 }
 
@@ -949,12 +950,12 @@ func BenchmarkIngest(b *testing.B) {
 	var took time.Duration
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		store, err := OpenStore(context.Background(), filepath.Join(b.TempDir(), fmt.Sprintf("b%d.db", i)))
+		store, err := corpus.OpenStore(context.Background(), filepath.Join(b.TempDir(), fmt.Sprintf("b%d.db", i)))
 		if err != nil {
 			b.Fatal(err)
 		}
 		f.store = store
-		in := f.ingester(b, func(c *IngestConfig) { c.MaxPerRun = n })
+		in := f.ingester(b, func(c *Config) { c.MaxPerRun = n })
 		b.StartTimer()
 		start := time.Now()
 		rep, err := in.Run(context.Background())
@@ -983,11 +984,11 @@ func TestFromReddit(t *testing.T) {
 		t.Fatal(err)
 	}
 	ing := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	var got []Comment
+	var got []corpus.Comment
 	for _, ch := range l.Data.Children {
 		got = append(got, fromReddit(ch.Data, ing))
 	}
-	want := []Comment{
+	want := []corpus.Comment{
 		{ID: "t1_a", Subreddit: "food", Author: "x", Body: "Fish &amp; chips <3", Score: -2, Created: time.Unix(1440287999, 5e8).UTC(), Ingested: ing},
 		{ID: "t1_b", Subreddit: "food", Author: "y", Body: "b", Score: 1, Created: time.Unix(1, 0).UTC(), Ingested: ing},
 	}
@@ -1003,16 +1004,16 @@ func TestIngestDefaultEndpoints(t *testing.T) {
 	listing := `{"kind":"Listing","data":{"after":null,"children":[{"kind":"t1","data":{"id":"abc","name":"t1_abc","author":"a","body":"a body of text","subreddit":"golang","created_utc":1}}]}}`
 	tests := []struct {
 		name  string
-		creds RedditCredentials
+		creds Credentials
 		want  []string
 	}{
 		{"password", testCreds, []string{
 			"POST https://www.reddit.com/api/v1/access_token",
 			"GET https://oauth.reddit.com/r/golang/comments?limit=100&raw_json=1"}},
-		{"app-only", RedditCredentials{ClientID: "id", ClientSecret: "s"}, []string{
+		{"app-only", Credentials{ClientID: "id", ClientSecret: "s"}, []string{
 			"POST https://www.reddit.com/api/v1/access_token",
 			"GET https://oauth.reddit.com/r/golang/comments?limit=100&raw_json=1"}},
-		{"readonly", RedditCredentials{}, []string{
+		{"readonly", Credentials{}, []string{
 			"GET https://reddit.com/r/golang/comments.json?limit=100&raw_json=1"}},
 	}
 	for _, tt := range tests {
@@ -1030,12 +1031,12 @@ func TestIngestDefaultEndpoints(t *testing.T) {
 				return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
 					Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
 			})
-			s, err := OpenStore(context.Background(), ":memory:")
+			s, err := corpus.OpenStore(context.Background(), ":memory:")
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			in, err := NewIngester(IngestConfig{Subreddits: []string{"golang"}, Credentials: tt.creds}, s, IngestDeps{Transport: rt})
+			in, err := NewIngester(Config{Subreddits: []string{"golang"}, Credentials: tt.creds}, s, Deps{Transport: rt})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1060,8 +1061,8 @@ func TestIngestLogs(t *testing.T) {
 	f := newFixture(t)
 	f.add("golang", 12)
 	var buf bytes.Buffer
-	in, err := NewIngester(IngestConfig{Subreddits: []string{"golang"}, BaseURL: f.srv.BaseURL(), TokenURL: f.srv.TokenURL(),
-		Credentials: testCreds}, f.store, IngestDeps{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), Now: f.clock.Now, Sleep: f.clock.Sleep})
+	in, err := NewIngester(Config{Subreddits: []string{"golang"}, BaseURL: f.srv.BaseURL(), TokenURL: f.srv.TokenURL(),
+		Credentials: testCreds}, f.store, Deps{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), Now: f.clock.Now, Sleep: f.clock.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1104,13 +1105,13 @@ func TestIngestRealSample(t *testing.T) {
 	for i, row := range rows[1:] {
 		// The 2015 dump is HTML-escaped; Reddit's raw_json=1 answer is not.
 		body := html.UnescapeString(row[0])
-		if seen[NormalizeText(body)] {
+		if seen[corpus.NormalizeText(body)] {
 			continue // the store keeps one of each text; the check wants ids
 		}
-		seen[NormalizeText(body)] = true
+		seen[corpus.NormalizeText(body)] = true
 		cs = append(cs, f.srv.AddComments("AskReddit", fakereddit.Comment{Author: fmt.Sprintf("u%d", i), Body: body})...)
 	}
-	rep, err := f.ingester(t, func(c *IngestConfig) { c.Subreddits = []string{"AskReddit"} }).Run(context.Background())
+	rep, err := f.ingester(t, func(c *Config) { c.Subreddits = []string{"AskReddit"} }).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1119,10 +1120,10 @@ func TestIngestRealSample(t *testing.T) {
 	byText := map[string]string{}
 	for _, c := range cs {
 		if b, ok := w[c.Fullname()]; ok {
-			if first, dup := byText[NormalizeText(b)]; dup && first != c.Fullname() {
+			if first, dup := byText[corpus.NormalizeText(b)]; dup && first != c.Fullname() {
 				delete(w, c.Fullname())
 			} else {
-				byText[NormalizeText(b)] = c.Fullname()
+				byText[corpus.NormalizeText(b)] = c.Fullname()
 			}
 		}
 	}
@@ -1145,17 +1146,17 @@ func ExampleIngester() {
 		fakereddit.Comment{Author: "AutoModerator", Body: "Please read the rules."},
 		fakereddit.Comment{Author: "rustacean", Body: "Fair enough, that is a nice API."},
 	)
-	store, err := OpenStore(ctx, ":memory:")
+	store, err := corpus.OpenStore(ctx, ":memory:")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer store.Close()
-	in, err := NewIngester(IngestConfig{
+	in, err := NewIngester(Config{
 		Subreddits: []string{"r/golang"},
 		BaseURL:    srv.BaseURL(), TokenURL: srv.TokenURL(), // omit both for the real Reddit
-		Credentials: RedditCredentials{ClientID: "id", ClientSecret: "secret"},
-	}, store, IngestDeps{})
+		Credentials: Credentials{ClientID: "id", ClientSecret: "secret"},
+	}, store, Deps{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -1163,7 +1164,7 @@ func ExampleIngester() {
 	rep, err := in.Run(ctx)
 	fmt.Println(in.Mode(), err)
 	fmt.Printf("pages %d, requests %d, new %d, skipped %d\n", rep.Pages, rep.Requests, rep.New, rep.Skipped)
-	_ = store.Comments(Filter{})(ctx, func(c Comment) error {
+	_ = store.Comments(corpus.Filter{})(ctx, func(c corpus.Comment) error {
 		fmt.Printf("%s %s: %s\n", c.ID, c.Author, c.Body)
 		return nil
 	})
@@ -1203,7 +1204,7 @@ func TestRetryAfter(t *testing.T) {
 // TestBackoff: attempt n waits in [d/2, d] with d = min(max, base·2ⁿ).
 func TestBackoff(t *testing.T) {
 	f := newFixture(t)
-	in := f.ingester(t, func(c *IngestConfig) { c.BackoffBase = time.Second; c.BackoffMax = 10 * time.Second })
+	in := f.ingester(t, func(c *Config) { c.BackoffBase = time.Second; c.BackoffMax = 10 * time.Second })
 	for attempt, d := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
 		lo, hi := d, time.Duration(0)
 		for range 200 {
@@ -1241,7 +1242,7 @@ func TestIngestSkipReasonsAreIdentifiers(t *testing.T) {
 	if !ident.MatchString(string(SkipNotComment)) {
 		t.Errorf("skip reason %q is not an identifier", SkipNotComment)
 	}
-	rep := IngestReport{SkipReasons: map[text.SkipReason]int{text.SkipTooLong: 1, SkipNotComment: 2, text.SkipBotFooter: 3}}
+	rep := Report{SkipReasons: map[text.SkipReason]int{text.SkipTooLong: 1, SkipNotComment: 2, text.SkipBotFooter: 3}}
 	for name := range rep.Figures() {
 		if !ident.MatchString(name) {
 			t.Errorf("run-record figure %q is not an identifier", name)

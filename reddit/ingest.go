@@ -1,20 +1,4 @@
-package corpus
-
-// The Reddit ingester: newest comments of chosen subreddits, through the
-// go-reddit client, into the Store, one page and its cursor per transaction.
-//
-// Wiring (scheduler, `commentbot ingest [--subreddit NAME…]`):
-//
-//	cfg.Credentials = corpus.RedditCredentialsFromEnv(os.Getenv)
-//	in, err := corpus.NewIngester(cfg, store, corpus.IngestDeps{Logger: log})
-//	rep, err := in.Run(ctx)               // or in.RunSubreddits(ctx, flags)
-//	store.RecordRun(ctx, corpus.Run{Job: "ingest", Figures: rep.Figures(), …})
-//
-// Tests drive it against internal/fakereddit (BaseURL/TokenURL from the fake).
-//
-// A comment stored by an earlier run and later deleted or removed on Reddit
-// is seen again as "[deleted]"/"[removed]": the page's commit forgets it
-// (Store.CommitPageGone), so its text is no longer trained on.
+package reddit
 
 import (
 	"context"
@@ -36,10 +20,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vartanbeno/go-reddit/v2/reddit"
+	goreddit "github.com/vartanbeno/go-reddit/v2/reddit"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"commentbot/corpus"
 	"commentbot/internal/redditlisting"
 	"commentbot/text"
 )
@@ -47,34 +32,34 @@ import (
 // Errors of the ingester. Each wraps the underlying cause (an HTTP status, a
 // network error) when there is one.
 var (
-	// ErrIngestConfig means an IngestConfig is unusable (the message says which field and why).
-	ErrIngestConfig = errors.New("corpus: invalid ingest config")
+	// ErrConfig means an Config is unusable (the message says which field and why).
+	ErrConfig = errors.New("reddit: invalid ingest config")
 	// ErrSubredditNotFound is Reddit's 404 for a subreddit listing: it does not exist or is banned.
-	ErrSubredditNotFound = errors.New("corpus: subreddit not found")
+	ErrSubredditNotFound = errors.New("reddit: subreddit not found")
 	// ErrSubredditForbidden is Reddit's 403: the subreddit is private or quarantined.
-	ErrSubredditForbidden = errors.New("corpus: subreddit forbidden")
-	// ErrRedditAuth means the credentials were refused (token endpoint 4xx, or 401 on a listing).
-	ErrRedditAuth = errors.New("corpus: reddit authentication failed")
-	// ErrRedditUnavailable means retries ran out on 5xx, timeouts, network errors or bad JSON.
-	ErrRedditUnavailable = errors.New("corpus: reddit unavailable")
-	// ErrRateLimited means Reddit asked for a wait longer than IngestConfig.MaxRateWait,
+	ErrSubredditForbidden = errors.New("reddit: subreddit forbidden")
+	// ErrAuth means the credentials were refused (token endpoint 4xx, or 401 on a listing).
+	ErrAuth = errors.New("reddit: reddit authentication failed")
+	// ErrUnavailable means retries ran out on 5xx, timeouts, network errors or bad JSON.
+	ErrUnavailable = errors.New("reddit: reddit unavailable")
+	// ErrRateLimited means Reddit asked for a wait longer than Config.MaxRateWait,
 	// or 429s outlasted the retries. The cursor is kept; the next run continues.
-	ErrRateLimited = errors.New("corpus: reddit rate limit")
-	// ErrRedditResponse is an answer the ingester does not understand (not a Listing, other 4xx).
-	ErrRedditResponse = errors.New("corpus: unexpected reddit response")
+	ErrRateLimited = errors.New("reddit: reddit rate limit")
+	// ErrResponse is an answer the ingester does not understand (not a Listing, other 4xx).
+	ErrResponse = errors.New("reddit: unexpected reddit response")
 )
 
-// Defaults of IngestConfig.
+// Defaults of Config.
 const (
-	DefaultIngestMaxPerRun   = 1000
-	DefaultIngestPageSize    = 100 // Reddit's maximum for limit
-	DefaultIngestTimeout     = 30 * time.Second
-	DefaultIngestMaxRetries  = 4
-	DefaultIngestBackoffBase = time.Second
-	DefaultIngestBackoffMax  = time.Minute
-	DefaultIngestMaxRateWait = 10 * time.Minute
-	DefaultIngestLowWater    = 10
-	DefaultIngestVersion     = "0.1.0"
+	DefaultMaxPerRun   = 1000
+	DefaultPageSize    = 100 // Reddit's maximum for limit
+	DefaultTimeout     = 30 * time.Second
+	DefaultMaxRetries  = 4
+	DefaultBackoffBase = time.Second
+	DefaultBackoffMax  = time.Minute
+	DefaultMaxRateWait = 10 * time.Minute
+	DefaultLowWater    = 10
+	DefaultVersion     = "0.1.0"
 
 	redditTokenURL     = "https://www.reddit.com/api/v1/access_token"
 	redditOAuthBaseURL = "https://oauth.reddit.com/"
@@ -83,41 +68,41 @@ const (
 	redditReadonlyBaseURL = "https://reddit.com/"
 )
 
-// RedditCredentials are the Reddit API credentials. Callers fill them from
-// the environment (RedditCredentialsFromEnv); they are never read from the
+// Credentials are the Reddit API credentials. Callers fill them from
+// the environment (CredentialsFromEnv); they are never read from the
 // config file nor logged.
-type RedditCredentials struct {
+type Credentials struct {
 	ClientID, ClientSecret string // the app's id and secret (reddit.com/prefs/apps)
 	Username, Password     string // a script app's own account, for the password grant
 }
 
-// RedditCredentialsFromEnv reads REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET,
+// CredentialsFromEnv reads REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET,
 // REDDIT_USERNAME and REDDIT_PASSWORD through getenv (os.Getenv in main).
-func RedditCredentialsFromEnv(getenv func(string) string) RedditCredentials {
-	return RedditCredentials{
+func CredentialsFromEnv(getenv func(string) string) Credentials {
+	return Credentials{
 		ClientID: getenv("REDDIT_CLIENT_ID"), ClientSecret: getenv("REDDIT_CLIENT_SECRET"),
 		Username: getenv("REDDIT_USERNAME"), Password: getenv("REDDIT_PASSWORD"),
 	}
 }
 
-// RedditAuthMode is how the ingester authenticates.
-type RedditAuthMode string
+// AuthMode is how the ingester authenticates.
+type AuthMode string
 
 const (
 	// AuthPassword: a script app's client id and secret plus its account's
 	// username and password (OAuth password grant, go-reddit's NewClient).
-	AuthPassword RedditAuthMode = "password"
+	AuthPassword AuthMode = "password"
 	// AuthAppOnly: client id and secret only (OAuth client_credentials grant,
 	// application-only access, read-only).
-	AuthAppOnly RedditAuthMode = "app-only"
+	AuthAppOnly AuthMode = "app-only"
 	// AuthReadonly: no credentials; unauthenticated requests to reddit.com
 	// (go-reddit's NewReadonlyClient), with Reddit's lower rate limit.
-	AuthReadonly RedditAuthMode = "readonly"
+	AuthReadonly AuthMode = "readonly"
 )
 
 // Mode picks the auth mode the credentials allow: all four fields →
 // AuthPassword, id and secret → AuthAppOnly, else AuthReadonly.
-func (c RedditCredentials) Mode() RedditAuthMode {
+func (c Credentials) Mode() AuthMode {
 	switch {
 	case c.ClientID != "" && c.ClientSecret != "" && c.Username != "" && c.Password != "":
 		return AuthPassword
@@ -129,14 +114,14 @@ func (c RedditCredentials) Mode() RedditAuthMode {
 
 // String hides the secrets, so that a credentials value logged by accident
 // leaks nothing.
-func (c RedditCredentials) String() string {
-	return fmt.Sprintf("RedditCredentials{mode: %s, client_id set: %t, username: %q}", c.Mode(), c.ClientID != "", c.Username)
+func (c Credentials) String() string {
+	return fmt.Sprintf("Credentials{mode: %s, client_id set: %t, username: %q}", c.Mode(), c.ClientID != "", c.Username)
 }
 
-// RedditUserAgent is a User-Agent in the form Reddit's API rules ask for:
+// UserAgent is a User-Agent in the form Reddit's API rules ask for:
 // "<platform>:<app ID>:<version> (by /u/<username>)"; without a username the
 // "(by …)" part is left out.
-func RedditUserAgent(appID, version, username string) string {
+func UserAgent(appID, version, username string) string {
 	ua := runtime.GOOS + ":" + appID + ":" + version
 	if username != "" {
 		ua += " (by /u/" + username + ")"
@@ -144,8 +129,8 @@ func RedditUserAgent(appID, version, username string) string {
 	return ua
 }
 
-// IngestConfig configures an Ingester. Zero fields take the defaults above.
-type IngestConfig struct {
+// Config configures an Ingester. Zero fields take the defaults above.
+type Config struct {
 	// Subreddits are names ("golang") or multis ("golang+rust"), with or
 	// without "r/". Each is one listing with its own cursor.
 	Subreddits []string
@@ -157,7 +142,7 @@ type IngestConfig struct {
 	// PageSize is the listing limit per request, 1…100 (default 100).
 	PageSize int
 	// UserAgent overrides the whole User-Agent; default
-	// RedditUserAgent("commentbot", Version, Credentials.Username).
+	// UserAgent("commentbot", Version, Credentials.Username).
 	UserAgent string
 	// Version goes into the default User-Agent (default "0.1.0").
 	Version string
@@ -185,14 +170,14 @@ type IngestConfig struct {
 	// spaced by (reset − now)/remaining so the window is never spent before
 	// it resets (default 10).
 	RateLowWater int
-	// Credentials select the auth mode (see RedditCredentials.Mode).
-	Credentials RedditCredentials
+	// Credentials select the auth mode (see Credentials.Mode).
+	Credentials Credentials
 	// Rules clean each comment; nil means DefaultCleanRules().
 	Rules *text.CleanRules
 }
 
-// IngestDeps are the ingester's collaborators; zero fields get real ones.
-type IngestDeps struct {
+// Deps are the ingester's collaborators; zero fields get real ones.
+type Deps struct {
 	Logger *slog.Logger // default: discard
 	// Source jitters backoffs. Default: a PCG seeded from the clock. Only
 	// the Run in progress uses it (runs are serialized).
@@ -231,16 +216,16 @@ type SubredditReport struct {
 	// Gap is true when the listing ended before reaching the stored newest
 	// comment: Reddit no longer serves what came between (too long away).
 	Gap    bool
-	Cursor Cursor // the stored cursor after the run
-	Err    error  `json:"-"`
-	Error  string `json:",omitempty"` // Err's text, for run records
+	Cursor corpus.Cursor // the stored cursor after the run
+	Err    error         `json:"-"`
+	Error  string        `json:",omitempty"` // Err's text, for run records
 }
 
 // SkipNotComment counts listing entries that are not comments (kind t1).
 const SkipNotComment text.SkipReason = "not_a_comment"
 
-// IngestReport is what one Run did: totals and one SubredditReport each.
-type IngestReport struct {
+// Report is what one Run did: totals and one SubredditReport each.
+type Report struct {
 	Started, Finished time.Time
 	Subreddits        []SubredditReport
 	Pages, Requests, Retries, Fetched,
@@ -250,7 +235,7 @@ type IngestReport struct {
 }
 
 // Figures flattens the totals for a run record (Store.RecordRun).
-func (r IngestReport) Figures() map[string]float64 {
+func (r Report) Figures() map[string]float64 {
 	f := map[string]float64{
 		"pages": float64(r.Pages), "requests": float64(r.Requests), "retries": float64(r.Retries),
 		"fetched": float64(r.Fetched), "new": float64(r.New), "updated": float64(r.Updated),
@@ -264,7 +249,7 @@ func (r IngestReport) Figures() map[string]float64 {
 	return f
 }
 
-func (r *IngestReport) add(s SubredditReport) {
+func (r *Report) add(s SubredditReport) {
 	r.Subreddits = append(r.Subreddits, s)
 	r.Pages += s.Pages
 	r.Requests += s.Requests
@@ -287,15 +272,15 @@ func (r *IngestReport) add(s SubredditReport) {
 // safe for concurrent use; runs are serialized (a second Run waits for the
 // first, or for its ctx).
 type Ingester struct {
-	cfg    IngestConfig
+	cfg    Config
 	rules  text.CleanRules
-	store  *Store
+	store  *corpus.Store
 	log    *slog.Logger
 	rnd    *rand.Rand
 	now    func() time.Time
 	sleep  func(context.Context, time.Duration) error
 	tr     *ingestTransport
-	client *reddit.Client
+	client *goreddit.Client
 	ua     string
 	run    chan struct{} // one token: held by the Run in progress
 }
@@ -304,7 +289,7 @@ var subredditSpec = regexp.MustCompile(`^[a-z0-9_]{2,21}(\+[a-z0-9_]{2,21})*$`)
 
 // CanonicalSubreddit lower-cases a subreddit or multi spec, drops a leading
 // "r/" or "/r/", and sorts a multi's parts, so that "r/Rust+golang" and
-// "golang+rust" share one cursor. It fails with ErrIngestConfig on anything
+// "golang+rust" share one cursor. It fails with ErrConfig on anything
 // that is not a valid name.
 func CanonicalSubreddit(spec string) (string, error) {
 	s := strings.ToLower(strings.TrimSpace(spec))
@@ -315,7 +300,7 @@ func CanonicalSubreddit(spec string) (string, error) {
 	parts = slices.Compact(parts)
 	s = strings.Join(parts, "+")
 	if !subredditSpec.MatchString(s) {
-		return "", fmt.Errorf("%w: subreddit %q: want names of 2–21 letters, digits or _, joined by +", ErrIngestConfig, spec)
+		return "", fmt.Errorf("%w: subreddit %q: want names of 2–21 letters, digits or _, joined by +", ErrConfig, spec)
 	}
 	return s, nil
 }
@@ -325,13 +310,13 @@ func CursorSource(canonical string) string { return "reddit:r/" + canonical }
 
 // NewIngester checks cfg, fills defaults and builds the go-reddit client for
 // the auth mode the credentials allow. No request is made until Run.
-func NewIngester(cfg IngestConfig, store *Store, deps IngestDeps) (*Ingester, error) {
+func NewIngester(cfg Config, store *corpus.Store, deps Deps) (*Ingester, error) {
 	if store == nil {
-		return nil, fmt.Errorf("%w: nil store", ErrIngestConfig)
+		return nil, fmt.Errorf("%w: nil store", ErrConfig)
 	}
 	var problems []error
 	bad := func(field, why string) {
-		problems = append(problems, fmt.Errorf("%w: %s: %s", ErrIngestConfig, field, why))
+		problems = append(problems, fmt.Errorf("%w: %s: %s", ErrConfig, field, why))
 	}
 	cfg.Subreddits = slices.Clone(cfg.Subreddits) // canonicalized below; the caller's slice stays as it was
 	for i, s := range cfg.Subreddits {
@@ -350,33 +335,33 @@ func NewIngester(cfg IngestConfig, store *Store, deps IngestDeps) (*Ingester, er
 			*p = d
 		}
 	}
-	def(&cfg.Timeout, DefaultIngestTimeout, "Timeout")
-	def(&cfg.BackoffBase, DefaultIngestBackoffBase, "BackoffBase")
-	def(&cfg.BackoffMax, DefaultIngestBackoffMax, "BackoffMax")
-	def(&cfg.MaxRateWait, DefaultIngestMaxRateWait, "MaxRateWait")
+	def(&cfg.Timeout, DefaultTimeout, "Timeout")
+	def(&cfg.BackoffBase, DefaultBackoffBase, "BackoffBase")
+	def(&cfg.BackoffMax, DefaultBackoffMax, "BackoffMax")
+	def(&cfg.MaxRateWait, DefaultMaxRateWait, "MaxRateWait")
 	switch {
 	case cfg.MaxPerRun < 0:
 		bad("MaxPerRun", "negative")
 	case cfg.MaxPerRun == 0:
-		cfg.MaxPerRun = DefaultIngestMaxPerRun
+		cfg.MaxPerRun = DefaultMaxPerRun
 	}
 	switch {
 	case cfg.PageSize < 0 || cfg.PageSize > 100:
 		bad("PageSize", "must be 1…100 (Reddit's limit)")
 	case cfg.PageSize == 0:
-		cfg.PageSize = DefaultIngestPageSize
+		cfg.PageSize = DefaultPageSize
 	}
 	switch {
 	case cfg.MaxRetries == 0:
-		cfg.MaxRetries = DefaultIngestMaxRetries
+		cfg.MaxRetries = DefaultMaxRetries
 	case cfg.MaxRetries < 0:
 		cfg.MaxRetries = 0
 	}
 	if cfg.RateLowWater <= 0 {
-		cfg.RateLowWater = DefaultIngestLowWater
+		cfg.RateLowWater = DefaultLowWater
 	}
 	if cfg.Version == "" {
-		cfg.Version = DefaultIngestVersion
+		cfg.Version = DefaultVersion
 	}
 	for _, u := range []struct{ field, v string }{{"BaseURL", cfg.BaseURL}, {"TokenURL", cfg.TokenURL}} {
 		if u.v == "" {
@@ -415,7 +400,7 @@ func NewIngester(cfg IngestConfig, store *Store, deps IngestDeps) (*Ingester, er
 	}
 	in.ua = cfg.UserAgent
 	if in.ua == "" {
-		in.ua = RedditUserAgent("commentbot", cfg.Version, cfg.Credentials.Username)
+		in.ua = UserAgent("commentbot", cfg.Version, cfg.Credentials.Username)
 	}
 	base := deps.Transport
 	if base == nil {
@@ -424,7 +409,7 @@ func NewIngester(cfg IngestConfig, store *Store, deps IngestDeps) (*Ingester, er
 	in.tr = &ingestTransport{base: base, timeout: cfg.Timeout, ua: in.ua, now: in.now}
 	client, err := in.newClient()
 	if err != nil {
-		return nil, fmt.Errorf("%w: reddit client: %w", ErrIngestConfig, err)
+		return nil, fmt.Errorf("%w: reddit client: %w", ErrConfig, err)
 	}
 	in.client = client
 	return in, nil
@@ -433,10 +418,10 @@ func NewIngester(cfg IngestConfig, store *Store, deps IngestDeps) (*Ingester, er
 // newClient builds the go-reddit client for the credentials' mode. Every
 // request, token fetches included, goes through in.tr (timeouts, User-Agent,
 // rate-limit headers).
-func (in *Ingester) newClient() (*reddit.Client, error) {
+func (in *Ingester) newClient() (*goreddit.Client, error) {
 	cfg := in.cfg
 	hc := &http.Client{Transport: in.tr}
-	opts := []reddit.Opt{reddit.WithUserAgent(in.ua)}
+	opts := []goreddit.Opt{goreddit.WithUserAgent(in.ua)}
 	tokenURL := cfg.TokenURL
 	if tokenURL == "" {
 		tokenURL = redditTokenURL
@@ -447,9 +432,9 @@ func (in *Ingester) newClient() (*reddit.Client, error) {
 		if base == "" {
 			base = redditOAuthBaseURL
 		}
-		opts = append(opts, reddit.WithHTTPClient(hc), reddit.WithBaseURL(base), reddit.WithTokenURL(tokenURL))
+		opts = append(opts, goreddit.WithHTTPClient(hc), goreddit.WithBaseURL(base), goreddit.WithTokenURL(tokenURL))
 		c := cfg.Credentials
-		return reddit.NewClient(reddit.Credentials{ID: c.ClientID, Secret: c.ClientSecret, Username: c.Username, Password: c.Password}, opts...)
+		return goreddit.NewClient(goreddit.Credentials{ID: c.ClientID, Secret: c.ClientSecret, Username: c.Username, Password: c.Password}, opts...)
 	case AuthAppOnly:
 		base := cfg.BaseURL
 		if base == "" {
@@ -462,15 +447,15 @@ func (in *Ingester) newClient() (*reddit.Client, error) {
 		// The token source keeps this context for every refresh; it carries
 		// only the HTTP client (with in.tr's timeout), never a deadline.
 		tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
-		opts = append(opts, reddit.WithHTTPClient(cc.Client(tokenCtx)), reddit.WithBaseURL(base))
-		return reddit.NewReadonlyClient(opts...)
+		opts = append(opts, goreddit.WithHTTPClient(cc.Client(tokenCtx)), goreddit.WithBaseURL(base))
+		return goreddit.NewReadonlyClient(opts...)
 	default:
 		base := cfg.BaseURL
 		if base == "" {
 			base = redditReadonlyBaseURL
 		}
-		opts = append(opts, reddit.WithHTTPClient(hc), reddit.WithBaseURL(base))
-		return reddit.NewReadonlyClient(opts...)
+		opts = append(opts, goreddit.WithHTTPClient(hc), goreddit.WithBaseURL(base))
+		return goreddit.NewReadonlyClient(opts...)
 	}
 }
 
@@ -483,13 +468,13 @@ func (in *Ingester) CloseIdleConnections() {
 }
 
 // Mode is the auth mode in use.
-func (in *Ingester) Mode() RedditAuthMode { return in.cfg.Credentials.Mode() }
+func (in *Ingester) Mode() AuthMode { return in.cfg.Credentials.Mode() }
 
 // UserAgent is the User-Agent sent with every request.
 func (in *Ingester) UserAgent() string { return in.ua }
 
 // Run ingests every configured subreddit; see RunSubreddits.
-func (in *Ingester) Run(ctx context.Context) (IngestReport, error) {
+func (in *Ingester) Run(ctx context.Context) (Report, error) {
 	return in.RunSubreddits(ctx, in.cfg.Subreddits)
 }
 
@@ -508,12 +493,12 @@ func (in *Ingester) Run(ctx context.Context) (IngestReport, error) {
 //
 // A failing subreddit does not stop the others, except when ctx is done.
 // The error joins the failures; the report covers what was done either way.
-func (in *Ingester) RunSubreddits(ctx context.Context, subs []string) (IngestReport, error) {
-	rep := IngestReport{Started: in.now(), SkipReasons: map[text.SkipReason]int{}}
+func (in *Ingester) RunSubreddits(ctx context.Context, subs []string) (Report, error) {
+	rep := Report{Started: in.now(), SkipReasons: map[text.SkipReason]int{}}
 	select {
 	case in.run <- struct{}{}:
 	case <-ctx.Done():
-		return rep, fmt.Errorf("corpus: ingest: waiting for the run in progress: %w", ctx.Err())
+		return rep, fmt.Errorf("reddit: ingest: waiting for the run in progress: %w", ctx.Err())
 	}
 	defer func() { <-in.run }()
 
@@ -546,7 +531,7 @@ func (in *Ingester) RunSubreddits(ctx context.Context, subs []string) (IngestRep
 		"retries", rep.Retries, "new", rep.New, "updated", rep.Updated, "skipped", rep.Skipped, "forgotten", rep.Forgotten,
 		"rate_limit_wait", rep.RateLimitWait, "backoff_wait", rep.BackoffWait, "took", rep.Finished.Sub(rep.Started))
 	if err := errors.Join(errs...); err != nil {
-		return rep, fmt.Errorf("corpus: ingest: %w", err)
+		return rep, fmt.Errorf("reddit: ingest: %w", err)
 	}
 	return rep, nil
 }
@@ -637,9 +622,9 @@ func (in *Ingester) ingest(ctx context.Context, spec string) (sr SubredditReport
 }
 
 // commit cleans a page and stores it with cursor in one transaction.
-func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source string, cursor Cursor, l redditListing) error {
+func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source string, cursor corpus.Cursor, l redditListing) error {
 	now := in.now()
-	cs := make([]Comment, 0, len(l.Data.Children))
+	cs := make([]corpus.Comment, 0, len(l.Data.Children))
 	var gone []string
 	for _, ch := range l.Data.Children {
 		if ch.Kind != "t1" {
@@ -647,7 +632,7 @@ func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source stri
 			sr.SkipReasons[SkipNotComment]++
 			continue
 		}
-		c, why := Clean(fromReddit(ch.Data, now), in.rules)
+		c, why := corpus.Clean(fromReddit(ch.Data, now), in.rules)
 		if why != "" {
 			sr.Skipped++
 			sr.SkipReasons[why]++
@@ -690,7 +675,7 @@ func (in *Ingester) fetch(ctx context.Context, sr *SubredditReport, spec, after 
 		}
 		req, err := in.client.NewRequest(http.MethodGet, path, nil)
 		if err != nil {
-			return redditListing{}, fmt.Errorf("%w: build request: %w", ErrRedditResponse, err)
+			return redditListing{}, fmt.Errorf("%w: build request: %w", ErrResponse, err)
 		}
 		var l redditListing
 		_, err = in.client.Do(ctx, req, &l)
@@ -701,14 +686,14 @@ func (in *Ingester) fetch(ctx context.Context, sr *SubredditReport, spec, after 
 			return l, nil
 		}
 		if ctx.Err() != nil {
-			return redditListing{}, fmt.Errorf("corpus: ingest r/%s: %w", spec, ctx.Err())
+			return redditListing{}, fmt.Errorf("reddit: ingest r/%s: %w", spec, ctx.Err())
 		}
 		kind, wait, final := in.classify(err, attempt)
 		if final != nil {
 			return redditListing{}, final
 		}
 		if attempt >= in.cfg.MaxRetries {
-			sentinel := ErrRedditUnavailable
+			sentinel := ErrUnavailable
 			if kind == waitRate {
 				sentinel = ErrRateLimited
 			}
@@ -720,7 +705,7 @@ func (in *Ingester) fetch(ctx context.Context, sr *SubredditReport, spec, after 
 		in.log.Warn("ingest retry", "subreddit", spec, "attempt", attempt+1, "wait", wait, "error", err)
 		sr.Retries++
 		if err := in.sleep(ctx, wait); err != nil {
-			return redditListing{}, fmt.Errorf("corpus: ingest r/%s: %w", spec, err)
+			return redditListing{}, fmt.Errorf("reddit: ingest r/%s: %w", spec, err)
 		}
 		if kind == waitRate {
 			sr.RateLimitWait += wait
@@ -744,9 +729,9 @@ const (
 // final is the error to return when it is not.
 func (in *Ingester) classify(err error, attempt int) (kind waitKind, wait time.Duration, final error) {
 	var (
-		er   *reddit.ErrorResponse
-		rl   *reddit.RateLimitError
-		je   *reddit.JSONErrorResponse
+		er   *goreddit.ErrorResponse
+		rl   *goreddit.RateLimitError
+		je   *goreddit.JSONErrorResponse
 		re   *oauth2.RetrieveError
 		se   *json.SyntaxError
 		te   *json.UnmarshalTypeError
@@ -758,7 +743,7 @@ func (in *Ingester) classify(err error, attempt int) (kind waitKind, wait time.D
 			code := re.Response.StatusCode
 			return in.rateOrBackoff(code, re.Response.Header, attempt)
 		}
-		return 0, 0, fmt.Errorf("%w: token endpoint: %w", ErrRedditAuth, err)
+		return 0, 0, fmt.Errorf("%w: token endpoint: %w", ErrAuth, err)
 	case errors.As(err, &er):
 		code := er.Response.StatusCode
 		switch {
@@ -769,15 +754,15 @@ func (in *Ingester) classify(err error, attempt int) (kind waitKind, wait time.D
 		case code == http.StatusForbidden:
 			return 0, 0, fmt.Errorf("%w: %w", ErrSubredditForbidden, err)
 		case code == http.StatusUnauthorized:
-			return 0, 0, fmt.Errorf("%w: %w", ErrRedditAuth, err)
+			return 0, 0, fmt.Errorf("%w: %w", ErrAuth, err)
 		}
-		return 0, 0, fmt.Errorf("%w: %w", ErrRedditResponse, err)
+		return 0, 0, fmt.Errorf("%w: %w", ErrResponse, err)
 	case errors.As(err, &rl):
 		// go-reddit's own guard; the transport hides the headers it reads,
 		// so this only happens if Reddit's header names change.
 		return in.rateOrBackoff(http.StatusTooManyRequests, nil, attempt)
 	case errors.As(err, &je):
-		return 0, 0, fmt.Errorf("%w: %w", ErrRedditResponse, err)
+		return 0, 0, fmt.Errorf("%w: %w", ErrResponse, err)
 	case errors.As(err, &se), errors.As(err, &te), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
 		errors.Is(err, errNotListing):
 		return waitBackoff, in.backoff(attempt), nil // truncated or garbled answer: fetch it again
@@ -788,7 +773,7 @@ func (in *Ingester) classify(err error, attempt int) (kind waitKind, wait time.D
 	if errors.As(err, &ue) {
 		return waitBackoff, in.backoff(attempt), nil
 	}
-	return 0, 0, fmt.Errorf("%w: %w", ErrRedditResponse, err)
+	return 0, 0, fmt.Errorf("%w: %w", ErrResponse, err)
 }
 
 // rateOrBackoff: a 429 waits for Retry-After, else until the window's reset
@@ -840,7 +825,7 @@ func (in *Ingester) pace(ctx context.Context, sr *SubredditReport) error {
 		return fmt.Errorf("%w: window spent, resets in %v (more than MaxRateWait %v)", ErrRateLimited, wait, in.cfg.MaxRateWait)
 	}
 	if err := in.sleep(ctx, wait); err != nil {
-		return fmt.Errorf("corpus: ingest: %w", err)
+		return fmt.Errorf("reddit: ingest: %w", err)
 	}
 	sr.RateLimitWait += wait
 	in.tr.spend() // the wait bought this request; don't wait for it again if no answer comes
@@ -892,8 +877,8 @@ func newerID(a, b string) bool {
 type redditListing = redditlisting.Listing
 
 // fromReddit is the Comment of a decoded Reddit comment, ingested at ingested.
-func fromReddit(c redditlisting.Comment, ingested time.Time) Comment {
-	return Comment{
+func fromReddit(c redditlisting.Comment, ingested time.Time) corpus.Comment {
+	return corpus.Comment{
 		ID: c.Fullname(), Subreddit: c.Subreddit, Author: c.Author, Body: c.Body, Score: c.Score,
 		Created: c.Created(), Ingested: ingested,
 	}
