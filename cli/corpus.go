@@ -11,6 +11,7 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/store"
 	"commentbot/text"
 	"commentbot/tokens"
 )
@@ -31,11 +32,11 @@ func cleanRules(cfg config.Config) (text.CleanRules, error) {
 }
 
 // openStore opens (creating if needed) the store under the data directory.
-func openStore(ctx context.Context, cfg config.Config) (*corpus.Store, error) {
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	if err := ensureDataDir(cfg); err != nil {
 		return nil, err
 	}
-	return corpus.OpenStore(ctx, storePath(cfg))
+	return store.OpenSQLite(ctx, storePath(cfg))
 }
 
 func importCmd(ctx context.Context, args []string, env Env) error {
@@ -68,7 +69,7 @@ func importCmd(ctx context.Context, args []string, env Env) error {
 	var failed []error
 	for _, path := range fs.Args() {
 		start := time.Now()
-		s, err := st.ImportFile(ctx, path, rules)
+		s, err := store.ImportFile(ctx, st, path, rules)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "%v\n", err)
 			failed = append(failed, err)

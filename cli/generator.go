@@ -14,13 +14,14 @@ import (
 	"commentbot/model"
 	"commentbot/originality"
 	"commentbot/scheduler"
+	"commentbot/store"
 	"commentbot/text"
 )
 
 // generator adapts the scheduler's live models to bot.Generator.
 type generator struct {
 	sched *scheduler.Scheduler
-	store *corpus.Store
+	store store.Store
 }
 
 func (g generator) Models(ctx context.Context) []bot.ModelInfo {
@@ -158,7 +159,7 @@ func originalityCheck(ix *originality.Index) bot.Originality {
 // stored are added.
 type indexingIngester struct {
 	in    scheduler.Ingester
-	store *corpus.Store
+	store store.Store
 	index *originality.Index
 }
 

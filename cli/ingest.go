@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"commentbot/config"
-	"commentbot/corpus"
 	"commentbot/reddit"
+	"commentbot/scheduler"
+	"commentbot/scheduler/runs"
+	"commentbot/store"
 )
 
 // newIngester builds the Reddit ingester from the config and the environment's credentials.
-func newIngester(cfg config.Config, st *corpus.Store, env Env, log *slog.Logger) (*reddit.Ingester, error) {
+func newIngester(cfg config.Config, st store.Store, env Env, log *slog.Logger) (*reddit.Ingester, error) {
 	rules, err := cleanRules(cfg)
 	if err != nil {
 		return nil, err
@@ -69,11 +71,11 @@ func ingestCmd(ctx context.Context, args []string, env Env) error {
 	} else {
 		rep, err = in.Run(ctx)
 	}
-	outcome, detail := "ok", ""
+	outcome, detail := runs.OutcomeOK, ""
 	if err != nil {
-		outcome, detail = "error", err.Error()
+		outcome, detail = runs.OutcomeError, err.Error()
 	}
-	if _, rerr := st.RecordRun(context.WithoutCancel(ctx), corpus.Run{Job: "ingest", Started: started, Ended: time.Now(),
+	if rerr := st.RecordRun(context.WithoutCancel(ctx), runs.Run{Job: scheduler.JobIngest, Started: started, Ended: time.Now(),
 		Outcome: outcome, Figures: rep.Figures(), Detail: detail}); rerr != nil {
 		log.Warn("recording the ingest run failed", "err", rerr)
 	}

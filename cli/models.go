@@ -18,6 +18,7 @@ import (
 	"commentbot/corpus"
 	"commentbot/model"
 	"commentbot/scheduler"
+	"commentbot/store"
 	"commentbot/text"
 )
 
@@ -27,7 +28,7 @@ import (
 // follows what it changes within seconds.
 type offline struct {
 	cfg   config.Config
-	store *corpus.Store
+	store store.Store
 	sched *scheduler.Scheduler
 	log   *slog.Logger
 }
@@ -51,7 +52,7 @@ func openOfflineWith(ctx context.Context, c common, env Env, progress func(strin
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: scheduler.CorpusStore{S: st},
+	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: st,
 		Engine: scheduler.ModelEngine{}, Registry: prometheus.NewRegistry(), Logger: log, OnProgress: progress,
 		Seed: seed})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"commentbot/corpus"
 	"commentbot/originality"
 	"commentbot/scheduler"
+	"commentbot/store"
 )
 
 // runOptions are the parts of `run` that tests replace.
@@ -122,7 +123,7 @@ type app struct {
 	log       *slog.Logger
 	level     *slog.LevelVar
 	secrets   config.Secrets
-	store     *corpus.Store
+	store     store.Store
 	ing       *liveIngester
 	indexed   indexingIngester
 	sched     *scheduler.Scheduler
@@ -135,7 +136,7 @@ type app struct {
 }
 
 // wire builds the n-gram index, the ingester, the scheduler and the bot over st.
-func wire(ctx context.Context, c common, env Env, o runOptions, cfg config.Config, st *corpus.Store, log *slog.Logger) (*app, error) {
+func wire(ctx context.Context, c common, env Env, o runOptions, cfg config.Config, st store.Store, log *slog.Logger) (*app, error) {
 	index, err := originality.Build(ctx, st.Comments(corpus.Filter{}), originality.DefaultWordN, originality.DefaultCharN)
 	if err != nil {
 		return nil, fmt.Errorf("n-gram index: %w", err)
@@ -155,7 +156,7 @@ func wire(ctx context.Context, c common, env Env, o runOptions, cfg config.Confi
 		}
 	})
 	rt.sched, err = scheduler.New(scheduler.Options{
-		Config: cfg, Store: scheduler.CorpusStore{S: st}, Engine: scheduler.ModelEngine{},
+		Config: cfg, Store: st, Engine: scheduler.ModelEngine{},
 		Ingester: rt.indexed, Registry: prometheus.NewRegistry(), Logger: log, Seed: uint64(time.Now().UnixNano()),
 		TrainSteps: o.trainSteps, OnProgress: rt.progress.update, Poster: scheduler.PostFunc(rt.post),
 		OnModelsChanged: func(ready []string) { rt.modelsChanged(ctx, ready) },
@@ -320,7 +321,7 @@ func listenAndServe(addr string, h http.Handler, log *slog.Logger, what string) 
 
 // seedStore loads the embedded sample corpus into an empty store, so that a fresh
 // machine has something to train on.
-func seedStore(ctx context.Context, st *corpus.Store, cfg config.Config, env Env, log *slog.Logger) error {
+func seedStore(ctx context.Context, st store.Store, cfg config.Config, env Env, log *slog.Logger) error {
 	n, err := st.Count(ctx, corpus.Filter{})
 	if err != nil {
 		return err

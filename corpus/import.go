@@ -397,66 +397,6 @@ func ReadNDJSON(ctx context.Context, r io.Reader, name string, fn func(Comment) 
 	return nil
 }
 
-// ImportStats counts what an import did. Read = Stored + the sum of Skipped;
-// New + Updated + Unchanged = Stored (see UpsertStats).
-type ImportStats struct {
-	File    string
-	Read    int                     // comments parsed from the file
-	Stored  int                     // comments that passed cleaning and were written
-	Skipped map[text.SkipReason]int // comments the cleaning rules dropped, by reason
-	UpsertStats
-}
-
-// Import reads r (named name in errors) in format f, cleans every comment
-// with rules and stores the ones kept, all in ONE transaction: a file
-// refused anywhere (an *ImportError saying where and why), a store error
-// or a canceled ctx leaves the store exactly as it was. Synthetic ids come
-// from the body as read, before cleaning, so a re-import with other rules
-// updates the same comments rather than adding new ones.
-//
-// The file streams through (memory stays bounded by MaxRecordBytes and
-// SQLite's page cache), but the transaction holds the store's write lock
-// until the file ends: other writers (CommitPage, RecordRun) wait up to the
-// busy timeout (10 s) and then fail with SQLITE_BUSY, so import a large
-// dump while nothing is ingesting.
-func (s *Store) Import(ctx context.Context, r io.Reader, name string, f Format, rules text.CleanRules) (ImportStats, error) {
-	st := ImportStats{File: name, Skipped: make(map[text.SkipReason]int)}
-	err := s.write(ctx, func(w *writer) error {
-		return ReadComments(ctx, r, name, f, func(c Comment) error {
-			st.Read++
-			kept, why := Clean(c, rules)
-			if why != "" {
-				st.Skipped[why]++
-				return nil
-			}
-			st.Stored++
-			return w.put(ctx, &kept, &st.UpsertStats)
-		})
-	})
-	if err != nil {
-		var ie *ImportError
-		if errors.As(err, &ie) {
-			return ImportStats{File: name}, err
-		}
-		return ImportStats{File: name}, fmt.Errorf("corpus: import %s: %w", name, err)
-	}
-	return st, nil
-}
-
-// ImportFile imports the file at path, its format chosen by FormatOf.
-func (s *Store) ImportFile(ctx context.Context, path string, rules text.CleanRules) (ImportStats, error) {
-	f, err := FormatOf(path)
-	if err != nil {
-		return ImportStats{File: path}, err
-	}
-	fh, err := os.Open(path)
-	if err != nil {
-		return ImportStats{File: path}, fmt.Errorf("corpus: import: %w", err)
-	}
-	defer fh.Close()
-	return s.Import(ctx, bufio.NewReaderSize(fh, 64<<10), path, f, rules)
-}
-
 // FileSource returns a Source that reads the file at path (format by
 // FormatOf) each time it is called, without cleaning.
 func FileSource(path string) (Source, error) {

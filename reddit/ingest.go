@@ -26,6 +26,7 @@ import (
 
 	"commentbot/corpus"
 	"commentbot/internal/redditlisting"
+	"commentbot/store"
 	"commentbot/text"
 )
 
@@ -216,9 +217,9 @@ type SubredditReport struct {
 	// Gap is true when the listing ended before reaching the stored newest
 	// comment: Reddit no longer serves what came between (too long away).
 	Gap    bool
-	Cursor corpus.Cursor // the stored cursor after the run
-	Err    error         `json:"-"`
-	Error  string        `json:",omitempty"` // Err's text, for run records
+	Cursor store.Cursor // the stored cursor after the run
+	Err    error        `json:"-"`
+	Error  string       `json:",omitempty"` // Err's text, for run records
 }
 
 // SkipNotComment counts listing entries that are not comments (kind t1).
@@ -274,7 +275,7 @@ func (r *Report) add(s SubredditReport) {
 type Ingester struct {
 	cfg    Config
 	rules  text.CleanRules
-	store  *corpus.Store
+	store  store.Store
 	log    *slog.Logger
 	rnd    *rand.Rand
 	now    func() time.Time
@@ -310,8 +311,8 @@ func CursorSource(canonical string) string { return "reddit:r/" + canonical }
 
 // NewIngester checks cfg, fills defaults and builds the go-reddit client for
 // the auth mode the credentials allow. No request is made until Run.
-func NewIngester(cfg Config, store *corpus.Store, deps Deps) (*Ingester, error) {
-	if store == nil {
+func NewIngester(cfg Config, st store.Store, deps Deps) (*Ingester, error) {
+	if st == nil {
 		return nil, fmt.Errorf("%w: nil store", ErrConfig)
 	}
 	var problems []error
@@ -378,7 +379,7 @@ func NewIngester(cfg Config, store *corpus.Store, deps Deps) (*Ingester, error) 
 		cfg.BaseURL += "/" // go-reddit resolves "r/x/comments" against it: without the slash the last segment is lost
 	}
 
-	in := &Ingester{cfg: cfg, store: store, log: deps.Logger, now: deps.Now, sleep: deps.Sleep, run: make(chan struct{}, 1)}
+	in := &Ingester{cfg: cfg, store: st, log: deps.Logger, now: deps.Now, sleep: deps.Sleep, run: make(chan struct{}, 1)}
 	if cfg.Rules != nil {
 		in.rules = *cfg.Rules
 	} else {
@@ -622,7 +623,7 @@ func (in *Ingester) ingest(ctx context.Context, spec string) (sr SubredditReport
 }
 
 // commit cleans a page and stores it with cursor in one transaction.
-func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source string, cursor corpus.Cursor, l redditListing) error {
+func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source string, cursor store.Cursor, l redditListing) error {
 	now := in.now()
 	cs := make([]corpus.Comment, 0, len(l.Data.Children))
 	var gone []string
@@ -646,7 +647,7 @@ func (in *Ingester) commit(ctx context.Context, sr *SubredditReport, source stri
 	// Oldest first: within a page the store's order (and which of two equal
 	// texts counts as the original) follows Reddit's time.
 	slices.Reverse(cs)
-	st, err := in.store.CommitPageGone(ctx, source, cursor, cs, gone)
+	st, err := in.store.CommitPage(ctx, source, cursor, cs, gone)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/store"
 	"commentbot/text"
 )
 
@@ -32,7 +33,7 @@ func TestFirstStartDefaults(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := corpus.OpenStore(ctx, filepath.Join(dir, "corpus.db"))
+	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "corpus.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestFirstStartDefaults(t *testing.T) {
 	ready := map[string]time.Duration{}
 	readyCh := make(chan string, 4)
 	s, err := New(Options{
-		Config: cfg, Store: CorpusStore{st}, Engine: ModelEngine{}, Registry: prometheus.NewRegistry(), Seed: 1,
+		Config: cfg, Store: st, Engine: ModelEngine{}, Registry: prometheus.NewRegistry(), Seed: 1,
 		OnModelsChanged: func(names []string) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -1,44 +1,38 @@
-package corpus
+package store
 
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
-	"time"
+
+	"commentbot/scheduler/runs"
 )
 
-// A Run is the record of one scheduler job run (ingest, fine-tune, post).
-type Run struct {
-	ID      int64  // assigned by RecordRun
-	Job     string // job name, e.g. "ingest", "finetune"
-	Model   string // model the run concerned; "" when none
-	Started time.Time
-	Ended   time.Time
-	Outcome string             // e.g. "ok", "promoted", "rolled-back", "failed"
-	Figures map[string]float64 // measured numbers (loss, perplexity, comments…)
-	Detail  string             // free text, e.g. an error message
-}
-
-// RecordRun stores r with its figures in one transaction and returns its id.
-// Times are stored to the nanosecond in UTC; NaN figures are refused by
-// SQLite's NOT NULL and fail the call.
-func (s *Store) RecordRun(ctx context.Context, r Run) (int64, error) {
+// RecordRun stores r with its figures in one transaction (see
+// Store.RecordRun). Times are stored to the nanosecond in UTC.
+func (s *SQLite) RecordRun(ctx context.Context, r runs.Run) error {
 	if r.Job == "" {
-		return 0, fmt.Errorf("corpus: record run: empty job name")
+		return fmt.Errorf("store: record run: empty job name")
+	}
+	for name, v := range r.Figures {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("store: record run %s: figure %q is %v", r.Job, name, v)
+		}
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("corpus: record run: %w", err)
+		return fmt.Errorf("store: record run: %w", err)
 	}
 	defer tx.Rollback() // a no-op after Commit
 	res, err := tx.ExecContext(ctx, `INSERT INTO runs(job, model, started, ended, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)`,
 		r.Job, r.Model, toNanos(r.Started), toNanos(r.Ended), r.Outcome, r.Detail)
 	if err != nil {
-		return 0, fmt.Errorf("corpus: record run %s: %w", r.Job, err)
+		return fmt.Errorf("store: record run %s: %w", r.Job, err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return 0, fmt.Errorf("corpus: record run %s: %w", r.Job, err)
+		return fmt.Errorf("store: record run %s: %w", r.Job, err)
 	}
 	names := make([]string, 0, len(r.Figures))
 	for name := range r.Figures {
@@ -47,18 +41,18 @@ func (s *Store) RecordRun(ctx context.Context, r Run) (int64, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO run_figures(run_id, name, value) VALUES (?, ?, ?)`, id, name, r.Figures[name]); err != nil {
-			return 0, fmt.Errorf("corpus: record run %s: figure %q: %w", r.Job, name, err)
+			return fmt.Errorf("store: record run %s: figure %q: %w", r.Job, name, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("corpus: record run %s: commit: %w", r.Job, err)
+		return fmt.Errorf("store: record run %s: commit: %w", r.Job, err)
 	}
-	return id, nil
+	return nil
 }
 
-// Runs returns the newest limit runs of job ("" = every job), newest first.
-// limit ≤ 0 means no limit.
-func (s *Store) Runs(ctx context.Context, job string, limit int) ([]Run, error) {
+// Runs returns the newest limit runs of job ("" = every job), newest first
+// (see Store.Runs).
+func (s *SQLite) Runs(ctx context.Context, job string, limit int) ([]runs.Run, error) {
 	q := `SELECT id, job, model, started, ended, outcome, detail FROM runs`
 	var args []any
 	if job != "" {
@@ -72,36 +66,36 @@ func (s *Store) Runs(ctx context.Context, job string, limit int) ([]Run, error) 
 	args = append(args, limit)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("corpus: runs: %w", err)
+		return nil, fmt.Errorf("store: runs: %w", err)
 	}
-	var runs []Run
+	var list []runs.Run
 	for rows.Next() {
-		var r Run
+		var r runs.Run
 		var started, ended int64
 		if err := rows.Scan(&r.ID, &r.Job, &r.Model, &started, &ended, &r.Outcome, &r.Detail); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("corpus: runs: %w", err)
+			return nil, fmt.Errorf("store: runs: %w", err)
 		}
 		r.Started, r.Ended = fromNanos(started), fromNanos(ended)
-		runs = append(runs, r)
+		list = append(list, r)
 	}
 	if err := rows.Err(); err != nil {
 		rows.Close()
-		return nil, fmt.Errorf("corpus: runs: %w", err)
+		return nil, fmt.Errorf("store: runs: %w", err)
 	}
 	rows.Close()
-	if len(runs) == 0 {
+	if len(list) == 0 {
 		return nil, nil
 	}
 	// Figures in one query over the id range read (runs are newest first).
-	byID := make(map[int64]*Run, len(runs))
-	for i := range runs {
-		byID[runs[i].ID] = &runs[i]
+	byID := make(map[int64]*runs.Run, len(list))
+	for i := range list {
+		byID[list[i].ID] = &list[i]
 	}
 	frows, err := s.db.QueryContext(ctx, `SELECT run_id, name, value FROM run_figures WHERE run_id BETWEEN ? AND ?`,
-		runs[len(runs)-1].ID, runs[0].ID)
+		list[len(list)-1].ID, list[0].ID)
 	if err != nil {
-		return nil, fmt.Errorf("corpus: run figures: %w", err)
+		return nil, fmt.Errorf("store: run figures: %w", err)
 	}
 	defer frows.Close()
 	for frows.Next() {
@@ -109,7 +103,7 @@ func (s *Store) Runs(ctx context.Context, job string, limit int) ([]Run, error) 
 		var name string
 		var v float64
 		if err := frows.Scan(&id, &name, &v); err != nil {
-			return nil, fmt.Errorf("corpus: run figures: %w", err)
+			return nil, fmt.Errorf("store: run figures: %w", err)
 		}
 		r, ok := byID[id]
 		if !ok {
@@ -121,7 +115,7 @@ func (s *Store) Runs(ctx context.Context, job string, limit int) ([]Run, error) 
 		r.Figures[name] = v
 	}
 	if err := frows.Err(); err != nil {
-		return nil, fmt.Errorf("corpus: run figures: %w", err)
+		return nil, fmt.Errorf("store: run figures: %w", err)
 	}
-	return runs, nil
+	return list, nil
 }

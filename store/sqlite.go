@@ -1,28 +1,16 @@
-package corpus
+package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
-)
+	"commentbot/corpus"
 
-// Errors of the store.
-var (
-	// ErrSchemaTooNew means the database was written by a newer program:
-	// its schema version is above the last migration this one knows.
-	ErrSchemaTooNew = errors.New("corpus: store schema is newer than this program knows")
-	// ErrInvalidComment means a comment cannot be stored (it has no id).
-	ErrInvalidComment = errors.New("corpus: invalid comment")
-	// ErrInvalidFilter means a Filter has an unknown split or a negative limit.
-	ErrInvalidFilter = errors.New("corpus: invalid filter")
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
 
 // busyTimeout is how long a connection waits for another writer's lock
@@ -34,14 +22,15 @@ const busyTimeout = 10 * time.Second
 // transaction stays open between pages.
 const pageSize = 256
 
-// A Store keeps comments, ingestion cursors and run records in one SQLite
-// database (modernc.org/sqlite, pure Go). It is safe for concurrent use.
+// SQLite is the Store in one SQLite database file (modernc.org/sqlite, pure
+// Go, no cgo). It is safe for concurrent use, also by several processes on
+// one file.
 //
 // Files are opened in WAL mode (readers never block the writer) with
 // synchronous=NORMAL, foreign keys on, a busy timeout of 10 s and write
 // transactions that take the write lock when they begin (BEGIN IMMEDIATE),
 // so two writers queue instead of failing on a lock upgrade. The schema is
-// versioned by PRAGMA user_version; OpenStore applies missing migrations,
+// versioned by PRAGMA user_version; OpenSQLite applies missing migrations,
 // each in its own transaction.
 //
 // ":memory:" opens a private in-memory database for tests. database/sql
@@ -49,9 +38,11 @@ const pageSize = 256
 // memory store uses exactly one connection: a call that needs the database
 // while another holds it (a write inside a Comments callback is fine, since
 // Comments holds no connection while calling back) waits for it.
-type Store struct {
+type SQLite struct {
 	db *sql.DB
 }
+
+var _ Store = (*SQLite)(nil)
 
 // Comments: one row per Reddit fullname.
 //
@@ -62,7 +53,7 @@ type Store struct {
 //	          big-endian int64 (normalized: lower-case, whitespace runs
 //	          collapsed to one space, trimmed). Two different texts share a
 //	          key with probability 2^-64 per pair.
-//	split     splitPoint(id), so that Train/Validation filter in SQL.
+//	split     corpus.SplitPoint(id), so that Train/Validation filter in SQL.
 const schemaV1 = `
 CREATE TABLE comments (
 	seq       INTEGER PRIMARY KEY,
@@ -117,22 +108,22 @@ func migrations() []string {
 // SchemaVersion is the schema version this program writes.
 func SchemaVersion() int { return len(migrations()) }
 
-// OpenStore opens (creating if needed) the store at path, or a private
+// OpenSQLite opens (creating if needed) the store at path, or a private
 // in-memory store for ":memory:", and migrates its schema to SchemaVersion.
 // It fails with ErrSchemaTooNew on a database from a newer program.
-func OpenStore(ctx context.Context, path string) (*Store, error) {
-	return openStore(ctx, path, SchemaVersion())
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	return openSQLite(ctx, path, SchemaVersion())
 }
 
-// openStore opens the store and migrates it to version target (≤
+// openSQLite opens the store and migrates it to version target (≤
 // SchemaVersion); tests use a lower target to build an old database.
-func openStore(ctx context.Context, path string, target int) (*Store, error) {
+func openSQLite(ctx context.Context, path string, target int) (*SQLite, error) {
 	if path == "" {
-		return nil, fmt.Errorf("corpus: open store: empty path")
+		return nil, fmt.Errorf("store: open store: empty path")
 	}
 	memory := path == ":memory:"
 	if strings.ContainsRune(path, '?') {
-		return nil, fmt.Errorf("corpus: open store %q: path must not contain '?'", path)
+		return nil, fmt.Errorf("store: open store %q: path must not contain '?'", path)
 	}
 	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_foreign_keys=1&_txlock=immediate", path, busyTimeout.Milliseconds())
 	if !memory {
@@ -140,34 +131,34 @@ func openStore(ctx context.Context, path string, target int) (*Store, error) {
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("corpus: open store %q: %w", path, err)
+		return nil, fmt.Errorf("store: open store %q: %w", path, err)
 	}
 	if memory {
 		db.SetMaxOpenConns(1)
 		db.SetConnMaxIdleTime(0)
 		db.SetConnMaxLifetime(0)
 	}
-	s := &Store{db: db}
+	s := &SQLite{db: db}
 	if err := s.migrate(ctx, target); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("corpus: open store %q: %w", path, err)
+		return nil, fmt.Errorf("store: open store %q: %w", path, err)
 	}
 	return s, nil
 }
 
 // Close closes the database. Streams still running fail with an error.
-func (s *Store) Close() error {
+func (s *SQLite) Close() error {
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("corpus: close store: %w", err)
+		return fmt.Errorf("store: close store: %w", err)
 	}
 	return nil
 }
 
 // Version returns the schema version of the open database.
-func (s *Store) Version(ctx context.Context) (int, error) {
+func (s *SQLite) Version(ctx context.Context) (int, error) {
 	var v int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return 0, fmt.Errorf("corpus: schema version: %w", err)
+		return 0, fmt.Errorf("store: schema version: %w", err)
 	}
 	return v, nil
 }
@@ -175,7 +166,7 @@ func (s *Store) Version(ctx context.Context) (int, error) {
 // migrate applies the missing steps up to target, each in one transaction
 // that re-reads the version under the write lock, so two processes opening
 // the same new file do not both apply a step.
-func (s *Store) migrate(ctx context.Context, target int) error {
+func (s *SQLite) migrate(ctx context.Context, target int) error {
 	steps := migrations()
 	for {
 		done, err := s.migrateStep(ctx, steps, target)
@@ -185,7 +176,7 @@ func (s *Store) migrate(ctx context.Context, target int) error {
 	}
 }
 
-func (s *Store) migrateStep(ctx context.Context, steps []string, target int) (done bool, err error) {
+func (s *SQLite) migrateStep(ctx context.Context, steps []string, target int) (done bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("migrate: %w", err)
@@ -218,82 +209,33 @@ func (s *Store) migrateStep(ctx context.Context, steps []string, target int) (do
 	return false, nil
 }
 
-// UpsertStats counts what a write did. New, Updated and Unchanged are
-// disjoint and add up to the comments written. Duplicates counts the new or
-// updated comments whose normalized text an earlier comment (lower seq)
-// already has: they are stored but Comments does not yield them.
-type UpsertStats struct {
-	New        int // ids not stored before
-	Updated    int // stored ids whose body changed (an edit)
-	Unchanged  int // stored ids with the same body (score and other fields are not compared)
-	Duplicates int
-	Forgotten  int // stored comments deleted because they are gone from Reddit (CommitPageGone)
-}
-
-// Add adds o to st.
-func (st *UpsertStats) Add(o UpsertStats) {
-	st.New += o.New
-	st.Updated += o.Updated
-	st.Unchanged += o.Unchanged
-	st.Duplicates += o.Duplicates
-	st.Forgotten += o.Forgotten
-}
-
-// Upsert stores cs in one transaction: all or nothing.
-//
-// A new id is inserted whole. For an id already stored only an edited body
-// counts: the body, its dedup key and the ingested time (set to the edit's
-// ingestion, so IngestedAfter picks edits up for fine-tuning) are replaced;
-// subreddit, author, score and created keep their first stored values
-// (score is a snapshot taken at first ingestion, a changed score is not an
-// update). A comment with a zero Ingested time gets the current time.
-func (s *Store) Upsert(ctx context.Context, cs []Comment) (UpsertStats, error) {
-	var st UpsertStats
-	err := s.write(ctx, func(w *writer) error {
-		for i := range cs {
-			if err := w.put(ctx, &cs[i], &st); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// Upsert stores cs in one transaction (see Store.Upsert).
+func (s *SQLite) Upsert(ctx context.Context, cs []corpus.Comment) (UpsertStats, error) {
+	st, err := s.UpsertFrom(ctx, corpus.SliceSource(cs))
 	if err != nil {
-		return UpsertStats{}, fmt.Errorf("corpus: upsert: %w", err)
+		return UpsertStats{}, fmt.Errorf("store: upsert: %w", err)
 	}
 	return st, nil
 }
 
-// A Cursor is where an ingester stands on one source (a subreddit listing).
-//
-// A pass pages back from the newest comment to Newest, the newest fullname
-// that a completed pass stored. While a pass is unfinished, Pending holds the
-// newest fullname of that pass and After the listing token of the next page
-// to fetch; a restarted ingester continues from After and, once it reaches
-// Newest (or the listing ends), sets Newest = Pending and clears Pending and
-// After. Because CommitPage stores a page and the cursor in one transaction,
-// a crash loses at most the page in flight, which is fetched again.
-type Cursor struct {
-	Newest  string    // newest fullname of the last completed pass; "" before the first
-	Pending string    // newest fullname of the unfinished pass; "" when none
-	After   string    // listing token of the next page of the unfinished pass; "" when none
-	Updated time.Time // when the cursor was last written
+// UpsertFrom stores every comment of src in one transaction (see
+// Store.UpsertFrom). Other writers wait up to the busy timeout (10 s) for
+// it, then fail with SQLITE_BUSY: import a large dump while nothing is
+// ingesting.
+func (s *SQLite) UpsertFrom(ctx context.Context, src corpus.Source) (UpsertStats, error) {
+	var st UpsertStats
+	err := s.write(ctx, func(w *writer) error {
+		return src(ctx, func(c corpus.Comment) error { return w.put(ctx, &c, &st) })
+	})
+	if err != nil {
+		return UpsertStats{}, err
+	}
+	return st, nil
 }
 
-// CommitPage stores a page of comments and the source's cursor in one
-// transaction (see Upsert for what is written). A zero cursor.Updated is set
-// to the current time.
-func (s *Store) CommitPage(ctx context.Context, source string, cursor Cursor, cs []Comment) (UpsertStats, error) {
-	return s.CommitPageGone(ctx, source, cursor, cs, nil)
-}
-
-// CommitPageGone is CommitPage that also deletes, in the same transaction,
-// the stored comments whose ids are in gone: comments an ingester sees again
-// as "[deleted]" or "[removed]", so that their text is no longer trained on
-// (a later copy of the same text, if any, takes their place in Comments).
-// Ids not stored are ignored; Forgotten counts the rows deleted. Deletion
-// leaves no tombstone: importing an old dump that holds the comment adds it
-// again.
-func (s *Store) CommitPageGone(ctx context.Context, source string, cursor Cursor, cs []Comment, gone []string) (UpsertStats, error) {
+// CommitPage stores a page, forgets the gone ids and sets the cursor of
+// source in one transaction (see Store.CommitPage).
+func (s *SQLite) CommitPage(ctx context.Context, source string, cursor Cursor, cs []corpus.Comment, gone []string) (UpsertStats, error) {
 	if cursor.Updated.IsZero() {
 		cursor.Updated = time.Now()
 	}
@@ -326,14 +268,14 @@ func (s *Store) CommitPageGone(ctx context.Context, source string, cursor Cursor
 		return nil
 	})
 	if err != nil {
-		return UpsertStats{}, fmt.Errorf("corpus: commit page of %q: %w", source, err)
+		return UpsertStats{}, fmt.Errorf("store: commit page of %q: %w", source, err)
 	}
 	return st, nil
 }
 
 // Cursor returns the stored cursor of source, or the zero Cursor (start from
 // scratch) when none is stored.
-func (s *Store) Cursor(ctx context.Context, source string) (Cursor, error) {
+func (s *SQLite) Cursor(ctx context.Context, source string) (Cursor, error) {
 	var c Cursor
 	var updated int64
 	err := s.db.QueryRowContext(ctx, `SELECT newest, pending, after_token, updated FROM cursors WHERE source = ?`, source).
@@ -342,41 +284,10 @@ func (s *Store) Cursor(ctx context.Context, source string) (Cursor, error) {
 		return Cursor{}, nil
 	}
 	if err != nil {
-		return Cursor{}, fmt.Errorf("corpus: cursor of %q: %w", source, err)
+		return Cursor{}, fmt.Errorf("store: cursor of %q: %w", source, err)
 	}
 	c.Updated = fromNanos(updated)
 	return c, nil
-}
-
-// A Filter selects comments. Its zero value selects every comment (after
-// deduplication) in store order.
-type Filter struct {
-	Split         Split     // All, Train or Validation
-	ValidFraction float64   // validation share for Split; 0 means DefaultValidFraction
-	IngestedAfter time.Time // only comments ingested (or edited) strictly after; zero = no bound
-	Subreddits    []string  // only these subreddits (case-insensitive); empty = all
-	Limit         int       // at most this many; 0 = no limit
-}
-
-func (f Filter) validate() error {
-	if f.Split < All || f.Split > Validation {
-		return fmt.Errorf("%w: split %d", ErrInvalidFilter, int(f.Split))
-	}
-	if f.Limit < 0 {
-		return fmt.Errorf("%w: negative limit %d", ErrInvalidFilter, f.Limit)
-	}
-	if f.ValidFraction < 0 || f.ValidFraction > 1 {
-		return fmt.Errorf("%w: validation fraction %v outside [0, 1]", ErrInvalidFilter, f.ValidFraction)
-	}
-	return nil
-}
-
-// validFraction returns the fraction the filter splits at.
-func (f Filter) validFraction() float64 {
-	if f.ValidFraction == 0 {
-		return DefaultValidFraction
-	}
-	return f.ValidFraction
 }
 
 // where returns the SQL condition (over alias c) and its arguments. A
@@ -384,17 +295,17 @@ func (f Filter) validFraction() float64 {
 // normalized text; deduplication comes before every other condition, so a
 // text whose first copy is in the validation split never shows up in the
 // training split through a later copy.
-func (f Filter) where() (string, []any) {
+func where(f corpus.Filter) (string, []any) {
 	var b strings.Builder
 	var args []any
 	b.WriteString("NOT EXISTS (SELECT 1 FROM comments d WHERE d.norm = c.norm AND d.seq < c.seq)")
 	switch f.Split {
-	case Train:
+	case corpus.Train:
 		b.WriteString(" AND c.split >= ?")
-		args = append(args, f.validFraction())
-	case Validation:
+		args = append(args, f.Fraction())
+	case corpus.Validation:
 		b.WriteString(" AND c.split < ?")
-		args = append(args, f.validFraction())
+		args = append(args, f.Fraction())
 	}
 	if !f.IngestedAfter.IsZero() {
 		b.WriteString(" AND c.ingested > ?")
@@ -414,21 +325,17 @@ func (f Filter) where() (string, []any) {
 	return b.String(), args
 }
 
-// Comments returns a Source of the stored comments that f selects, in
-// insertion order, each normalized text once (the first stored copy). It
-// streams: rows are read pageSize at a time by keyset paging on seq, and no
-// connection or transaction is held while fn runs, so fn may write to the
-// store. Comments stored while the stream runs are yielded if they come after
-// its position.
-func (s *Store) Comments(f Filter) Source {
-	return func(ctx context.Context, fn func(Comment) error) error {
-		if err := f.validate(); err != nil {
+// Comments streams the comments f selects (see Store.Comments): rows are
+// read pageSize at a time by keyset paging on seq.
+func (s *SQLite) Comments(f corpus.Filter) corpus.Source {
+	return func(ctx context.Context, fn func(corpus.Comment) error) error {
+		if err := f.Validate(); err != nil {
 			return err
 		}
-		cond, args := f.where()
+		cond, args := where(f)
 		q := "SELECT c.seq, c.id, c.subreddit, c.author, c.body, c.score, c.created, c.ingested FROM comments c WHERE c.seq > ? AND " +
 			cond + " ORDER BY c.seq LIMIT ?"
-		page := make([]Comment, 0, pageSize)
+		page := make([]corpus.Comment, 0, pageSize)
 		var last int64
 		left := f.Limit
 		for {
@@ -442,7 +349,7 @@ func (s *Store) Comments(f Filter) Source {
 			var err error
 			page, last, err = s.page(ctx, q, last, args, n, page[:0])
 			if err != nil {
-				return fmt.Errorf("corpus: read comments: %w", err)
+				return fmt.Errorf("store: read comments: %w", err)
 			}
 			for _, c := range page {
 				if err := fn(c); err != nil {
@@ -459,7 +366,7 @@ func (s *Store) Comments(f Filter) Source {
 
 // page reads up to n rows after seq into dst and returns them with the seq
 // of the last one.
-func (s *Store) page(ctx context.Context, q string, after int64, cond []any, n int, dst []Comment) ([]Comment, int64, error) {
+func (s *SQLite) page(ctx context.Context, q string, after int64, cond []any, n int, dst []corpus.Comment) ([]corpus.Comment, int64, error) {
 	args := make([]any, 0, len(cond)+2)
 	args = append(args, after)
 	args = append(args, cond...)
@@ -470,7 +377,7 @@ func (s *Store) page(ctx context.Context, q string, after int64, cond []any, n i
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c Comment
+		var c corpus.Comment
 		var created, ingested int64
 		if err := rows.Scan(&after, &c.ID, &c.Subreddit, &c.Author, &c.Body, &c.Score, &created, &ingested); err != nil {
 			return dst, after, err
@@ -483,11 +390,11 @@ func (s *Store) page(ctx context.Context, q string, after int64, cond []any, n i
 }
 
 // Count returns how many comments Comments(f) would yield.
-func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
-	if err := f.validate(); err != nil {
+func (s *SQLite) Count(ctx context.Context, f corpus.Filter) (int, error) {
+	if err := f.Validate(); err != nil {
 		return 0, err
 	}
-	cond, args := f.where()
+	cond, args := where(f)
 	limit := -1 // SQLite: no limit
 	if f.Limit > 0 {
 		limit = f.Limit
@@ -496,7 +403,7 @@ func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM comments c WHERE "+cond+" LIMIT ?)", args...).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("corpus: count comments: %w", err)
+		return 0, fmt.Errorf("store: count comments: %w", err)
 	}
 	return n, nil
 }
@@ -511,7 +418,7 @@ type writer struct {
 
 // write runs fn in one write transaction, committed when fn returns nil and
 // rolled back otherwise.
-func (s *Store) write(ctx context.Context, fn func(*writer) error) (err error) {
+func (s *SQLite) write(ctx context.Context, fn func(*writer) error) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -554,7 +461,7 @@ func (s *Store) write(ctx context.Context, fn func(*writer) error) (err error) {
 }
 
 // put writes one comment inside the writer's transaction and counts it.
-func (w *writer) put(ctx context.Context, c *Comment, st *UpsertStats) error {
+func (w *writer) put(ctx context.Context, c *corpus.Comment, st *UpsertStats) error {
 	if c.ID == "" {
 		return fmt.Errorf("%w: empty id (body %.40q)", ErrInvalidComment, c.Body)
 	}
@@ -562,9 +469,9 @@ func (w *writer) put(ctx context.Context, c *Comment, st *UpsertStats) error {
 	if ingested.IsZero() {
 		ingested = w.now
 	}
-	norm := normKey(c.Body)
+	norm := NormKey(c.Body)
 	res, err := w.insert.ExecContext(ctx, c.ID, c.Subreddit, c.Author, c.Body, c.Score,
-		toNanos(c.Created), ingested.UnixNano(), norm, splitPoint(c.ID))
+		toNanos(c.Created), ingested.UnixNano(), norm, corpus.SplitPoint(c.ID))
 	if err != nil {
 		return fmt.Errorf("insert %s: %w", c.ID, err)
 	}
@@ -600,22 +507,6 @@ func (w *writer) put(ctx context.Context, c *Comment, st *UpsertStats) error {
 		st.Duplicates++
 	}
 	return nil
-}
-
-// NormalizeText returns the text that deduplication compares: s lower-cased,
-// with every run of white space collapsed to one space and no leading or
-// trailing space.
-func NormalizeText(s string) string {
-	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
-}
-
-// normKey returns the dedup key of a body: the first 8 bytes of
-// sha256(NormalizeText(body)), big-endian, as an int64.
-func normKey(body string) int64 {
-	h := sha256.New()
-	io.WriteString(h, NormalizeText(body))
-	var sum [sha256.Size]byte
-	return int64(binary.BigEndian.Uint64(h.Sum(sum[:0])))
 }
 
 func toNanos(t time.Time) int64 {
