@@ -333,7 +333,7 @@ func unigram(ctx context.Context, lm *model.LM, train, valid corpus.Source) (flo
 		return 0, err
 	}
 	// One short stream: every comment counts, however small the parts are.
-	level := lm.Kind().Level()
+	level := text.Level(lm.Kind().Level())
 	tb := corpus.NewBatcher(train, level, v, 1, 16)
 	defer tb.Close()
 	vb := corpus.NewBatcher(valid, level, v, 1, 16)

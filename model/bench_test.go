@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 
 	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // cpuSeconds is the process's user+system CPU time. Benchmarks report work
@@ -30,9 +31,9 @@ func cpuSeconds() float64 {
 func benchVocab(n int, char bool) *text.Vocab {
 	var toks []string
 	if char {
-		toks = []string{charUnknown, charEnd}
+		toks = []string{tokens.CharUnknown, tokens.CharEnd}
 	} else {
-		toks = []string{"UNKNOWN_TOKEN", sentenceStart, sentenceEnd}
+		toks = []string{"UNKNOWN_TOKEN", tokens.SentenceStart, tokens.SentenceEnd}
 	}
 	for i := len(toks); i < n; i++ {
 		toks = append(toks, fmt.Sprintf("t%d", i))
@@ -52,7 +53,7 @@ func benchTrain(b *testing.B, cfg Config, vocab int, be *backend) {
 		m.be = *be
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	batch := Batch{Streams: cfg.Streams, Steps: cfg.Steps}
+	batch := tokens.Batch{Streams: cfg.Streams, Steps: cfg.Steps}
 	for range cfg.Streams * cfg.Steps {
 		batch.Inputs = append(batch.Inputs, rng.IntN(vocab))
 		batch.Targets = append(batch.Targets, rng.IntN(vocab))

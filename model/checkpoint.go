@@ -11,6 +11,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+
+	"commentbot/tokens"
 )
 
 // Checkpoint format (all integers little-endian):
@@ -64,16 +66,16 @@ func (f *jfloat) UnmarshalJSON(b []byte) error {
 // release are pointers or omitempty, so that files written before them
 // decode with defaults (see Decode).
 type ckptState struct {
-	Epoch     int          `json:"epoch"`
-	Step      int64        `json:"step"`
-	Tokens    int64        `json:"tokens"`
-	Position  Position     `json:"position"`
-	LR        jfloat       `json:"lr"`
-	PeakLR    *jfloat      `json:"peak_lr,omitempty"`
-	BestValid jfloat       `json:"best_valid"`
-	BadEvals  int          `json:"bad_evals"`
-	Plateau   *ckptPlateau `json:"plateau,omitempty"`
-	RNG       []byte       `json:"rng"`
+	Epoch     int             `json:"epoch"`
+	Step      int64           `json:"step"`
+	Tokens    int64           `json:"tokens"`
+	Position  tokens.Position `json:"position"`
+	LR        jfloat          `json:"lr"`
+	PeakLR    *jfloat         `json:"peak_lr,omitempty"`
+	BestValid jfloat          `json:"best_valid"`
+	BadEvals  int             `json:"bad_evals"`
+	Plateau   *ckptPlateau    `json:"plateau,omitempty"`
+	RNG       []byte          `json:"rng"`
 }
 
 type ckptPlateau struct {
@@ -126,7 +128,7 @@ func Encode(w io.Writer, c *Checkpoint) error {
 	}
 	m := c.Model
 	h := ckptHeader{
-		Config: m.cfg, Level: string(m.cfg.Kind.Level()), Tokens: m.voc.tokens, Unknown: m.voc.unk,
+		Config: m.cfg, Level: m.cfg.Kind.Level(), Tokens: m.voc.tokens, Unknown: m.voc.unk,
 		VocabHash: m.voc.hash, Params: m.lo.size, Carry: len(c.State.Carry),
 		State: encodeState(c.State),
 	}
@@ -218,14 +220,14 @@ func Decode(r io.Reader) (*Checkpoint, error) {
 	if err := h.Config.Validate(); err != nil {
 		return nil, corrupt("%v", err)
 	}
-	if h.Level != string(h.Config.Kind.Level()) {
+	if h.Level != h.Config.Kind.Level() {
 		return nil, corrupt("level %q does not fit kind %q", h.Level, h.Config.Kind)
 	}
 	voc, err := newVocabTable(h.Config.Kind, h.Tokens, h.Unknown, h.VocabHash)
 	if err != nil {
 		return nil, corrupt("vocabulary: %v", err)
 	}
-	if got := vocabHash(h.Tokens); got != h.VocabHash {
+	if got := tokens.Hash(h.Tokens); got != h.VocabHash {
 		return nil, fmt.Errorf("%w: checkpoint's %d tokens hash to %.12s, recorded %.12s", ErrVocabMismatch, len(h.Tokens), got, h.VocabHash)
 	}
 	lo := newLayout(h.Config, len(h.Tokens))

@@ -1,4 +1,4 @@
-package model_test
+package model
 
 import (
 	"bytes"
@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-
-	"commentbot/model"
 )
 
 // goldenSample is one sample the code before the package split (commit
@@ -36,7 +34,9 @@ type goldenSample struct {
 // the embedded sample, optimizer, carry and metrics included; and the older
 // before-plateau.ckpt) and wants every sample of
 // testdata/samples-v1.golden.json byte for byte: greedy and tempered,
-// nucleus, prompts with unknown words and characters, length limits.
+// nucleus, prompts with unknown words and characters, length limits. The
+// samples are drawn as the product draws them since the model works on
+// token ids: the prompt encoded by the caller, the ids decoded by it.
 func TestCheckpointsFromBeforeTheSplitSampleTheSameText(t *testing.T) {
 	data, err := os.ReadFile("testdata/samples-v1.golden.json")
 	if err != nil {
@@ -49,7 +49,7 @@ func TestCheckpointsFromBeforeTheSplitSampleTheSameText(t *testing.T) {
 	if len(golden) < 100 {
 		t.Fatalf("%d golden samples, want the full file", len(golden))
 	}
-	models := map[string]*model.LM{}
+	models := map[string]*LM{}
 	for _, g := range golden {
 		m, ok := models[g.Checkpoint]
 		if !ok {
@@ -57,21 +57,21 @@ func TestCheckpointsFromBeforeTheSplitSampleTheSameText(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cp, err := model.Decode(bytes.NewReader(raw))
+			cp, err := Decode(bytes.NewReader(raw))
 			if err != nil {
 				t.Fatalf("%s: %v", g.Checkpoint, err)
 			}
 			m = cp.Model
 			models[g.Checkpoint] = m
 		}
-		s, err := m.Sample(context.Background(), model.SampleOptions{Temperature: g.Temperature, TopP: g.TopP,
-			Prompt: g.Prompt, MinTokens: g.MinTokens, MaxTokens: g.MaxTokens, Seed: g.Seed})
+		s, err := sampleText(context.Background(), m, SampleOptions{Temperature: g.Temperature, TopP: g.TopP,
+			MinTokens: g.MinTokens, MaxTokens: g.MaxTokens, Seed: g.Seed}, g.Prompt)
 		if err != nil {
 			t.Fatalf("%s %+v: %v", g.Checkpoint, g, err)
 		}
-		if s.Text != g.Text || !slices.Equal(s.Tokens, g.Tokens) || s.LogProb != g.LogProb || string(s.Stop) != g.Stop {
+		if s.Text != g.Text || !slices.Equal(s.Toks, g.Tokens) || s.LogProb != g.LogProb || string(s.Stop) != g.Stop {
 			t.Errorf("%s, prompt %q, T=%g, top-p %g, seed %d:\n got %q (%v, log p %v, %s)\nwant %q (%v, log p %v, %s)",
-				g.Checkpoint, g.Prompt, g.Temperature, g.TopP, g.Seed, s.Text, s.Tokens, s.LogProb, s.Stop, g.Text, g.Tokens, g.LogProb, g.Stop)
+				g.Checkpoint, g.Prompt, g.Temperature, g.TopP, g.Seed, s.Text, s.Toks, s.LogProb, s.Stop, g.Text, g.Tokens, g.LogProb, g.Stop)
 		}
 	}
 }

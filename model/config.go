@@ -39,6 +39,15 @@ func (k Kind) Cell() Cell {
 	return CellLSTM
 }
 
+// Level names the token level of the kind as text.Level does: "char" for
+// CharLSTM, "word" for the word kinds. Checkpoints record it.
+func (k Kind) Level() string {
+	if k == CharLSTM {
+		return "char"
+	}
+	return "word"
+}
+
 // Valid reports whether k is one of the known kinds.
 func (k Kind) Valid() bool { return k == WordLSTM || k == CharLSTM || k == RNN }
 

@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -74,7 +75,7 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 		t.Run(string(c.kind), func(t *testing.T) {
 			ctx := context.Background()
 			trainSrc, validSrc := sampleSplit(t)
-			level := c.kind.Level()
+			level := text.Level(c.kind.Level())
 			v := vocabOf(t, trainSrc, level, c.vocab)
 			cfg := DefaultConfig(c.kind)
 			cfg.Embed, cfg.Hidden, cfg.Streams, cfg.Steps = c.embed, c.hidden, 8, 24
@@ -87,7 +88,7 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 			valid := corpus.NewBatcher(validSrc, level, v, 8, 24)
 			defer train.Close()
 			defer valid.Close()
-			before, err := MeasureQuality(ctx, m, corpus.NewBatcher(trainSrc, level, v, 8, 24), valid, 0)
+			before, err := measureQuality(ctx, m, corpus.NewBatcher(trainSrc, level, v, 8, 24), valid)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +106,7 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 			if err := valid.Seek(ctx, tokens.Position{}); err != nil {
 				t.Fatal(err)
 			}
-			q, err := MeasureQuality(ctx, m, corpus.NewBatcher(trainSrc, level, v, 8, 24), valid, 0)
+			q, err := measureQuality(ctx, m, corpus.NewBatcher(trainSrc, level, v, 8, 24), valid)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,11 +121,11 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 				t.Errorf("untrained loss %.3f far from log V = %.3f", before.Valid.Loss, math.Log(float64(v.Len())))
 			}
 			for seed := range uint64(5) {
-				s, err := m.Sample(ctx, SampleOptions{Temperature: 0.8, Prompt: "I think the", Seed: seed, MaxTokens: 40})
+				s, err := sampleText(ctx, m, SampleOptions{Temperature: 0.8, Seed: seed, MaxTokens: 40}, "I think the")
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, tok := range s.Tokens {
+				for _, tok := range s.Toks {
 					if tok == tokens.UnknownToken || tok == tokens.CharUnknown || tok == tokens.SentenceStart {
 						t.Errorf("sample has %q", tok)
 					}
@@ -141,4 +142,29 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 			}
 		})
 	}
+}
+
+// quality is a model's held-out loss beside the unigram baseline.
+type quality struct{ Valid, Unigram Eval }
+
+// measureQuality evaluates m on valid and counts the unigram baseline on
+// train, both from their current positions to the end of their epochs;
+// valid is rewound to where it started between the two passes.
+func measureQuality(ctx context.Context, m *LM, train, valid Batches) (quality, error) {
+	start := valid.Position()
+	var q quality
+	var err error
+	if q.Unigram, err = UnigramLoss(ctx, train, valid, m.VocabSize(), 0); err != nil {
+		return quality{}, err
+	}
+	if err := valid.Seek(ctx, start); err != nil {
+		return quality{}, err
+	}
+	if q.Valid, err = m.Evaluate(ctx, valid, 0); err != nil {
+		return quality{}, err
+	}
+	if math.IsNaN(q.Valid.Loss) {
+		return q, errors.New("no held-out targets")
+	}
+	return q, nil
 }

@@ -4,6 +4,12 @@
 // dropout → LSTM → dropout → softmax) and rnn (the seed's tanh RNN) — with
 // its training, evaluation, sampling and checkpoint codec.
 //
+// It works on token ids only: batches of ids (tokens.Batch) come in, a
+// sample's ids go out, and the caller encodes prompts and decodes samples
+// (package text). Besides the standard library and gonum it imports only the
+// leaf package tokens (special tokens, the vocabulary hash, Batch), so it
+// links no tokenizer, store or network client.
+//
 // # Model
 //
 // An LM maps token ids to an input (a learned embedding row, or for one-hot
@@ -47,8 +53,8 @@
 // beyond that error for a share of the budget — restores the best weights and
 // halves the rate a few times, then stops; divergence stops on the best
 // weights (the last finite ones without an evaluation). It honours ctx at
-// every step and a budget of epochs, steps or time, and reports Progress (NewProgressReporter draws a bar on a terminal
-// or logs with log/slog). Everything needed to resume — weights, Adam
+// every step and a budget of epochs, steps or time, and reports Progress to
+// a callback. Everything needed to resume — weights, Adam
 // moments, data position, carried state, dropout RNG state, metrics — is a
 // Checkpoint, encoded with Encode and read back with Decode through
 // io.Writer/io.Reader; the package opens no files (write the atomic

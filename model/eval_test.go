@@ -9,6 +9,7 @@ import (
 
 	"commentbot/corpus"
 	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // TestEvaluateStdErrOverComments recomputes Evaluate's loss and standard
@@ -34,7 +35,7 @@ func TestEvaluateStdErrOverComments(t *testing.T) {
 		samplers[s] = newSampler(m.lo)
 	}
 	sums, counts := map[int]float64{}, map[int]float64{}
-	var batch Batch
+	var batch tokens.Batch
 	for {
 		err := b.Next(context.Background(), &batch)
 		if errors.Is(err, io.EOF) {

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"commentbot/text"
 	"commentbot/tokens"
 )
 
@@ -61,6 +60,9 @@ func newVocabTable(kind Kind, toks []string, unk int, hash string) (*vocabTable,
 	}
 	v := &vocabTable{tokens: toks, index: make(map[string]int, len(toks)), unk: unk, hash: hash, start: -1, end: -1, url: -1}
 	for i, t := range toks {
+		if t == "" {
+			return nil, fmt.Errorf("%w: empty token at id %d in vocabulary", ErrConfig, i)
+		}
 		if _, dup := v.index[t]; dup {
 			return nil, fmt.Errorf("%w: duplicate token %q in vocabulary", ErrConfig, t)
 		}
@@ -72,19 +74,12 @@ func newVocabTable(kind Kind, toks []string, unk int, hash string) (*vocabTable,
 		}
 		return -1
 	}
-	if kind.Level() == text.LevelChar {
-		v.end = look(charEnd)
+	if kind == CharLSTM {
+		v.end = look(tokens.CharEnd)
 	} else {
-		v.start, v.end, v.url = look(sentenceStart), look(sentenceEnd), look(tokens.URLToken)
+		v.start, v.end, v.url = look(tokens.SentenceStart), look(tokens.SentenceEnd), look(tokens.URLToken)
 	}
 	return v, nil
-}
-
-func (v *vocabTable) id(tok string) int {
-	if id, ok := v.index[tok]; ok {
-		return id
-	}
-	return v.unk
 }
 
 // New builds a model of cfg over vocab, initialised from src (uniform

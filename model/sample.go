@@ -6,8 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-
-	"commentbot/text"
 )
 
 // ArgmaxTemperature is the temperature below which sampling becomes argmax
@@ -28,9 +26,11 @@ type SampleOptions struct {
 	// tokens whose probability adds up to at least TopP (nucleus sampling).
 	// 0 or 1 means off.
 	TopP float64
-	// Prompt is text to continue; it is tokenized by the model's level and
-	// its unknown words or characters are fed as the unknown id.
-	Prompt string
+	// Prompt holds the token ids to continue, fed after the start of a
+	// comment (see Sample). The caller encodes its text: text.Level.Prompt
+	// gives the tokens (a word prompt opens with SENTENCE_START; one that
+	// does not gets it first), the vocabulary their ids.
+	Prompt []int
 	// MinTokens is the fewest tokens to generate before the end token may
 	// stop the comment; MaxTokens caps the generated tokens (0 = 60 words or
 	// 300 characters).
@@ -48,12 +48,12 @@ const (
 	StopMaxTokens StopReason = "max-tokens" // MaxTokens were generated
 )
 
-// Sample is one generated comment.
+// Sample is one generated comment, as token ids: the caller decodes them
+// (the vocabulary's tokens, then text.Level.Text of the prompt's tokens
+// followed by these).
 type Sample struct {
-	// Text is the detokenized comment: the prompt followed by its continuation.
-	Text string
-	// Tokens are the generated tokens (without the prompt), specials included.
-	Tokens []string
+	// Tokens are the generated ids (without the prompt), specials included.
+	Tokens []int
 	// LogProb is Σ log p of the generated tokens under the tempered
 	// distribution they were drawn from (0 for greedy decoding).
 	LogProb float64
@@ -144,10 +144,15 @@ func (m *LM) checkSampleOptions(o SampleOptions) (int, error) {
 	if math.IsNaN(o.TopP) || o.TopP < 0 || o.TopP > 1 {
 		return 0, fmt.Errorf("%w: top-p %v outside [0, 1]", ErrSampleOptions, o.TopP)
 	}
+	for _, id := range o.Prompt {
+		if id < 0 || id >= len(m.voc.tokens) {
+			return 0, fmt.Errorf("%w: prompt id %d outside the vocabulary of %d", ErrSampleOptions, id, len(m.voc.tokens))
+		}
+	}
 	maxTok := o.MaxTokens
 	if maxTok == 0 {
 		maxTok = 60
-		if m.cfg.Kind.Level() == text.LevelChar {
+		if m.cfg.Kind == CharLSTM {
 			maxTok = 300
 		}
 	}
@@ -162,7 +167,7 @@ func (m *LM) checkSampleOptions(o SampleOptions) (int, error) {
 //
 // The model first writes a short burn-in to itself (burnIn), is then fed its
 // end token — a comment (word models: a sentence) starts after the previous
-// one ended — then SENTENCE_START for word models, then the prompt's tokens,
+// one ended — then the prompt's ids (SENTENCE_START first for word models),
 // then its own draws, which make the sample. It
 // never draws the unknown token or SENTENCE_START; the word model's
 // SENTENCE_END closes a sentence, and the comment when MinTokens are reached
@@ -174,20 +179,11 @@ func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 	if err != nil {
 		return Sample{}, err
 	}
-	level := m.cfg.Kind.Level()
-	char := m.cfg.Kind.Level() == text.LevelChar
+	char := m.cfg.Kind == CharLSTM
 	voc := m.voc
-	prompt := level.Tokens(o.Prompt)
-	// Drop the tokenizer's closing tokens: the prompt is to be continued.
-	for len(prompt) > 0 {
-		last := prompt[len(prompt)-1]
-		if last != sentenceEnd && last != charEnd {
-			break
-		}
-		prompt = prompt[:len(prompt)-1]
-	}
-	if !char && (len(prompt) == 0 || prompt[0] != sentenceStart) {
-		prompt = append([]string{sentenceStart}, prompt...)
+	prompt := o.Prompt
+	if !char && voc.start >= 0 && (len(prompt) == 0 || prompt[0] != voc.start) {
+		prompt = append([]int{voc.start}, prompt...)
 	}
 	s := m.pool.Get().(*sampler)
 	defer m.pool.Put(s)
@@ -196,11 +192,11 @@ func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 		m.step(s, voc.end) // a comment (word: a sentence) starts after the previous one ended
 	}
 	prev := -1
-	for _, tok := range prompt {
+	for _, id := range prompt {
 		if err := ctx.Err(); err != nil {
 			return Sample{}, fmt.Errorf("model: sample: %w", err)
 		}
-		prev = voc.id(tok)
+		prev = id
 		m.step(s, prev)
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
@@ -217,7 +213,7 @@ func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 		}
 		id, lp := m.pick(s, o, rng, allowEnd)
 		out.LogProb += lp
-		out.Tokens = append(out.Tokens, voc.tokens[id])
+		out.Tokens = append(out.Tokens, id)
 		if id == voc.end {
 			if len(out.Tokens) >= o.MinTokens {
 				out.Stop = StopEnd
@@ -232,7 +228,6 @@ func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 		m.step(s, id)
 		prev = id
 	}
-	out.Text = level.Text(append(prompt, out.Tokens...))
 	return out, nil
 }
 
@@ -267,7 +262,7 @@ func (m *LM) warm(s *sampler) {
 	}
 	s.reset()
 	n := burnInWords
-	if m.cfg.Kind.Level() == text.LevelChar {
+	if m.cfg.Kind == CharLSTM {
 		n = burnInChars
 	}
 	id := m.voc.end

@@ -14,6 +14,7 @@ import (
 	"commentbot/corpus"
 	"commentbot/model"
 	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // ModelEngine adapts package model to Engine: a ModelConfig becomes a
@@ -44,6 +45,9 @@ const (
 	DefaultEvalBatches = 200
 )
 
+// levelOf is the token level a model kind reads (model.Kind.Level names it).
+func levelOf(k model.Kind) text.Level { return text.Level(k.Level()) }
+
 // ModelConfig maps a configured model to the model package's Config.
 func ModelConfig(mc config.ModelConfig) model.Config {
 	kind := model.Kind(mc.Kind)
@@ -65,7 +69,7 @@ func (e ModelEngine) New(ctx context.Context, mc config.ModelConfig, vocabFrom c
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	level := cfg.Kind.Level()
+	level := levelOf(cfg.Kind)
 	counts := text.NewCounts()
 	if err := vocabFrom(ctx, func(c corpus.Comment) error {
 		counts.Add(level.Tokens(c.Body)...)
@@ -98,7 +102,7 @@ func (e ModelEngine) Decode(r io.Reader) (Model, error) {
 	if err := cp.Model.CheckVocab(v); err != nil {
 		return nil, err
 	}
-	return &lmModel{eng: e, cp: cp, vocab: v, level: cp.Model.Kind().Level()}, nil
+	return &lmModel{eng: e, cp: cp, vocab: v, level: levelOf(cp.Model.Kind())}, nil
 }
 
 // lmModel is a model.Checkpoint behind the Model port.
@@ -113,13 +117,17 @@ type lmModel struct {
 // own API, such as quality reports).
 func (m *lmModel) LM() *model.LM { return m.cp.Model }
 
+// Sample encodes the prompt's tokens (text.Level.Prompt) with the model's
+// vocabulary, samples ids and decodes them: the text is the prompt as
+// written followed by its continuation.
 func (m *lmModel) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
-	s, err := m.cp.Model.Sample(ctx, model.SampleOptions{Temperature: o.Temperature, MaxTemperature: o.MaxTemperature, TopP: o.TopP, Prompt: o.Prompt,
-		MinTokens: o.MinTokens, MaxTokens: o.MaxTokens, Seed: o.Seed})
+	prompt := m.level.Prompt(o.Prompt)
+	s, err := m.cp.Model.Sample(ctx, model.SampleOptions{Temperature: o.Temperature, MaxTemperature: o.MaxTemperature, TopP: o.TopP,
+		Prompt: m.vocab.Encode(prompt, nil), MinTokens: o.MinTokens, MaxTokens: o.MaxTokens, Seed: o.Seed})
 	if err != nil {
 		return Sample{}, err
 	}
-	return Sample{Text: s.Text, Tokens: len(s.Tokens)}, nil
+	return Sample{Text: m.level.Text(append(prompt, m.vocab.Decode(s.Tokens, nil)...)), Tokens: len(s.Tokens)}, nil
 }
 
 // Clone deep-copies the checkpoint: weights, optimizer moments, state, metrics.
@@ -163,7 +171,7 @@ func (m *lmModel) Train(ctx context.Context, spec TrainSpec) (TrainResult, error
 	cfg := m.cp.Model.Config()
 	st := &m.cp.State
 	if !spec.Resume {
-		st.Position, st.Carry = model.Position{}, nil
+		st.Position, st.Carry = tokens.Position{}, nil
 		m.cp.StartRun(spec.LearningRate)
 	} else if spec.LearningRate > 0 {
 		st.PeakLR = spec.LearningRate

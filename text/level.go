@@ -93,3 +93,24 @@ func (l Level) End() string {
 	}
 	panic(fmt.Sprintf("text: Level.End on invalid level %q", string(l)))
 }
+
+// Prompt returns the tokens a sampler continues s with: the level's tokens
+// of s without the end tokens that close them (the text is to be
+// continued), and for words opened by tokens.SentenceStart. The model is fed
+// their ids (Vocab.Encode: an unknown word or character as the unknown id);
+// the sample's text is l.Text of these tokens followed by the generated ones,
+// so the prompt reads as it was written.
+func (l Level) Prompt(s string) []string {
+	toks := l.Tokens(s)
+	for len(toks) > 0 {
+		last := toks[len(toks)-1]
+		if last != tokens.SentenceEnd && last != tokens.CharEnd {
+			break
+		}
+		toks = toks[:len(toks)-1]
+	}
+	if l == LevelWord && (len(toks) == 0 || toks[0] != tokens.SentenceStart) {
+		toks = append([]string{tokens.SentenceStart}, toks...)
+	}
+	return toks
+}

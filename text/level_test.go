@@ -89,3 +89,22 @@ func TestLevelInvalidPanics(t *testing.T) {
 		})
 	}
 }
+
+func TestLevelPrompt(t *testing.T) {
+	for _, tc := range []struct {
+		level Level
+		in    string
+		want  []string
+	}{
+		{LevelWord, "", []string{tokens.SentenceStart}},
+		{LevelWord, "I think", []string{tokens.SentenceStart, "i", "think"}},
+		{LevelWord, "Hello. You", []string{tokens.SentenceStart, "hello", ".", tokens.SentenceEnd, tokens.SentenceStart, "you"}},
+		{LevelWord, "Done.", []string{tokens.SentenceStart, "done", "."}},
+		{LevelChar, "", nil},
+		{LevelChar, "ab", []string{"a", "b"}},
+	} {
+		if got := tc.level.Prompt(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("%s.Prompt(%q) = %q, want %q", tc.level, tc.in, got, tc.want)
+		}
+	}
+}
