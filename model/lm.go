@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"commentbot/model/kernel"
 	"commentbot/tokens"
 )
 
@@ -31,7 +32,7 @@ type LM struct {
 	w    []float32
 	p    params[float32]
 	voc  *vocabTable
-	be   backend
+	be   kernel.Backend
 	pool *sync.Pool // *sampler scratch, shared by clones of equal shape
 	// start caches the sampler's start state for the current weights (see
 	// warm); Train clears it.
@@ -108,7 +109,7 @@ func New(cfg Config, vocab Vocab, src rand.Source) (*LM, error) {
 func newLM(cfg Config, voc *vocabTable) *LM {
 	lo := newLayout(cfg, len(voc.tokens))
 	w := make([]float32, lo.size)
-	m := &LM{cfg: cfg, lo: lo, w: w, p: view(lo, w), voc: voc, be: defaultBackend()}
+	m := &LM{cfg: cfg, lo: lo, w: w, p: view(lo, w), voc: voc, be: kernel.Default()}
 	m.pool = &sync.Pool{New: func() any { return newSampler(m.lo) }}
 	return m
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"commentbot/model/kernel"
 )
 
 // ArgmaxTemperature is the temperature below which sampling becomes argmax
@@ -91,37 +93,43 @@ func (s *sampler) reset() {
 }
 
 // step feeds token id and leaves the next-token logits in s.logits. It is the
-// batch-1 form of forward (no dropout): GEMVs instead of GEMMs.
-func step[F Float](be backend, lo *layout, p params[F], h, c, g [][]F, x, logits []F, id int) {
+// batch-1 form of forward (no dropout), layer by layer with GEMVs:
+//
+//	g_l = b_l + x_l·Wx_l + h_l·Wh_l   (x_0: the id's embedding, or for
+//	                                   one-hot input the id's row of Wx_0)
+//	h_l, c_l ← the cell of g_l        (lstmCell in place; RNN h_l = tanh(g_l))
+//	logits = by + h_top·Wy
+func step[F kernel.Float](be kernel.Backend, lo *layout, p params[F], h, c, g [][]F, x, logits []F, id int) {
 	var in []F
 	for l := range lo.hidden {
 		H, G := lo.hidden[l], lo.gate[l]
-		sG := stride(G)
 		gl := g[l]
 		copy(gl, p.b[l])
 		switch {
 		case l > 0:
-			gemv(be, true, lo.in[l], G, 1, p.wx[l], sG, in, 1, gl)
+			kernel.GemvT(be, gl, mat(p.wx[l], lo.in[l], G), in)
 		case lo.embed > 0:
 			E, sE := lo.embed, stride(lo.embed)
 			copy(x[:E], p.emb[id*sE:id*sE+E])
-			gemv(be, true, E, G, 1, p.wx[0], sG, x[:E], 1, gl)
+			kernel.GemvT(be, gl, mat(p.wx[0], E, G), x[:E])
 		default:
+			sG := stride(G)
 			for j, v := range p.wx[0][id*sG : id*sG+G] {
 				gl[j] += v
 			}
 		}
-		gemv(be, true, H, G, 1, p.wh[l], sG, h[l], 1, gl)
+		kernel.GemvT(be, gl, mat(p.wh[l], H, G), h[l])
 		hl, cl := h[l], c[l]
 		if lo.cell == CellRNN {
-			tanhRow(hl, gl)
+			copy(hl, gl[:H])
+			kernel.Tanh(hl)
 		} else {
-			lstmCell(gl, cl[:H], hl[:H])
+			lstmCell(gl, cl, cl, hl, hl)
 		}
 		in = hl
 	}
 	copy(logits, p.by)
-	gemv(be, true, lo.top(), lo.vocab, 1, p.wy, stride(lo.vocab), in, 1, logits)
+	kernel.GemvT(be, logits, mat(p.wy, lo.top(), lo.vocab), in)
 }
 
 func (m *LM) step(s *sampler, id int) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"commentbot/model/kernel"
 	"commentbot/text"
 	"commentbot/tokens"
 )
@@ -209,7 +210,7 @@ func TestStepMatchesForward(t *testing.T) {
 			if !w.load(ids, ids) {
 				t.Fatal("load")
 			}
-			be := defaultBackend()
+			be := kernel.Default()
 			w.forward(be, p, false, 0, nil)
 			// forward(train=false) leaves raw logits in w.logits.
 			s := newSampler(lo)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"commentbot/model/kernel"
 	"commentbot/tokens"
 )
 
@@ -204,7 +205,7 @@ func TestTrainRejectsBadBatches(t *testing.T) {
 // per-timestep loop allocates (what remains is per batch: goroutine
 // fan-out of the softmax and of gonum's edge GEMMs).
 func TestStepLoopDoesNotAllocate(t *testing.T) {
-	if defaultBackend().sgemm == nil && BLASBackend() == "gonum" {
+	if !kernel.Default().Assembly() && kernel.Name() == "gonum" {
 		t.Skip("plain gonum BLAS (purego or no AVX2) starts goroutines inside every Sgemm; the claim is for the kernel and OpenBLAS paths")
 	}
 	allocs := func(steps int) float64 {

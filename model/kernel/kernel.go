@@ -1,26 +1,43 @@
-package model
+package kernel
 
 import (
+	"fmt"
+	"runtime"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // Float is the element type of the numeric core. Training and sampling run
 // in float32; the gradient check runs the same generic code in float64.
 type Float interface{ ~float32 | ~float64 }
 
-// backend is the BLAS implementation a network computes with. It is chosen
-// at build time (see backend_native.go and backend_openblas.go), never
-// through gonum's process-global blas32.Use/blas64.Use.
-type backend struct {
+// A Mat is a row-major matrix view: element (i, j) is Data[i·Stride + j],
+// for i < Rows and j < Cols ≤ Stride. Columns past Cols are padding.
+type Mat[F Float] struct {
+	Data               []F
+	Rows, Cols, Stride int
+}
+
+// View returns the rows × cols matrix whose rows start every stride
+// elements of data.
+func View[F Float](data []F, rows, cols, stride int) Mat[F] {
+	return Mat[F]{Data: data, Rows: rows, Cols: cols, Stride: stride}
+}
+
+// Backend is the BLAS implementation a network computes with. It is chosen
+// at build time (Default; see backend_native.go and backend_openblas.go),
+// never through gonum's process-global blas32.Use/blas64.Use.
+type Backend struct {
 	s blas.Float32
 	d blas.Float64
 	// split > 1 splits large GEMMs into that many column (or row) panels
 	// computed on separate goroutines (the AVX2 kernel and single-threaded
 	// OpenBLAS are serial).
 	split int
-	// pool, a *gemmPool[F] or nil, runs the panels of split GEMMs.
+	// pool, a *gemmPool[F] or nil, runs the panels of split GEMMs
+	// (WithWorkers).
 	pool any
 	// par is the number of goroutines for row-parallel elementwise work
 	// (softmax); GOMAXPROCS by default.
@@ -35,6 +52,57 @@ type backend struct {
 // splitMinFlops is the GEMM size (m·n·k) below which splitting does not pay.
 const splitMinFlops = 1 << 20
 
+// Gonum is plain gonum BLAS: no assembly kernel, no OpenBLAS, no split. It
+// is the same-run baseline of the benchmarks.
+func Gonum() Backend {
+	return Backend{s: gonum.Implementation{}, d: gonum.Implementation{}, par: runtime.GOMAXPROCS(0)}
+}
+
+// Assembly reports whether float32 GEMMs run on this package's AVX2 kernel
+// (the default build on CPUs with AVX2 and FMA).
+func (be Backend) Assembly() bool { return be.sgemm != nil }
+
+// Par is the number of goroutines for row-parallel elementwise work
+// (the softmax of a batch).
+func (be Backend) Par() int { return be.par }
+
+// Gemm sets c = op(a)·b + beta·c, where op(a) is a, or aᵀ when transA. The
+// shapes must agree (op(a) is c.Rows × k, b is k × c.Cols); anything else
+// panics, a programmer error. Large products are split into panels on
+// goroutines when the backend splits (see WithWorkers).
+func Gemm[F Float](be Backend, c Mat[F], beta F, a Mat[F], transA bool, b Mat[F]) {
+	m, k := a.Rows, a.Cols
+	if transA {
+		m, k = k, m
+	}
+	if m != c.Rows || k != b.Rows || b.Cols != c.Cols {
+		panic(fmt.Sprintf("kernel: Gemm of %d×%d (transposed: %v) by %d×%d into %d×%d", a.Rows, a.Cols, transA, b.Rows, b.Cols, c.Rows, c.Cols))
+	}
+	gemm(be, transA, false, m, c.Cols, k, 1, a.Data, a.Stride, b.Data, b.Stride, beta, c.Data, c.Stride)
+}
+
+// GemvT adds aᵀ·x to y (y += aᵀx, a is len(x) × len(y)): the batch-1
+// product of a sampling step. It panics on mismatched shapes.
+func GemvT[F Float](be Backend, y []F, a Mat[F], x []F) {
+	if a.Rows != len(x) || a.Cols != len(y) {
+		panic(fmt.Sprintf("kernel: GemvT of a %d×%d matrix with %d and %d elements", a.Rows, a.Cols, len(x), len(y)))
+	}
+	gemv(be, true, a.Rows, a.Cols, 1, a.Data, a.Stride, x, 1, y)
+}
+
+// WithWorkers returns be with worker goroutines that run the panels of the
+// F-typed GEMMs it splits, so that the per-step GEMMs of BPTT fan out
+// without allocating, and stop, which ends them. A backend that does not
+// split is returned as it is (stop does nothing).
+func WithWorkers[F Float](be Backend) (pooled Backend, stop func()) {
+	if be.split <= 1 {
+		return be, func() {}
+	}
+	p := newGemmPool[F](be, be.split-1)
+	be.pool = p
+	return be, p.close
+}
+
 func tr(t bool) blas.Transpose {
 	if t {
 		return blas.Trans
@@ -44,7 +112,7 @@ func tr(t bool) blas.Transpose {
 
 // gemm computes c = alpha·op(a)·op(b) + beta·c for row-major a, b, c with
 // op(a) m×k, op(b) k×n and c m×n.
-func gemm[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+func gemm[F Float](be Backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -65,7 +133,7 @@ func gemm[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int
 }
 
 // gemv computes y = alpha·op(a)·x + beta·y for a row-major m×n matrix a.
-func gemv[F Float](be backend, tA bool, m, n int, alpha F, a []F, lda int, x []F, beta F, y []F) {
+func gemv[F Float](be Backend, tA bool, m, n int, alpha F, a []F, lda int, x []F, beta F, y []F) {
 	switch a := any(a).(type) {
 	case []float32:
 		if be.sgemvT != nil && tA && alpha == 1 && beta == 1 {
@@ -83,7 +151,7 @@ func gemv[F Float](be backend, tA bool, m, n int, alpha F, a []F, lda int, x []F
 // else row panels (the matching rows of op(a)). The last panel runs on the
 // calling goroutine, the others on be.pool's workers when the backend has a
 // pool (no allocation), else on new goroutines.
-func gemmSplit[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+func gemmSplit[F Float](be Backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
 	parts := be.split
 	one := be
 	one.split, one.pool = 1, nil
@@ -139,7 +207,7 @@ func gemmSplit[F Float](be backend, tA, tB bool, m, n, k int, alpha F, a []F, ld
 	var wg sync.WaitGroup
 	for i := range nt - 1 {
 		wg.Add(1)
-		go func(t gemmTask[F], be backend) { defer wg.Done(); t.run(be) }(tasks[i], one)
+		go func(t gemmTask[F], be Backend) { defer wg.Done(); t.run(be) }(tasks[i], one)
 	}
 	last.run(one)
 	wg.Wait()
@@ -159,21 +227,21 @@ type gemmTask[F Float] struct {
 	ldc     int
 }
 
-func (t *gemmTask[F]) run(be backend) {
+func (t *gemmTask[F]) run(be Backend) {
 	gemm(be, t.tA, t.tB, t.m, t.n, t.k, t.alpha, t.a, t.lda, t.b, t.ldb, t.beta, t.c, t.ldc)
 }
 
 // gemmPool is a set of worker goroutines for the panels of split GEMMs, so
 // that the per-step GEMMs of BPTT fan out without allocating. A training or
-// evaluation workspace owns one and stops it with close.
+// evaluation workspace owns one (WithWorkers) and stops it with close.
 type gemmPool[F Float] struct {
-	be    backend // unsplit
+	be    Backend // unsplit
 	tasks chan *gemmTask[F]
 	done  chan struct{}
 	slots []gemmTask[F]
 }
 
-func newGemmPool[F Float](be backend, workers int) *gemmPool[F] {
+func newGemmPool[F Float](be Backend, workers int) *gemmPool[F] {
 	p := &gemmPool[F]{tasks: make(chan *gemmTask[F], workers), done: make(chan struct{}, workers), slots: make([]gemmTask[F], workers)}
 	p.be = be
 	p.be.split, p.be.pool = 1, nil

@@ -1,6 +1,6 @@
 //go:build !openblas && !purego
 
-package model
+package kernel
 
 import (
 	"unsafe"
@@ -32,7 +32,7 @@ func sgemmFast(fb sgemmFallback, tA bool, m, n, k int, a []float32, lda int, b [
 	}
 	if lda < max(ac, 1) || ldb < max(n, 1) || ldc < max(n, 1) ||
 		(ar > 0 && len(a) < (ar-1)*lda+ac) || (k > 0 && len(b) < (k-1)*ldb+n) || len(c) < (m-1)*ldc+n {
-		panic("model: sgemmFast: bad shape")
+		panic("kernel: sgemmFast: bad shape")
 	}
 	if beta != 1 {
 		for i := range m {
@@ -89,7 +89,7 @@ func sgemvTKernel64(m int, x *float32, a *float32, lda int, y *float32)
 // 64-column AVX2 kernel, and fb for the last n mod 64 columns.
 func sgemvTFast(fb func(m, n int, a []float32, lda int, x, y []float32), m, n int, a []float32, lda int, x, y []float32) {
 	if lda < max(n, 1) || len(x) < m || len(y) < n || (m > 0 && len(a) < (m-1)*lda+n) {
-		panic("model: sgemvTFast: bad shape")
+		panic("kernel: sgemvTFast: bad shape")
 	}
 	n64 := n &^ 63
 	if m > 0 {

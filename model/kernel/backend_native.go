@@ -1,6 +1,6 @@
 //go:build !openblas
 
-package model
+package kernel
 
 import (
 	"runtime"
@@ -9,17 +9,17 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// defaultBackend is gonum's pure-Go BLAS (the default build, CGO_ENABLED=0
+// Default is gonum's pure-Go BLAS (the default build, CGO_ENABLED=0
 // works). On CPUs with AVX2 and FMA, float32 GEMMs without a transposed
 // right operand go through this package's assembly kernel (sgemm_amd64.s),
 // split over GOMAXPROCS goroutines, with a plain loop for the edges.
-func defaultBackend() backend {
+func Default() Backend {
 	return nativeBackend(haveSgemmKernel())
 }
 
 // nativeBackend is the pure-Go backend, with or without the AVX2 kernel.
-func nativeBackend(kernel bool) backend {
-	be := backend{s: gonum.Implementation{}, d: gonum.Implementation{}, par: runtime.GOMAXPROCS(0)}
+func nativeBackend(kernel bool) Backend {
+	be := Backend{s: gonum.Implementation{}, d: gonum.Implementation{}, par: runtime.GOMAXPROCS(0)}
 	if kernel {
 		impl := gonum.Implementation{}
 		be.sgemm = func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -35,9 +35,9 @@ func nativeBackend(kernel bool) backend {
 	return be
 }
 
-// BLASBackend names the BLAS implementation compiled in: "gonum" (pure Go)
-// or "openblas" (build tag openblas, cgo through gonum.org/v1/netlib).
-func BLASBackend() string { return "gonum" }
+// Name names the BLAS implementation compiled in: "gonum" (pure Go) or
+// "openblas" (build tag openblas, cgo through gonum.org/v1/netlib).
+func Name() string { return "gonum" }
 
 // sgemmEdge computes c += op(a)·b with plain loops, for the thin edges
 // (under 4 rows or 16 columns) the kernel leaves: serial and allocation-free.

@@ -1,4 +1,4 @@
-package model
+package kernel
 
 import (
 	"math"
@@ -45,12 +45,12 @@ func TestGemmSplitMatchesGemm(t *testing.T) {
 			a, b := rows(ar, lda), rows(br, ldb)
 			want := rows(c.m, ldc)
 			got, viaPool := append([]float64(nil), want...), append([]float64(nil), want...)
-			one, two := defaultBackend(), defaultBackend()
+			one, two := Default(), Default()
 			one.split, two.split = 1, 2
 			gemm(one, tA, tB, c.m, c.n, c.k, 0.7, a, lda, b, ldb, 0.3, want, ldc)
 			gemmSplit(two, tA, tB, c.m, c.n, c.k, 0.7, a, lda, b, ldb, 0.3, got, ldc)
 			// The same through a pool of split-1 workers, as training runs it.
-			pooled := defaultBackend()
+			pooled := Default()
 			pooled.split = 2
 			pool := newGemmPool[float64](pooled, 1)
 			pooled.pool = pool
@@ -70,5 +70,60 @@ func TestGemmSplitMatchesGemm(t *testing.T) {
 				t.Errorf("%dx%dx%d tA=%v tB=%v: split differs by %g", c.m, c.n, c.k, tA, tB, worst)
 			}
 		}
+	}
+}
+
+// TestGemmViews checks the destination-first forms against the BLAS call
+// they stand for, and that mismatched shapes panic.
+func TestGemmViews(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	fill := func(n int) []float64 {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rng.Float64() - 0.5
+		}
+		return x
+	}
+	be := Default()
+	for _, transA := range []bool{false, true} {
+		const m, n, k = 5, 7, 9
+		ar, ac := m, k
+		if transA {
+			ar, ac = k, m
+		}
+		a, b := View(fill(ar*(ac+2)), ar, ac, ac+2), View(fill(k*(n+1)), k, n, n+1)
+		c := View(fill(m*(n+3)), m, n, n+3)
+		want := append([]float64(nil), c.Data...)
+		gemm(be, transA, false, m, n, k, 1, a.Data, a.Stride, b.Data, b.Stride, 0.5, want, c.Stride)
+		Gemm(be, c, 0.5, a, transA, b)
+		for i := range want {
+			if c.Data[i] != want[i] {
+				t.Fatalf("transA=%v: Gemm differs from the BLAS call at %d", transA, i)
+			}
+		}
+	}
+	x, y := fill(4), fill(6)
+	a := View(fill(4*8), 4, 6, 8)
+	want := append([]float64(nil), y...)
+	gemv(be, true, 4, 6, 1, a.Data, a.Stride, x, 1, want)
+	GemvT(be, y, a, x)
+	for i := range want {
+		if y[i] != want[i] {
+			t.Fatalf("GemvT differs from the BLAS call at %d", i)
+		}
+	}
+	for name, f := range map[string]func(){
+		"Gemm inner sizes": func() { Gemm(be, View(fill(6), 2, 3, 3), 0, View(fill(8), 2, 4, 4), false, View(fill(9), 3, 3, 3)) },
+		"Gemm columns":     func() { Gemm(be, View(fill(6), 2, 3, 3), 0, View(fill(6), 2, 3, 3), false, View(fill(6), 3, 2, 2)) },
+		"GemvT lengths":    func() { GemvT(be, fill(5), View(fill(24), 4, 6, 6), fill(4)) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: mismatched shapes did not panic", name)
+				}
+			}()
+			f()
+		}()
 	}
 }
