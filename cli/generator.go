@@ -128,7 +128,7 @@ func (g generator) Retrain(ctx context.Context, name string) (string, error) {
 func botConfig(cfg config.Config) bot.Config {
 	b := bot.DefaultConfig()
 	c := cfg.Bot
-	b.GuildID, b.Global = c.GuildID, c.Global
+	b.GuildID = c.GuildID
 	b.Temperature, b.MinTemperature, b.MaxTemperature = c.Temperature, c.MinTemperature, c.MaxTemperature
 	b.MaxPromptChars = c.MaxPromptChars
 	b.WordFilter = c.WordFilter

@@ -18,6 +18,7 @@ import (
 	"commentbot/bot"
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/model/kernel"
 	"commentbot/originality"
 	"commentbot/scheduler"
 	"commentbot/store"
@@ -60,7 +61,7 @@ func serve(ctx context.Context, c common, env Env, o runOptions) (err error) {
 	}
 	secrets := config.SecretsFromEnv(env.Getenv)
 	log, level := newLogger(cfg, env)
-	log.Info("starting", "data_dir", cfg.DataDir, "config", orDefault(c.configPath, "built-in defaults"), "secrets", secrets)
+	log.Info("starting", "data_dir", cfg.DataDir, "config", orDefault(c.configPath, "built-in defaults"), "blas", kernel.Name(), "secrets", secrets)
 	if cfg.Bot.APIURL != "" {
 		if err := bot.UseAPI(cfg.Bot.APIURL); err != nil {
 			return err

@@ -13,15 +13,17 @@ import (
 	"strings"
 	"time"
 
+	"commentbot/model"
+
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
 
-// Model kinds, as named in the config file.
+// Model kinds, as named in the config file: the model package's kinds.
 const (
-	KindWordLSTM = "word-lstm"
-	KindCharLSTM = "char-lstm"
-	KindRNN      = "rnn"
+	KindWordLSTM = string(model.WordLSTM)
+	KindCharLSTM = string(model.CharLSTM)
+	KindRNN      = string(model.RNN)
 )
 
 // Config is the whole configuration of the bot.
@@ -141,8 +143,9 @@ type Post struct {
 
 // BotConfig is the behaviour of the Discord bot.
 type BotConfig struct {
-	// GuildID registers the commands in one guild (instant; for development). Empty with
-	// Global false means: console only unless a token is set, then global.
+	// GuildID registers the commands in one guild (instant; for development); empty
+	// registers them globally once a Discord token is set. Global says the same in
+	// words and changes nothing: files that set it keep loading.
 	GuildID string `yaml:"guild_id"`
 	Global  bool   `yaml:"global"`
 	// HTTPListen, when set, serves the HTTP interactions endpoint on that address.
@@ -235,28 +238,24 @@ func DefaultWordFilter() []string {
 		"bitch", "cunt", "asshole", "twat", "wanker"}
 }
 
-// DefaultModel returns the seed's sizes for a kind: word-lstm embedding 128 → LSTM 256;
-// char-lstm LSTM 128 → dropout 0.4 → LSTM 512 → dropout 0.4 (TFLearn's 0.6 is a keep
-// probability), Adam 0.001; rnn a word-level tanh RNN of 128. The char model trains 16
-// streams × 64 steps: on the embedded sample, 2 minutes reached 1.83 nats/char held out
-// with 16 streams against 1.96 with 32 and 2.15 with 64 (more updates per minute).
+// DefaultModel returns the defaults of a model entry of kind: the sizes and
+// training hyper-parameters are the model package's product defaults
+// (model.DefaultConfig, whose doc says why each was chosen), its plateau
+// rules (model.DefaultPatience, model.DefaultReductions) and the anneal
+// schedule (see LRSchedule); the vocabulary, the length of a comment and the
+// first training's budget are the config's own.
 func DefaultModel(name, kind string) ModelConfig {
+	mc := model.DefaultConfig(model.Kind(kind))
 	m := ModelConfig{
 		Name: name, Kind: kind, Enabled: true,
-		LearningRate: 0.001, LRDecay: 1, LRSchedule: "anneal", Clip: 5,
-		PatienceShare: 0.1, Patience: 3, LRReductions: 3,
-		MaxTemperature: 2.0, FirstTrainMinutes: 3,
+		Embed: mc.Embed, Hidden: mc.Hidden, Dropout: mc.Dropout,
+		LearningRate: mc.LearningRate, LRDecay: mc.LRDecay, Clip: mc.Clip, Streams: mc.Streams, Steps: mc.Steps,
+		LRSchedule: string(model.ScheduleAnneal), PatienceShare: model.DefaultPatience, Patience: mc.Patience,
+		LRReductions: model.DefaultReductions, MaxTemperature: mc.MaxTemperature,
+		VocabSize: 4000, MaxTokens: 60, FirstTrainMinutes: 3,
 	}
-	switch kind {
-	case KindCharLSTM:
-		m.VocabSize, m.Hidden, m.Dropout = 96, []int{128, 512}, 0.4
-		m.Streams, m.Steps, m.MaxTokens = 16, 64, 400
-	case KindRNN:
-		m.VocabSize, m.Embed, m.Hidden, m.Dropout = 4000, 64, []int{128}, 0
-		m.Streams, m.Steps, m.MaxTokens, m.LearningRate = 32, 32, 60, 0.003
-	default:
-		m.VocabSize, m.Embed, m.Hidden, m.Dropout = 4000, 128, []int{256}, 0.2
-		m.Streams, m.Steps, m.MaxTokens = 32, 32, 60
+	if kind == KindCharLSTM {
+		m.VocabSize, m.MaxTokens = 96, 400
 	}
 	return m
 }
@@ -384,6 +383,11 @@ func (e *ValidationError) Error() string {
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
 var modelName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// ValidModelName reports whether name can name a model: 1 to 32 of a–z,
+// 0–9, "_" and "-", starting with a letter or a digit. A model's name is the
+// directory of its checkpoints, so this is also what the scheduler accepts.
+func ValidModelName(name string) bool { return modelName.MatchString(name) }
 
 // Validate checks every field and reports all problems at once in a *ValidationError.
 func (c *Config) Validate() error {
@@ -530,7 +534,7 @@ func (b *BotConfig) validate(bad func(field, format string, a ...any)) {
 }
 
 func (m *ModelConfig) validate(f string, bad func(field, format string, a ...any)) {
-	if !modelName.MatchString(m.Name) {
+	if !ValidModelName(m.Name) {
 		bad(f+".name", "%q must be 1–32 of a-z 0-9 _ -, starting with a letter or digit", m.Name)
 	}
 	switch m.Kind {

@@ -414,14 +414,6 @@ func FileSource(path string) (Source, error) {
 	}, nil
 }
 
-// BytesSource returns a Source that parses data in format f each time it is
-// called, without cleaning.
-func BytesSource(data []byte, name string, f Format) Source {
-	return func(ctx context.Context, fn func(Comment) error) error {
-		return ReadComments(ctx, bytes.NewReader(data), name, f, fn)
-	}
-}
-
 // SliceSource returns a Source over cs, in order.
 func SliceSource(cs []Comment) Source {
 	return func(ctx context.Context, fn func(Comment) error) error {

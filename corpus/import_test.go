@@ -212,10 +212,6 @@ func TestSources(t *testing.T) {
 	if len(a) != 4 || !slices.Equal(ids(a), ids(b)) {
 		t.Errorf("FileSource twice: %v then %v", ids(a), ids(b))
 	}
-	data, _ := os.ReadFile("testdata/import/comments.ndjson")
-	if got := collect(t, BytesSource(data, "x", FormatNDJSON)); !slices.Equal(ids(got), ids(a)) {
-		t.Errorf("BytesSource = %v, want %v", ids(got), ids(a))
-	}
 	if got := collect(t, SliceSource(a[1:3])); !slices.Equal(ids(got), ids(a[1:3])) {
 		t.Errorf("SliceSource = %v", ids(got))
 	}

@@ -70,9 +70,3 @@ func SplitOf(id string, validFraction float64) Split {
 	}
 	return Train
 }
-
-// Has reports whether a comment with the given id belongs to split s, with
-// validFraction as in SplitOf. All has every id.
-func (s Split) Has(id string, validFraction float64) bool {
-	return s == All || SplitOf(id, validFraction) == s
-}

@@ -68,19 +68,18 @@ func TestSplitStableAndMonotone(t *testing.T) {
 	}
 }
 
-func TestSplitHas(t *testing.T) {
+// TestSplitOfAtTheBoundary puts one id on both sides of its split point.
+func TestSplitOfAtTheBoundary(t *testing.T) {
 	// t1_k has split point 0.041036 (pinned above).
 	tests := []struct {
-		s    Split
 		frac float64
-		want bool
+		want Split
 	}{
-		{All, 0.1, true}, {Validation, 0.1, true}, {Train, 0.1, false},
-		{Validation, 0.04, false}, {Train, 0.04, true}, {Train, 0, true}, {Validation, 1, true},
+		{0.1, Validation}, {0.05, Validation}, {0.04, Train}, {0, Train}, {1, Validation},
 	}
 	for _, tt := range tests {
-		if got := tt.s.Has("t1_k", tt.frac); got != tt.want {
-			t.Errorf("%v.Has(t1_k, %v) = %v, want %v", tt.s, tt.frac, got, tt.want)
+		if got := SplitOf("t1_k", tt.frac); got != tt.want {
+			t.Errorf("SplitOf(t1_k, %v) = %v, want %v", tt.frac, got, tt.want)
 		}
 	}
 }

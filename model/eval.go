@@ -30,12 +30,6 @@ type Eval struct {
 	StdErr float64
 }
 
-// Perplexity returns exp(Loss), the usual figure for word models.
-func (e Eval) Perplexity() float64 { return math.Exp(e.Loss) }
-
-// BitsPerToken returns Loss/ln 2: bits per character for char models.
-func (e Eval) BitsPerToken() float64 { return e.Loss / math.Ln2 }
-
 // Evaluate returns the mean loss per target token of m over the batches from
 // b's current position up to the end of the epoch (io.EOF), or over at most
 // maxBatches batches when maxBatches > 0, with its standard error over

@@ -120,9 +120,6 @@ func (m *LM) Config() Config { return m.cfg.clone() }
 // Kind returns the model kind.
 func (m *LM) Kind() Kind { return m.cfg.Kind }
 
-// NumParams returns the number of scalar parameters.
-func (m *LM) NumParams() int { return m.lo.count }
-
 // VocabSize returns the number of token ids.
 func (m *LM) VocabSize() int { return len(m.voc.tokens) }
 

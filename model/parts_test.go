@@ -152,7 +152,12 @@ func TestTopPTinyIsGreedy(t *testing.T) {
 // TestLearningRateDecays trains two epochs and wants lr·decay².
 func TestLearningRateDecays(t *testing.T) {
 	v := charVocab(memoText)
-	m := tinyModel(t, CharLSTM, v, 0, []int{4}, 2, 8, 1)
+	cfg := DefaultConfig(CharLSTM)
+	cfg.Hidden, cfg.Streams, cfg.Steps, cfg.LRDecay = []int{4}, 2, 8, 0.97
+	m, err := New(cfg, v, rand.NewPCG(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cp := NewCheckpoint(m, 1)
 	data := encodeChars(v, strings.Repeat(memoText, 3))
 	if _, err := Train(context.Background(), cp, newSliceBatches(data, 2, 8), nil, TrainOptions{MaxEpochs: 2}); err != nil {

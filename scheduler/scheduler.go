@@ -309,8 +309,8 @@ func (s *Scheduler) rebuildCron(cfg config.Config) {
 	}
 }
 
-// CronEntries returns the number of scheduled entries and their next run times.
-func (s *Scheduler) CronEntries() []time.Time {
+// cronEntries returns the next run times of the scheduled entries.
+func (s *Scheduler) cronEntries() []time.Time {
 	var out []time.Time
 	for _, e := range s.cron.Entries() {
 		out = append(out, e.Next)

@@ -261,7 +261,7 @@ func TestApply(t *testing.T) {
 		t.Errorf("Get(disabled b) err = %v, want ErrUnknownModel", err)
 	}
 	cfg := e.s.Config()
-	entries := len(e.s.CronEntries())
+	entries := len(e.s.cronEntries())
 
 	// Enable b (no checkpoint: it trains), add a scheduled post and a fine-tune schedule.
 	cfg.Models = []config.ModelConfig{testModel("a"), testModel("b")}
@@ -277,7 +277,7 @@ func TestApply(t *testing.T) {
 	if got := e.lastChange(); !slices.Equal(got, []string{"a", "b"}) {
 		t.Errorf("OnModelsChanged = %v, want [a b]", got)
 	}
-	if got := len(e.s.CronEntries()); got != entries+2 {
+	if got := len(e.s.cronEntries()); got != entries+2 {
 		t.Errorf("cron entries = %d, want %d (fine-tune + post added)", got, entries+2)
 	}
 
@@ -297,7 +297,7 @@ func TestApply(t *testing.T) {
 	if got := e.lastChange(); !slices.Equal(got, []string{"b"}) {
 		t.Errorf("OnModelsChanged = %v, want [b]", got)
 	}
-	if got := len(e.s.CronEntries()); got != entries+1 {
+	if got := len(e.s.cronEntries()); got != entries+1 {
 		t.Errorf("cron entries = %d, want %d (post removed)", got, entries+1)
 	}
 

@@ -18,7 +18,6 @@ type Counts struct {
 	index  map[string]int // token → position in toks
 	toks   []string       // first-appearance order
 	counts []int
-	total  int64
 }
 
 // A TokenCount is a token and how often it was seen.
@@ -44,7 +43,6 @@ func (c *Counts) Add(tokens ...string) {
 		}
 		c.counts[i]++
 	}
-	c.total += int64(len(tokens))
 }
 
 // Count returns how often tok was added (0 if never).
@@ -57,9 +55,6 @@ func (c *Counts) Count(tok string) int {
 
 // Len returns the number of distinct tokens.
 func (c *Counts) Len() int { return len(c.toks) }
-
-// Total returns the number of tokens added, repeats included.
-func (c *Counts) Total() int64 { return c.total }
 
 // Tokens returns the distinct tokens in order of first appearance.
 func (c *Counts) Tokens() []string { return append([]string(nil), c.toks...) }
