@@ -403,7 +403,28 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
 	}
-	cc := c.Corpus
+	c.Corpus.validate(bad)
+	c.Reddit.validate(bad)
+	if len(c.Models) == 0 {
+		bad("models", "at least one model is needed")
+	}
+	seen := map[string]bool{}
+	for i, m := range c.Models {
+		m.validate(fmt.Sprintf("models[%d]", i), bad)
+		if seen[m.Name] {
+			bad(fmt.Sprintf("models[%d].name", i), "%q is used twice", m.Name)
+		}
+		seen[m.Name] = true
+	}
+	c.Schedule.validate(bad, seen, c.Bot.MaxTemperature)
+	c.Bot.validate(bad)
+	if len(ps) > 0 {
+		return &ValidationError{Problems: ps}
+	}
+	return nil
+}
+
+func (cc *CorpusConfig) validate(bad func(field, format string, a ...any)) {
 	if cc.URLs != "drop" && cc.URLs != "placeholder" {
 		bad("corpus.urls", "%q is not drop or placeholder", cc.URLs)
 	}
@@ -428,32 +449,28 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	for i, s := range c.Reddit.Subreddits {
+}
+
+func (r *RedditConfig) validate(bad func(field, format string, a ...any)) {
+	for i, s := range r.Subreddits {
 		if !validSubreddit(s) {
 			bad(fmt.Sprintf("reddit.subreddits[%d]", i), "%q is not a subreddit name (letters, digits, _; a+b for several)", s)
 		}
 	}
-	if strings.TrimSpace(c.Reddit.UserAgent) == "" {
+	if strings.TrimSpace(r.UserAgent) == "" {
 		bad("reddit.user_agent", "must not be empty: Reddit blocks clients without a descriptive User-Agent")
 	}
-	if c.Reddit.MaxPerRun <= 0 {
-		bad("reddit.max_per_run", "must be > 0, got %d", c.Reddit.MaxPerRun)
+	if r.MaxPerRun <= 0 {
+		bad("reddit.max_per_run", "must be > 0, got %d", r.MaxPerRun)
 	}
-	if c.Reddit.Timeout <= 0 {
-		bad("reddit.timeout", "must be > 0, got %v", c.Reddit.Timeout)
+	if r.Timeout <= 0 {
+		bad("reddit.timeout", "must be > 0, got %v", r.Timeout)
 	}
-	if len(c.Models) == 0 {
-		bad("models", "at least one model is needed")
-	}
-	seen := map[string]bool{}
-	for i, m := range c.Models {
-		m.validate(fmt.Sprintf("models[%d]", i), bad)
-		if seen[m.Name] {
-			bad(fmt.Sprintf("models[%d].name", i), "%q is used twice", m.Name)
-		}
-		seen[m.Name] = true
-	}
-	s := c.Schedule
+}
+
+// validate checks the schedule; models holds the configured model names and
+// maxTemperature the bot's limit, which scheduled posts must keep.
+func (s *Schedule) validate(bad func(field, format string, a ...any), models map[string]bool, maxTemperature float64) {
 	for field, spec := range map[string]string{"schedule.ingest": s.Ingest, "schedule.fine_tune": s.FineTune} {
 		if spec != "" {
 			if _, err := cron.ParseStandard(spec); err != nil {
@@ -481,18 +498,13 @@ func (c *Config) Validate() error {
 		if _, err := cron.ParseStandard(p.Cron); err != nil {
 			bad(f+".cron", "%q is not a cron spec: %v", p.Cron, err)
 		}
-		if !seen[p.Model] {
+		if !models[p.Model] {
 			bad(f+".model", "%q is not a model of this config", p.Model)
 		}
-		if !(p.Temperature > 0 && p.Temperature <= c.Bot.MaxTemperature) {
-			bad(f+".temperature", "must be in (0, %v], got %v", c.Bot.MaxTemperature, p.Temperature)
+		if !(p.Temperature > 0 && p.Temperature <= maxTemperature) {
+			bad(f+".temperature", "must be in (0, %v], got %v", maxTemperature, p.Temperature)
 		}
 	}
-	c.Bot.validate(bad)
-	if len(ps) > 0 {
-		return &ValidationError{Problems: ps}
-	}
-	return nil
 }
 
 func (b *BotConfig) validate(bad func(field, format string, a ...any)) {

@@ -166,43 +166,94 @@ type csvColumns struct {
 // returned by fn stops the read and is returned unchanged.
 func ReadCSV(ctx context.Context, r io.Reader, name string, fn func(Comment) error) error {
 	lim := &capReader{r: r, limit: MaxRecordBytes + csvReadAhead}
-	cr := csv.NewReader(lim)
-	lim.mark = cr.InputOffset
-	cr.ReuseRecord = true
-	bad := func(line int, err error, format string, args ...any) error {
-		return &ImportError{File: name, Line: line, Reason: fmt.Sprintf(format, args...), Err: err}
+	cr := &csvReader{r: csv.NewReader(lim), name: name, nextLine: 1}
+	lim.mark = cr.r.InputOffset
+	cr.r.ReuseRecord = true
+	cols, err := cr.header()
+	if err != nil {
+		return err
 	}
-	nextLine := 1 // line where the next record starts, for errors without a position
-	readErr := func(err error) error {
-		var pe *csv.ParseError
-		switch {
-		case errors.Is(err, ErrRecordTooLarge):
-			return bad(nextLine, ErrRecordTooLarge, "record larger than %d bytes", MaxRecordBytes)
-		case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote):
-			return bad(pe.StartLine, fmt.Errorf("%w: %w", ErrMalformed, pe.Err),
-				"quoted field of the record starting here is not closed properly (%v, at line %d, column %d)", pe.Err, pe.Line, pe.Column)
-		case errors.As(err, &pe):
-			return bad(pe.Line, fmt.Errorf("%w: %w", ErrMalformed, pe.Err), "%v (column %d)", pe.Err, pe.Column)
+	cr.nextLine = 2
+	start := cr.r.InputOffset()
+	for n := 0; ; n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
-		return bad(nextLine, err, "read: %v", err)
+		rec, err := cr.r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return cr.readErr(err)
+		}
+		line, _ := cr.r.FieldPos(0)
+		if size := cr.r.InputOffset() - start; size > MaxRecordBytes {
+			return cr.bad(line, ErrRecordTooLarge, "record of %d bytes, larger than %d", size, MaxRecordBytes)
+		}
+		start = cr.r.InputOffset()
+		last := len(rec) - 1
+		lastLine, _ := cr.r.FieldPos(last)
+		cr.nextLine = lastLine + strings.Count(rec[last], "\n") + 1
+		c, err := cr.comment(rec, cols)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
 	}
-	header, err := cr.Read()
+}
+
+// csvReader is ReadCSV's state: the parser, the file's name and the line
+// where the next record starts, for errors without a position.
+type csvReader struct {
+	r        *csv.Reader
+	name     string
+	names    []string // the header's column names
+	nextLine int
+}
+
+// bad is an *ImportError at line.
+func (cr *csvReader) bad(line int, err error, format string, args ...any) error {
+	return &ImportError{File: cr.name, Line: line, Reason: fmt.Sprintf(format, args...), Err: err}
+}
+
+// readErr turns an error of the CSV parser into an *ImportError.
+func (cr *csvReader) readErr(err error) error {
+	var pe *csv.ParseError
+	switch {
+	case errors.Is(err, ErrRecordTooLarge):
+		return cr.bad(cr.nextLine, ErrRecordTooLarge, "record larger than %d bytes", MaxRecordBytes)
+	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote):
+		return cr.bad(pe.StartLine, fmt.Errorf("%w: %w", ErrMalformed, pe.Err),
+			"quoted field of the record starting here is not closed properly (%v, at line %d, column %d)", pe.Err, pe.Line, pe.Column)
+	case errors.As(err, &pe):
+		return cr.bad(pe.Line, fmt.Errorf("%w: %w", ErrMalformed, pe.Err), "%v (column %d)", pe.Err, pe.Column)
+	}
+	return cr.bad(cr.nextLine, err, "read: %v", err)
+}
+
+// header reads the header row and finds the columns ReadCSV reads.
+func (cr *csvReader) header() (csvColumns, error) {
+	cols := csvColumns{-1, -1, -1, -1, -1, -1, -1}
+	header, err := cr.r.Read()
 	if err == io.EOF {
-		return bad(1, ErrEmptyFile, "empty file: no header row")
+		return cols, cr.bad(1, ErrEmptyFile, "empty file: no header row")
 	}
 	if err != nil {
-		return readErr(err)
+		return cols, cr.readErr(err)
 	}
-	cols := csvColumns{-1, -1, -1, -1, -1, -1, -1}
-	names := make([]string, len(header))
+	cr.names = make([]string, len(header))
 	for i, h := range header {
 		if i == 0 {
 			h = strings.TrimPrefix(h, "\uFEFF")
 		}
 		if !utf8.ValidString(h) {
-			return bad(1, ErrInvalidUTF8, "header column %d is not valid UTF-8", i+1)
+			return cols, cr.bad(1, ErrInvalidUTF8, "header column %d is not valid UTF-8", i+1)
 		}
-		names[i] = h
+		cr.names[i] = h
 		for _, c := range []struct {
 			key string
 			dst *int
@@ -214,74 +265,54 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, fn func(Comment) err
 		}
 	}
 	if cols.body < 0 {
-		return bad(1, ErrNoBodyColumn, "no body column in header %q", strings.Join(names, ","))
+		return cols, cr.bad(1, ErrNoBodyColumn, "no body column in header %q", strings.Join(cr.names, ","))
 	}
-	nextLine = 2
-	start := cr.InputOffset()
-	for n := 0; ; n++ {
-		if n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+	return cols, nil
+}
+
+// comment makes the Comment of one record: fields as written, a synthetic
+// id when the record has none, the score and time checked.
+func (cr *csvReader) comment(rec []string, cols csvColumns) (Comment, error) {
+	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			l, col := cr.r.FieldPos(i)
+			return Comment{}, cr.bad(l, ErrInvalidUTF8, "field %q (column %d) is not valid UTF-8", cr.names[i], col)
 		}
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
+	}
+	field := func(i int) string {
+		if i < 0 {
+			return ""
+		}
+		return rec[i]
+	}
+	c := Comment{
+		ID:        fullname(field(cols.name), strings.TrimSpace(field(cols.id))),
+		Subreddit: field(cols.subreddit),
+		Author:    field(cols.author),
+		Body:      rec[cols.body],
+	}
+	if c.ID == "" {
+		c.ID = SyntheticID(c.Body)
+	}
+	if s := strings.TrimSpace(field(cols.score)); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v != math.Trunc(v) || math.Abs(v) > math.MaxInt32 {
+			l, _ := cr.r.FieldPos(cols.score)
+			return Comment{}, cr.bad(l, ErrMalformed, "score %q is not an integer", s)
+		}
+		c.Score = int(v)
+	}
+	if s := strings.TrimSpace(field(cols.created)); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err == nil {
+			c.Created, err = secondsTime(v)
 		}
 		if err != nil {
-			return readErr(err)
-		}
-		line, _ := cr.FieldPos(0)
-		if size := cr.InputOffset() - start; size > MaxRecordBytes {
-			return bad(line, ErrRecordTooLarge, "record of %d bytes, larger than %d", size, MaxRecordBytes)
-		}
-		start = cr.InputOffset()
-		last := len(rec) - 1
-		lastLine, _ := cr.FieldPos(last)
-		nextLine = lastLine + strings.Count(rec[last], "\n") + 1
-		for i, f := range rec {
-			if !utf8.ValidString(f) {
-				l, col := cr.FieldPos(i)
-				return bad(l, ErrInvalidUTF8, "field %q (column %d) is not valid UTF-8", names[i], col)
-			}
-		}
-		field := func(i int) string {
-			if i < 0 {
-				return ""
-			}
-			return rec[i]
-		}
-		c := Comment{
-			ID:        fullname(field(cols.name), strings.TrimSpace(field(cols.id))),
-			Subreddit: field(cols.subreddit),
-			Author:    field(cols.author),
-			Body:      rec[cols.body],
-		}
-		if c.ID == "" {
-			c.ID = SyntheticID(c.Body)
-		}
-		if s := strings.TrimSpace(field(cols.score)); s != "" {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil || v != math.Trunc(v) || math.Abs(v) > math.MaxInt32 {
-				l, _ := cr.FieldPos(cols.score)
-				return bad(l, ErrMalformed, "score %q is not an integer", s)
-			}
-			c.Score = int(v)
-		}
-		if s := strings.TrimSpace(field(cols.created)); s != "" {
-			v, err := strconv.ParseFloat(s, 64)
-			if err == nil {
-				c.Created, err = secondsTime(v)
-			}
-			if err != nil {
-				l, _ := cr.FieldPos(cols.created)
-				return bad(l, ErrMalformed, "created_utc %q is not Unix seconds", s)
-			}
-		}
-		if err := fn(c); err != nil {
-			return err
+			l, _ := cr.r.FieldPos(cols.created)
+			return Comment{}, cr.bad(l, ErrMalformed, "created_utc %q is not Unix seconds", s)
 		}
 	}
+	return c, nil
 }
 
 // flexNumber is a JSON number that dumps sometimes write as a string
