@@ -22,7 +22,7 @@ func numbered(from, n int) []string {
 	return ws
 }
 
-func TestNGramIndexWordBoundary(t *testing.T) {
+func TestIndexWordBoundary(t *testing.T) {
 	x := New(DefaultWordN, DefaultCharN)
 	x.Add(strings.Join(numbered(0, 20), " "))
 	for _, tc := range []struct {
@@ -46,7 +46,7 @@ func TestNGramIndexWordBoundary(t *testing.T) {
 	}
 }
 
-func TestNGramIndexCharBoundary(t *testing.T) {
+func TestIndexCharBoundary(t *testing.T) {
 	const body = "The quick brown fox jumps over the lazy dog while the cat watches from the fence."
 	x := New(DefaultWordN, DefaultCharN)
 	x.Add(body)
@@ -69,7 +69,7 @@ func TestNGramIndexCharBoundary(t *testing.T) {
 	}
 }
 
-func TestNGramIndexOtherLengths(t *testing.T) {
+func TestIndexOtherLengths(t *testing.T) {
 	x := New(2, 3)
 	x.Add("alpha beta gamma")
 	for _, tc := range []struct {
@@ -93,7 +93,7 @@ func TestNGramIndexOtherLengths(t *testing.T) {
 	}
 }
 
-func TestNGramIndexPanics(t *testing.T) {
+func TestIndexPanics(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		f    func()
@@ -152,17 +152,17 @@ func TestBuild(t *testing.T) {
 	boom := errors.New("boom")
 	_, err = Build(context.Background(), func(ctx context.Context, fn func(corpus.Comment) error) error { return boom }, 8, 50)
 	if !errors.Is(err, boom) {
-		t.Errorf("BuildNGramIndex error %v does not wrap the source's", err)
+		t.Errorf("Build error %v does not wrap the source's", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := Build(ctx, src, 8, 50); !errors.Is(err, context.Canceled) {
-		t.Errorf("BuildNGramIndex on a cancelled context: %v", err)
+		t.Errorf("Build on a cancelled context: %v", err)
 	}
 }
 
-// TestNGramIndexConcurrent runs readers alongside a writer; run with -race.
-func TestNGramIndexConcurrent(t *testing.T) {
+// TestIndexConcurrent runs readers alongside a writer; run with -race.
+func TestIndexConcurrent(t *testing.T) {
 	x := New(DefaultWordN, DefaultCharN)
 	x.Add(strings.Join(numbered(0, 10), " "))
 	var wg sync.WaitGroup
@@ -188,9 +188,9 @@ func TestNGramIndexConcurrent(t *testing.T) {
 	}
 }
 
-// TestNGramIndexSample indexes the seed sample and checks each comment is
+// TestIndexSample indexes the seed sample and checks each comment is
 // found and a fresh sentence is not.
-func TestNGramIndexSample(t *testing.T) {
+func TestIndexSample(t *testing.T) {
 	rules := text.DefaultCleanRules()
 	x := New(DefaultWordN, DefaultCharN)
 	var kept []string

@@ -82,7 +82,7 @@ func newFixtureAuth(t testing.TB, requireAuth bool, opts ...fakereddit.Option) *
 	srv := fakereddit.New(t, opts...)
 	store, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "store.db"))
 	if err != nil {
-		t.Fatalf("OpenStore: %v", err)
+		t.Fatalf("OpenSQLite: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
 	return &fixture{srv: srv, store: store, clock: clock}

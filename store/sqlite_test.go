@@ -310,11 +310,11 @@ func TestMigrateFromOlderSchema(t *testing.T) {
 	}
 	s.Close()
 	if _, err := OpenSQLite(ctx, path); !errors.Is(err, ErrSchemaTooNew) {
-		t.Errorf("OpenStore on a newer schema: err = %v, want ErrSchemaTooNew", err)
+		t.Errorf("OpenSQLite on a newer schema: err = %v, want ErrSchemaTooNew", err)
 	}
 }
 
-func TestOpenStoreBadPath(t *testing.T) {
+func TestOpenSQLiteBadPath(t *testing.T) {
 	ctx := context.Background()
 	for _, p := range []string{"", "a?b", filepath.Join(t.TempDir(), "missing-dir", "x.db")} {
 		if s, err := OpenSQLite(ctx, p); err == nil {
@@ -386,7 +386,7 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 	}
 }
 
-func TestCommitPageGone(t *testing.T) {
+func TestCommitPageForgetsGone(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
 	if _, err := s.Upsert(ctx, []corpus.Comment{
@@ -400,7 +400,7 @@ func TestCommitPageGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := (UpsertStats{New: 1, Forgotten: 2}); st != want {
-		t.Errorf("CommitPageGone stats = %+v, want %+v", st, want)
+		t.Errorf("CommitPage stats = %+v, want %+v", st, want)
 	}
 	// a and b are gone; c, the later copy of a's text, is trained on now.
 	if got, want := ids(collect(t, s.Comments(corpus.Filter{}))), []string{"t1_c", "t1_d"}; !slices.Equal(got, want) {
