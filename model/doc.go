@@ -6,9 +6,10 @@
 //
 // It works on token ids only: batches of ids (tokens.Batch) come in, a
 // sample's ids go out, and the caller encodes prompts and decodes samples
-// (package text). Besides the standard library and gonum it imports only the
-// leaf package tokens (special tokens, the vocabulary hash, Batch), so it
-// links no tokenizer, store or network client.
+// (package text). Besides the standard library, gonum and its own kernels
+// (model/kernel) it imports only the leaf package tokens (special tokens,
+// the vocabulary hash, Batch), so it links no tokenizer, store or network
+// client.
 //
 // # Model
 //
@@ -16,8 +17,9 @@
 // input the id's row of the first layer's input weights), runs a stack of
 // LSTM or tanh-RNN layers with inverted dropout between them and before the
 // output, and ends in a softmax over the vocabulary. The equations are on
-// work.forward and work.backward (forward.go, backward.go). Sizes and hyper-parameters are
-// a Config; DefaultConfig gives the product defaults per Kind.
+// work.forward and work.backward (forward.go, backward.go). Sizes and
+// hyper-parameters are a Config; DefaultConfig gives the product defaults
+// per Kind, which package config presents as the defaults of its models.
 //
 // # Numerics and speed
 //
@@ -42,16 +44,15 @@
 // # Training
 //
 // Train runs Adam with global-norm clipping, dropout, a learning-rate
-// Schedule over the budget (constant or cosine) and per-epoch decay over a
+// Schedule over the budget (constant, cosine or anneal) and per-epoch decay over a
 // Batches stream (a *corpus.Batcher). It evaluates on held-out batches with
 // the standard error over comments (Eval.StdErr); a Plateau — no improvement
 // beyond that error for a share of the budget — restores the best weights and
 // halves the rate a few times, then stops; divergence stops on the best
 // weights (the last finite ones without an evaluation). It honours ctx at
 // every step and a budget of epochs, steps or time, and reports Progress to
-// a callback. Everything needed to resume — weights, Adam
-// moments, data position, carried state, dropout RNG state, metrics — is a
-// Checkpoint, encoded with Encode and read back with Decode through
+// a callback. Everything needed to resume — weights, Adam moments, data
+// position, carried state, dropout RNG state, metrics — is a Checkpoint, encoded with Encode and read back with Decode through
 // io.Writer/io.Reader; the package opens no files (write the atomic
 // temp-file/fsync/rename helper where files are owned).
 //
