@@ -115,7 +115,7 @@ type Options struct {
 	Metrics     Metrics          // nil = none
 }
 
-// Stats are counters since New. RejectionRate is Rejected/Samples.
+// Stats are counters since New.
 type Stats struct {
 	Commands      int64 // interactions handled
 	Generated     int64 // /comment answers with a comment
@@ -127,14 +127,6 @@ type Stats struct {
 	Limited       int64 // refused: user cooldown or channel rate
 	BadInput      int64 // refused: bad options, wrong place, missing permission
 	RespondErrors int64 // Discord calls (respond, edit, follow-up) that failed
-}
-
-// RejectionRate is the fraction of samples the originality filter discarded.
-func (s Stats) RejectionRate() float64 {
-	if s.Samples == 0 {
-		return 0
-	}
-	return float64(s.Rejected) / float64(s.Samples)
 }
 
 // Bot answers /comment, /models and /retrain over any of its transports (gateway,
@@ -178,7 +170,7 @@ func (b *Bot) conf() *settings { return b.set.Load() }
 // Apply puts a new config in force at once (a config reload): temperature bounds and
 // default, prompt and length limits, word filter, cooldown, channel rate, concurrency
 // cap, generation timeout, moderator role and originality retries apply to the next
-// command; cooldowns already running keep their start. GuildID, Global and the shard
+// command; cooldowns already running keep their start. GuildID and the shard
 // settings are read when a transport connects: they take effect at the next start.
 // Call Refresh afterwards so that Discord shows the new bounds. An invalid cfg is
 // refused (ErrConfig) and the running one stays.
@@ -189,7 +181,7 @@ func (b *Bot) Apply(cfg Config) error {
 	b.mu.Lock() // one Apply at a time
 	defer b.mu.Unlock()
 	old := b.conf().cfg
-	cfg.GuildID, cfg.Global, cfg.ShardID, cfg.ShardCount = old.GuildID, old.Global, old.ShardID, old.ShardCount
+	cfg.GuildID, cfg.ShardID, cfg.ShardCount = old.GuildID, old.ShardID, old.ShardCount
 	b.set.Store(&settings{cfg: cfg, filter: newWordFilter(cfg.WordFilter)})
 	b.limits.configure(cfg.Cooldown, cfg.ChannelRate)
 	return nil

@@ -10,9 +10,8 @@ import (
 // Cooldown and ChannelRate disable those limits.
 type Config struct {
 	// GuildID registers the commands in one guild (instant; for development); empty
-	// registers them globally. Global is informational: a GuildID wins.
+	// registers them globally.
 	GuildID string
-	Global  bool
 
 	Temperature    float64 // /comment default (0.8)
 	MinTemperature float64 // lowest accepted (0.1)

@@ -344,3 +344,47 @@ func TestConsoleEscapesControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// Tried: /healthz asked while the first command registration is still on its way
+// (Discord slow to answer the bulk overwrite). Survives: Health says "registering",
+// not "registered", until Discord has answered; then "registered". Before, a
+// transport counted as registered as soon as it was attached, so a probe (and the
+// binary test of a Discord down at start) could see "registered" with no command
+// in Discord.
+func TestHealthNotRegisteredBeforeDiscordAnswers(t *testing.T) {
+	fake := fakediscord.Start(fakediscord.Options{})
+	t.Cleanup(fake.Close)
+	t.Cleanup(fake.Install())
+	fake.InjectDelay(http.MethodPut, "/commands", 1, 2*time.Second)
+	b, err := New(testConfig(), newFakeGen(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Shutdown(context.Background()) })
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{2}, ed25519.SeedSize))
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.HTTPInteractions(context.Background(), testToken, fake.AppID(), priv.Public().(ed25519.PublicKey))
+		done <- err
+	}()
+	// The transport is attached at once; Discord answers the registration 2 s later.
+	deadline := time.Now().Add(time.Second)
+	for b.Health().Commands == "none" && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if hl := b.Health(); hl.Commands != "registering" {
+		t.Errorf("health while Discord has not answered the registration = %+v, want registering", hl)
+	}
+	if cmds, _ := fake.Commands("555"); len(cmds) != 0 {
+		t.Fatalf("the delayed registration was already served: %d commands", len(cmds))
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if hl := b.Health(); hl.Commands != "registered" {
+		t.Errorf("health after Discord answered = %+v, want registered", hl)
+	}
+	if cmds, _ := fake.Commands("555"); len(cmds) != 3 {
+		t.Errorf("%d commands registered, want 3", len(cmds))
+	}
+}

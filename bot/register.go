@@ -40,7 +40,8 @@ type registration struct {
 
 	mu       sync.Mutex // guards the fields below
 	targets  []*registrar
-	attempts int // failed attempts since the last success
+	synced   bool // the last attempt registered the set on every target
+	attempts int  // failed attempts since the last success
 	lastErr  string
 	next     time.Time // when the scheduled retry runs; zero = none
 	backoff  time.Duration
@@ -66,7 +67,8 @@ type Health struct {
 	// Gateway is "connecting" or "connected"; "" when no gateway is used.
 	Gateway      string `json:"gateway,omitempty"`
 	GatewayError string `json:"gateway_error,omitempty"`
-	// Commands is "registered" (Discord has the current command set), "retrying"
+	// Commands is "registered" (Discord has the current command set),
+	// "registering" (a transport's first registration is under way), "retrying"
 	// (the last attempt failed; another is scheduled) or "none" (no transport
 	// registers commands: the console).
 	Commands       string     `json:"commands"`
@@ -88,8 +90,10 @@ func (b *Bot) Health() Health {
 			next := r.next
 			h.NextAttempt = &next
 		}
-	case len(r.targets) > 0:
+	case len(r.targets) > 0 && r.synced:
 		h.Commands = "registered"
+	case len(r.targets) > 0:
+		h.Commands = "registering"
 	}
 	return h
 }
@@ -114,6 +118,7 @@ func (b *Bot) register(ctx context.Context, r *registrar, cmds []*discordgo.Appl
 func (b *Bot) attach(ctx context.Context, r *registrar) {
 	b.reg.mu.Lock()
 	b.reg.targets = append(b.reg.targets, r)
+	b.reg.synced = false
 	b.reg.mu.Unlock()
 	_ = b.syncCommands(ctx)
 }
@@ -168,7 +173,7 @@ func (b *Bot) recordRegistration(ctx context.Context, changed int, err error) {
 		} else if changed > 0 {
 			b.log.InfoContext(ctx, "commands registered", "targets", changed)
 		}
-		r.attempts, r.lastErr, r.backoff, r.next = 0, "", 0, time.Time{}
+		r.synced, r.attempts, r.lastErr, r.backoff, r.next = true, 0, "", 0, time.Time{}
 		if r.timer != nil {
 			r.timer.Stop()
 		}

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"commentbot/config"
-	"commentbot/corpus"
+	"commentbot/text"
 )
 
 // run runs the CLI in-process and returns its exit code, stdout and stderr.
@@ -172,14 +172,14 @@ func TestCorpusTokens(t *testing.T) {
 }
 
 // TestDefaultConfigCleansAsCorpusDefaults: the config's default corpus section
-// (and so commentbot.example.yaml) gives exactly corpus.DefaultCleanRules.
+// (and so commentbot.example.yaml) gives exactly text.DefaultCleanRules.
 func TestDefaultConfigCleansAsCorpusDefaults(t *testing.T) {
 	got, err := cleanRules(config.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := corpus.DefaultCleanRules()
-	want.BotAccounts = []string{corpus.AutoModerator}
+	want := text.DefaultCleanRules()
+	want.BotAccounts = []string{text.AutoModerator}
 	str := func(res []*regexp.Regexp) []string {
 		var out []string
 		for _, re := range res {

@@ -11,29 +11,32 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/store"
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // cleanRules maps the config's corpus section to the corpus cleaning rules.
 // A validated config always compiles; the error is for one that was not.
-func cleanRules(cfg config.Config) (corpus.CleanRules, error) {
-	r := corpus.DefaultCleanRules()
+func cleanRules(cfg config.Config) (text.CleanRules, error) {
+	r := text.DefaultCleanRules()
 	cc := cfg.Corpus
 	r.BotAccounts = cc.BotAccounts
 	var errs [3]error
-	r.BotNames, errs[0] = corpus.CompilePatterns("corpus.bot_names", cc.BotNames)
-	r.BotNameExceptions, errs[1] = corpus.CompilePatterns("corpus.bot_name_exceptions", cc.BotNameExceptions)
-	r.BotFooters, errs[2] = corpus.CompilePatterns("corpus.bot_footers", cc.BotFooters)
-	r.URLs = corpus.URLMode(cc.URLs)
+	r.BotNames, errs[0] = text.CompilePatterns("corpus.bot_names", cc.BotNames)
+	r.BotNameExceptions, errs[1] = text.CompilePatterns("corpus.bot_name_exceptions", cc.BotNameExceptions)
+	r.BotFooters, errs[2] = text.CompilePatterns("corpus.bot_footers", cc.BotFooters)
+	r.URLs = text.URLMode(cc.URLs)
 	r.MinChars, r.MaxChars = cc.MinChars, cc.MaxChars
 	return r, errors.Join(errs[:]...)
 }
 
 // openStore opens (creating if needed) the store under the data directory.
-func openStore(ctx context.Context, cfg config.Config) (*corpus.Store, error) {
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	if err := ensureDataDir(cfg); err != nil {
 		return nil, err
 	}
-	return corpus.OpenStore(ctx, storePath(cfg))
+	return store.OpenSQLite(ctx, storePath(cfg))
 }
 
 func importCmd(ctx context.Context, args []string, env Env) error {
@@ -66,7 +69,7 @@ func importCmd(ctx context.Context, args []string, env Env) error {
 	var failed []error
 	for _, path := range fs.Args() {
 		start := time.Now()
-		s, err := st.ImportFile(ctx, path, rules)
+		s, err := store.ImportFile(ctx, st, path, rules)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "%v\n", err)
 			failed = append(failed, err)
@@ -148,12 +151,12 @@ func corpusTokens(ctx context.Context, args []string, env Env) error {
 			`and other control characters are written as \\, \t, \n and \xNN.`, env)
 	c.register(fs, env)
 	file := fs.String("file", "", "a CSV or NDJSON file to read instead of the store")
-	levelName := fs.String("level", string(corpus.LevelWord), "word or char")
+	levelName := fs.String("level", string(text.LevelWord), "word or char")
 	n := fs.Int("n", 0, "print the first N comments only (0: all)")
 	if err := parse(fs, args, env); err != nil {
 		return err
 	}
-	level, err := corpus.ParseLevel(*levelName)
+	level, err := text.ParseLevel(*levelName)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		fs.Usage()
@@ -188,12 +191,12 @@ func corpusTokens(ctx context.Context, args []string, env Env) error {
 			return errEnough
 		}
 		seen++
-		if level == corpus.LevelChar {
-			writeTokenLine(w, cm.Body, corpus.CharTokens(cm.Body))
+		if level == text.LevelChar {
+			writeTokenLine(w, cm.Body, text.CharTokens(cm.Body))
 			return nil
 		}
-		for _, s := range corpus.WordSentences(cm.Body) {
-			toks := append(append([]string{corpus.SentenceStart}, s.Words...), corpus.SentenceEnd)
+		for _, s := range text.WordSentences(cm.Body) {
+			toks := append(append([]string{tokens.SentenceStart}, s.Words...), tokens.SentenceEnd)
 			writeTokenLine(w, s.Text, toks)
 		}
 		return nil

@@ -12,13 +12,16 @@ import (
 	"commentbot/config"
 	"commentbot/corpus"
 	"commentbot/model"
+	"commentbot/originality"
 	"commentbot/scheduler"
+	"commentbot/store"
+	"commentbot/text"
 )
 
 // generator adapts the scheduler's live models to bot.Generator.
 type generator struct {
 	sched *scheduler.Scheduler
-	store *corpus.Store
+	store store.Store
 }
 
 func (g generator) Models(ctx context.Context) []bot.ModelInfo {
@@ -125,7 +128,7 @@ func (g generator) Retrain(ctx context.Context, name string) (string, error) {
 func botConfig(cfg config.Config) bot.Config {
 	b := bot.DefaultConfig()
 	c := cfg.Bot
-	b.GuildID, b.Global = c.GuildID, c.Global
+	b.GuildID = c.GuildID
 	b.Temperature, b.MinTemperature, b.MaxTemperature = c.Temperature, c.MinTemperature, c.MaxTemperature
 	b.MaxPromptChars = c.MaxPromptChars
 	b.WordFilter = c.WordFilter
@@ -141,14 +144,14 @@ func botConfig(cfg config.Config) bot.Config {
 	return b
 }
 
-// originality adapts the corpus n-gram index to bot.Originality.
-func originality(ix *corpus.NGramIndex) bot.Originality {
-	return bot.OriginalityFunc(func(level, text string) bool {
-		l := corpus.LevelWord
+// originalityCheck adapts the originality index to bot.Originality.
+func originalityCheck(ix *originality.Index) bot.Originality {
+	return bot.OriginalityFunc(func(level, s string) bool {
+		l := text.LevelWord
 		if level == "char" {
-			l = corpus.LevelChar
+			l = text.LevelChar
 		}
-		return ix.Copies(l, text)
+		return ix.Copies(l, s)
 	})
 }
 
@@ -156,8 +159,8 @@ func originality(ix *corpus.NGramIndex) bot.Originality {
 // stored are added.
 type indexingIngester struct {
 	in    scheduler.Ingester
-	store *corpus.Store
-	index *corpus.NGramIndex
+	store store.Store
+	index *originality.Index
 }
 
 func (x indexingIngester) Ingest(ctx context.Context) (scheduler.IngestCounts, error) {
@@ -165,7 +168,7 @@ func (x indexingIngester) Ingest(ctx context.Context) (scheduler.IngestCounts, e
 	n, err := x.in.Ingest(ctx)
 	if n.New+n.Updated > 0 {
 		if aerr := x.store.Comments(corpus.Filter{IngestedAfter: since.Add(-time.Second)})(ctx, func(c corpus.Comment) error {
-			x.index.Add(c)
+			x.index.Add(c.Body)
 			return nil
 		}); aerr != nil && err == nil {
 			err = fmt.Errorf("n-gram index: %w", aerr)

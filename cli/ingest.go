@@ -7,25 +7,28 @@ import (
 	"time"
 
 	"commentbot/config"
-	"commentbot/corpus"
+	"commentbot/reddit"
+	"commentbot/scheduler"
+	"commentbot/scheduler/runs"
+	"commentbot/store"
 )
 
 // newIngester builds the Reddit ingester from the config and the environment's credentials.
-func newIngester(cfg config.Config, st *corpus.Store, env Env, log *slog.Logger) (*corpus.Ingester, error) {
+func newIngester(cfg config.Config, st store.Store, env Env, log *slog.Logger) (*reddit.Ingester, error) {
 	rules, err := cleanRules(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return corpus.NewIngester(corpus.IngestConfig{
+	return reddit.NewIngester(reddit.Config{
 		Subreddits:  cfg.Reddit.Subreddits,
 		MaxPerRun:   cfg.Reddit.MaxPerRun,
 		UserAgent:   cfg.Reddit.UserAgent,
 		BaseURL:     cfg.Reddit.BaseURL,
 		TokenURL:    cfg.Reddit.TokenURL,
 		Timeout:     cfg.Reddit.Timeout,
-		Credentials: corpus.RedditCredentialsFromEnv(env.Getenv),
+		Credentials: reddit.CredentialsFromEnv(env.Getenv),
 		Rules:       &rules,
-	}, st, corpus.IngestDeps{Logger: log})
+	}, st, reddit.Deps{Logger: log})
 }
 
 type stringList []string
@@ -62,17 +65,17 @@ func ingestCmd(ctx context.Context, args []string, env Env) error {
 	}
 	defer in.CloseIdleConnections()
 	started := time.Now()
-	var rep corpus.IngestReport
+	var rep reddit.Report
 	if len(subs) > 0 {
 		rep, err = in.RunSubreddits(ctx, subs)
 	} else {
 		rep, err = in.Run(ctx)
 	}
-	outcome, detail := "ok", ""
+	outcome, detail := runs.OutcomeOK, ""
 	if err != nil {
-		outcome, detail = "error", err.Error()
+		outcome, detail = runs.OutcomeError, err.Error()
 	}
-	if _, rerr := st.RecordRun(context.WithoutCancel(ctx), corpus.Run{Job: "ingest", Started: started, Ended: time.Now(),
+	if rerr := st.RecordRun(context.WithoutCancel(ctx), runs.Run{Job: scheduler.JobIngest, Started: started, Ended: time.Now(),
 		Outcome: outcome, Figures: rep.Figures(), Detail: detail}); rerr != nil {
 		log.Warn("recording the ingest run failed", "err", rerr)
 	}

@@ -18,6 +18,8 @@ import (
 	"commentbot/corpus"
 	"commentbot/model"
 	"commentbot/scheduler"
+	"commentbot/store"
+	"commentbot/text"
 )
 
 // offline is what the model commands share: the config, the store and a scheduler
@@ -26,7 +28,7 @@ import (
 // follows what it changes within seconds.
 type offline struct {
 	cfg   config.Config
-	store *corpus.Store
+	store store.Store
 	sched *scheduler.Scheduler
 	log   *slog.Logger
 }
@@ -50,7 +52,7 @@ func openOfflineWith(ctx context.Context, c common, env Env, progress func(strin
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: scheduler.CorpusStore{S: st},
+	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: st,
 		Engine: scheduler.ModelEngine{}, Registry: prometheus.NewRegistry(), Logger: log, OnProgress: progress,
 		Seed: seed})
 	if err != nil {
@@ -326,12 +328,12 @@ func describeLoss(k model.Kind, nats float64) string {
 // unigram is the held-out loss of the training split's add-one-smoothed unigram
 // distribution over the model's vocabulary.
 func unigram(ctx context.Context, lm *model.LM, train, valid corpus.Source) (float64, error) {
-	v, err := corpus.NewVocab(lm.VocabTokens())
+	v, err := text.NewVocab(lm.VocabTokens())
 	if err != nil {
 		return 0, err
 	}
 	// One short stream: every comment counts, however small the parts are.
-	level := lm.Kind().Level()
+	level := text.Level(lm.Kind().Level())
 	tb := corpus.NewBatcher(train, level, v, 1, 16)
 	defer tb.Close()
 	vb := corpus.NewBatcher(valid, level, v, 1, 16)

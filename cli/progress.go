@@ -68,7 +68,8 @@ func (p *progressView) done() {
 }
 
 // line renders every model's progress: name, a bar of the elapsed share of the
-// budget (from the ETA), loss, held-out loss and speed.
+// budget (from the ETA), then the run's figures as TrainProgress.String writes
+// them everywhere (step, epoch, loss, held-out loss, speed, ETA).
 func (p *progressView) line(width int) string {
 	names := make([]string, 0, len(p.models))
 	for n := range p.models {
@@ -84,15 +85,7 @@ func (p *progressView) line(width int) string {
 		}
 		const bar = 12
 		full := int(frac*bar + 0.5)
-		s := fmt.Sprintf("%s [%s%s] %3.0f%% loss %.3f", n, strings.Repeat("#", full), strings.Repeat("-", bar-full), 100*frac, tp.Loss)
-		if tp.ValidLoss == tp.ValidLoss { // not NaN
-			s += fmt.Sprintf(" held-out %.3f", tp.ValidLoss)
-			if tp.ValidStdErr > 0 {
-				s += fmt.Sprintf("±%.3f", tp.ValidStdErr)
-			}
-		}
-		s += fmt.Sprintf(" %.0f tok/s ETA %s", tp.TokensPerSec, tp.ETA.Round(time.Second))
-		parts = append(parts, s)
+		parts = append(parts, fmt.Sprintf("%s [%s%s] %3.0f%% %s", n, strings.Repeat("#", full), strings.Repeat("-", bar-full), 100*frac, tp))
 	}
 	l := strings.Join(parts, " | ")
 	if r := []rune(l); len(r) > width*2 {

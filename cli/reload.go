@@ -11,7 +11,7 @@ import (
 	"syscall"
 
 	"commentbot/config"
-	"commentbot/corpus"
+	"commentbot/reddit"
 	"commentbot/scheduler"
 )
 
@@ -157,14 +157,17 @@ func keepRestartKeys(running, nc config.Config) config.Config {
 // liveIngester is the Reddit ingester in force; a config reload replaces it, and a
 // run in progress finishes with the one it started with.
 type liveIngester struct {
-	cur atomic.Pointer[corpus.Ingester]
+	cur atomic.Pointer[reddit.Ingester]
 }
 
+// Ingest runs the ingester once over its configured subreddits; the run
+// record gets the report's figures.
 func (l *liveIngester) Ingest(ctx context.Context) (scheduler.IngestCounts, error) {
-	return scheduler.CorpusIngester{I: l.cur.Load()}.Ingest(ctx)
+	r, err := l.cur.Load().Run(ctx)
+	return scheduler.IngestCounts{New: r.New, Updated: r.Updated, Skipped: r.Skipped, Figures: r.Figures()}, err
 }
 
-func (l *liveIngester) replace(in *corpus.Ingester) {
+func (l *liveIngester) replace(in *reddit.Ingester) {
 	if old := l.cur.Swap(in); old != nil {
 		old.CloseIdleConnections()
 	}

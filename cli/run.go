@@ -18,7 +18,10 @@ import (
 	"commentbot/bot"
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/model/kernel"
+	"commentbot/originality"
 	"commentbot/scheduler"
+	"commentbot/store"
 )
 
 // runOptions are the parts of `run` that tests replace.
@@ -49,67 +52,29 @@ func runBot(ctx context.Context, args []string, env Env) error {
 	return serve(ctx, c, env, runOptions{firstIngestTimeout: 20 * time.Second, waitReady: *wait})
 }
 
-// serve is `run` after flag parsing.
+// serve is `run` after flag parsing: it wires the bot one named step at a
+// time — config and logger, the store (seeded on a fresh machine), then
+// index → ingester → scheduler → bot → poster — starts it and serves Discord
+// or the console until ctx ends, then shuts down in the reverse order.
 func serve(ctx context.Context, c common, env Env, o runOptions) (err error) {
-	env = env.synced()
-	cfg, err := c.load()
+	rt, err := newApp(c, env, o)
 	if err != nil {
 		return err
 	}
-	secrets := config.SecretsFromEnv(env.Getenv)
-	log, level := newLogger(cfg, env)
-	log.Info("starting", "data_dir", cfg.DataDir, "config", orDefault(c.configPath, "built-in defaults"), "secrets", secrets)
-	if cfg.Bot.APIURL != "" {
-		if err := bot.UseAPI(cfg.Bot.APIURL); err != nil {
-			return err
-		}
-	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
+	if err := rt.openStore(ctx); err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, st.Close()) }()
-	if err := seedStore(ctx, st, cfg, env, log); err != nil {
-		return err
-	}
-	rt, err := wire(ctx, c, env, o, cfg, st, log)
-	if err != nil {
+	defer func() { err = errors.Join(err, rt.store.Close()) }()
+	if err := rt.wire(ctx); err != nil {
 		return err
 	}
 	defer rt.ing.close()
-	rt.level, rt.secrets = level, secrets
-	if secrets.DiscordToken != "" {
-		if rt.poster, err = rt.bot.Poster(secrets.DiscordToken); err != nil {
-			return err
-		}
-	}
-
-	// Try Reddit once at start, in the background: offline is a normal state.
-	go firstIngest(ctx, rt.indexed, o.firstIngestTimeout, log)
-
-	if err := rt.sched.Start(ctx); err != nil {
+	if err := rt.start(ctx); err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		err = errors.Join(err, rt.bot.Shutdown(sctx), rt.sched.Shutdown(sctx))
-	}()
-	if allReady(rt.sched) {
-		rt.markReady()
-	}
-	rt.watchConfig(ctx)
-
-	// Metrics and /healthz.
-	if cfg.Metrics.Listen != "" {
-		stop, err := listenAndServe(cfg.Metrics.Listen, rt.sched.Handler(), log, "metrics")
-		if err != nil {
-			log.Warn("metrics endpoint not started", "listen", cfg.Metrics.Listen, "err", err)
-		} else {
-			defer stop()
-		}
-	}
-	return rt.serveTransports(ctx, cfg)
+	defer func() { err = errors.Join(err, rt.shutdown(ctx)) }()
+	defer rt.serveMetrics()()
+	return rt.serveTransports(ctx)
 }
 
 // app is what `run` wires together: the parts a config reload reaches and the
@@ -121,50 +86,103 @@ type app struct {
 	log       *slog.Logger
 	level     *slog.LevelVar
 	secrets   config.Secrets
-	store     *corpus.Store
+	cfg       config.Config
+	store     store.Store
+	index     *originality.Index
 	ing       *liveIngester
 	indexed   indexingIngester
 	sched     *scheduler.Scheduler
 	bot       *bot.Bot
 	poster    *bot.Poster // nil without a bot token: scheduled posts are recorded as errors
-	cfg       config.Config
 	progress  *progressView
 	readyCh   chan struct{}
 	markReady func()
 }
 
-// wire builds the n-gram index, the ingester, the scheduler and the bot over st.
-func wire(ctx context.Context, c common, env Env, o runOptions, cfg config.Config, st *corpus.Store, log *slog.Logger) (*app, error) {
-	index, err := corpus.BuildNGramIndex(ctx, st.Comments(corpus.Filter{}), corpus.DefaultWordNGram, corpus.DefaultCharNGram)
-	if err != nil {
-		return nil, fmt.Errorf("n-gram index: %w", err)
-	}
-	in, err := newIngester(cfg, st, env, log)
+// newApp reads the config and the secrets, builds the logger and points
+// discordgo at the configured API.
+func newApp(c common, env Env, o runOptions) (*app, error) {
+	env = env.synced()
+	cfg, err := c.load()
 	if err != nil {
 		return nil, err
 	}
-	rt := &app{c: c, env: env, o: o, log: log, store: st, cfg: cfg, ing: &liveIngester{},
+	rt := &app{c: c, env: env, o: o, cfg: cfg, secrets: config.SecretsFromEnv(env.Getenv), ing: &liveIngester{},
 		progress: newProgressView(env.Stderr, isTerminal(env.Stderr)), readyCh: make(chan struct{})}
-	rt.ing.cur.Store(in)
-	rt.indexed = indexingIngester{in: rt.ing, store: st, index: index}
+	rt.log, rt.level = newLogger(cfg, env)
+	rt.log.Info("starting", "data_dir", cfg.DataDir, "config", orDefault(c.configPath, "built-in defaults"), "blas", kernel.Name(), "secrets", rt.secrets)
+	if cfg.Bot.APIURL != "" {
+		if err := bot.UseAPI(cfg.Bot.APIURL); err != nil {
+			return nil, err
+		}
+	}
 	rt.markReady = sync.OnceFunc(func() {
 		close(rt.readyCh)
 		if o.ready != nil {
 			o.ready()
 		}
 	})
+	return rt, nil
+}
+
+// openStore opens the store and, on a fresh machine, loads the embedded sample.
+func (rt *app) openStore(ctx context.Context) error {
+	st, err := openStore(ctx, rt.cfg)
+	if err != nil {
+		return err
+	}
+	rt.store = st
+	if err := seedStore(ctx, st, rt.cfg, rt.env, rt.log); err != nil {
+		return errors.Join(err, st.Close())
+	}
+	return nil
+}
+
+// wire builds, in order, the n-gram index over the stored comments, the
+// ingester (which keeps the index current), the scheduler, the bot and its
+// poster.
+func (rt *app) wire(ctx context.Context) (err error) {
+	if rt.index, err = originality.Build(ctx, rt.store.Comments(corpus.Filter{}), originality.DefaultWordN, originality.DefaultCharN); err != nil {
+		return fmt.Errorf("n-gram index: %w", err)
+	}
+	in, err := newIngester(rt.cfg, rt.store, rt.env, rt.log)
+	if err != nil {
+		return err
+	}
+	rt.ing.cur.Store(in)
+	rt.indexed = indexingIngester{in: rt.ing, store: rt.store, index: rt.index}
+	if err := rt.newScheduler(ctx); err != nil {
+		return err
+	}
+	if err := rt.newBot(); err != nil {
+		return err
+	}
+	if rt.secrets.DiscordToken != "" {
+		if rt.poster, err = rt.bot.Poster(rt.secrets.DiscordToken); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newScheduler builds the scheduler over the store, the model engine and the
+// indexing ingester; it reports progress, posts and ready models to the app.
+func (rt *app) newScheduler(ctx context.Context) (err error) {
 	rt.sched, err = scheduler.New(scheduler.Options{
-		Config: cfg, Store: scheduler.CorpusStore{S: st}, Engine: scheduler.ModelEngine{},
-		Ingester: rt.indexed, Registry: prometheus.NewRegistry(), Logger: log, Seed: uint64(time.Now().UnixNano()),
-		TrainSteps: o.trainSteps, OnProgress: rt.progress.update, Poster: scheduler.PostFunc(rt.post),
+		Config: rt.cfg, Store: rt.store, Engine: scheduler.ModelEngine{},
+		Ingester: rt.indexed, Registry: prometheus.NewRegistry(), Logger: rt.log, Seed: uint64(time.Now().UnixNano()),
+		TrainSteps: rt.o.trainSteps, OnProgress: rt.progress.update, Poster: scheduler.PostFunc(rt.post),
 		OnModelsChanged: func(ready []string) { rt.modelsChanged(ctx, ready) },
 		Health:          func() map[string]any { return map[string]any{"discord": rt.bot.Health()} },
 	})
-	if err != nil {
-		return nil, err
-	}
-	rt.bot, err = bot.New(botConfig(cfg), generator{rt.sched, st}, bot.Options{
-		Logger: log.With("component", "bot"), Originality: originality(index),
+	return err
+}
+
+// newBot builds the bot over the scheduler's live models, with the
+// originality check and the scheduler's command metrics.
+func (rt *app) newBot() (err error) {
+	rt.bot, err = bot.New(botConfig(rt.cfg), generator{rt.sched, rt.store}, bot.Options{
+		Logger: rt.log.With("component", "bot"), Originality: originalityCheck(rt.index),
 		Metrics: bot.MetricsFunc(func(command, outcome string, _, total time.Duration) {
 			var err error
 			if outcome != "ok" {
@@ -173,10 +191,42 @@ func wire(ctx context.Context, c common, env Env, o runOptions, cfg config.Confi
 			rt.sched.ObserveCommand(command, total, err)
 		}),
 	})
-	if err != nil {
-		return nil, err
+	return err
+}
+
+// start tries Reddit once in the background (offline is a normal state),
+// starts the scheduler (first trainings, cron jobs) and the config watcher.
+func (rt *app) start(ctx context.Context) error {
+	go firstIngest(ctx, rt.indexed, rt.o.firstIngestTimeout, rt.log)
+	if err := rt.sched.Start(ctx); err != nil {
+		return err
 	}
-	return rt, nil
+	if allReady(rt.sched) {
+		rt.markReady()
+	}
+	rt.watchConfig(ctx)
+	return nil
+}
+
+// shutdown stops the bot and the scheduler, waiting up to 30 s for them.
+func (rt *app) shutdown(ctx context.Context) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return errors.Join(rt.bot.Shutdown(sctx), rt.sched.Shutdown(sctx))
+}
+
+// serveMetrics serves /metrics and /healthz when configured; a port that
+// cannot be opened is logged, not fatal. It returns the listener's stop.
+func (rt *app) serveMetrics() (stop func()) {
+	if rt.cfg.Metrics.Listen == "" {
+		return func() {}
+	}
+	stop, err := listenAndServe(rt.cfg.Metrics.Listen, rt.sched.Handler(), rt.log, "metrics")
+	if err != nil {
+		rt.log.Warn("metrics endpoint not started", "listen", rt.cfg.Metrics.Listen, "err", err)
+		return func() {}
+	}
+	return stop
 }
 
 // post sends a scheduled post through the bot's Poster.
@@ -206,8 +256,8 @@ func (rt *app) modelsChanged(ctx context.Context, ready []string) {
 // set in the Discord application, Discord sends interactions there and not over the
 // gateway: HTTP mode then replaces the gateway (stateless replicas behind a load
 // balancer scale out). Discord failing at start delays the link, never the bot.
-func (rt *app) serveTransports(ctx context.Context, cfg config.Config) error {
-	s := rt.secrets
+func (rt *app) serveTransports(ctx context.Context) error {
+	s, cfg := rt.secrets, rt.cfg
 	switch {
 	case s.DiscordPublicKey != "" && cfg.Bot.HTTPListen != "":
 		if s.DiscordToken == "" || s.DiscordAppID == "" {
@@ -319,7 +369,7 @@ func listenAndServe(addr string, h http.Handler, log *slog.Logger, what string) 
 
 // seedStore loads the embedded sample corpus into an empty store, so that a fresh
 // machine has something to train on.
-func seedStore(ctx context.Context, st *corpus.Store, cfg config.Config, env Env, log *slog.Logger) error {
+func seedStore(ctx context.Context, st store.Store, cfg config.Config, env Env, log *slog.Logger) error {
 	n, err := st.Count(ctx, corpus.Filter{})
 	if err != nil {
 		return err
@@ -338,7 +388,7 @@ func seedStore(ctx context.Context, st *corpus.Store, cfg config.Config, env Env
 	}
 	kept := cs[:0]
 	for _, c := range cs {
-		if k, why := rules.Clean(c); why == "" {
+		if k, why := corpus.Clean(c, rules); why == "" {
 			kept = append(kept, k)
 		}
 	}

@@ -13,15 +13,17 @@ import (
 	"strings"
 	"time"
 
+	"commentbot/model"
+
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
 
-// Model kinds, as named in the config file.
+// Model kinds, as named in the config file: the model package's kinds.
 const (
-	KindWordLSTM = "word-lstm"
-	KindCharLSTM = "char-lstm"
-	KindRNN      = "rnn"
+	KindWordLSTM = string(model.WordLSTM)
+	KindCharLSTM = string(model.CharLSTM)
+	KindRNN      = string(model.RNN)
 )
 
 // Config is the whole configuration of the bot.
@@ -141,8 +143,9 @@ type Post struct {
 
 // BotConfig is the behaviour of the Discord bot.
 type BotConfig struct {
-	// GuildID registers the commands in one guild (instant; for development). Empty with
-	// Global false means: console only unless a token is set, then global.
+	// GuildID registers the commands in one guild (instant; for development); empty
+	// registers them globally once a Discord token is set. Global says the same in
+	// words and changes nothing: files that set it keep loading.
 	GuildID string `yaml:"guild_id"`
 	Global  bool   `yaml:"global"`
 	// HTTPListen, when set, serves the HTTP interactions endpoint on that address.
@@ -235,28 +238,24 @@ func DefaultWordFilter() []string {
 		"bitch", "cunt", "asshole", "twat", "wanker"}
 }
 
-// DefaultModel returns the seed's sizes for a kind: word-lstm embedding 128 → LSTM 256;
-// char-lstm LSTM 128 → dropout 0.4 → LSTM 512 → dropout 0.4 (TFLearn's 0.6 is a keep
-// probability), Adam 0.001; rnn a word-level tanh RNN of 128. The char model trains 16
-// streams × 64 steps: on the embedded sample, 2 minutes reached 1.83 nats/char held out
-// with 16 streams against 1.96 with 32 and 2.15 with 64 (more updates per minute).
+// DefaultModel returns the defaults of a model entry of kind: the sizes and
+// training hyper-parameters are the model package's product defaults
+// (model.DefaultConfig, whose doc says why each was chosen), its plateau
+// rules (model.DefaultPatience, model.DefaultReductions) and the anneal
+// schedule (see LRSchedule); the vocabulary, the length of a comment and the
+// first training's budget are the config's own.
 func DefaultModel(name, kind string) ModelConfig {
+	mc := model.DefaultConfig(model.Kind(kind))
 	m := ModelConfig{
 		Name: name, Kind: kind, Enabled: true,
-		LearningRate: 0.001, LRDecay: 1, LRSchedule: "anneal", Clip: 5,
-		PatienceShare: 0.1, Patience: 3, LRReductions: 3,
-		MaxTemperature: 2.0, FirstTrainMinutes: 3,
+		Embed: mc.Embed, Hidden: mc.Hidden, Dropout: mc.Dropout,
+		LearningRate: mc.LearningRate, LRDecay: mc.LRDecay, Clip: mc.Clip, Streams: mc.Streams, Steps: mc.Steps,
+		LRSchedule: string(model.ScheduleAnneal), PatienceShare: model.DefaultPatience, Patience: mc.Patience,
+		LRReductions: model.DefaultReductions, MaxTemperature: mc.MaxTemperature,
+		VocabSize: 4000, MaxTokens: 60, FirstTrainMinutes: 3,
 	}
-	switch kind {
-	case KindCharLSTM:
-		m.VocabSize, m.Hidden, m.Dropout = 96, []int{128, 512}, 0.4
-		m.Streams, m.Steps, m.MaxTokens = 16, 64, 400
-	case KindRNN:
-		m.VocabSize, m.Embed, m.Hidden, m.Dropout = 4000, 64, []int{128}, 0
-		m.Streams, m.Steps, m.MaxTokens, m.LearningRate = 32, 32, 60, 0.003
-	default:
-		m.VocabSize, m.Embed, m.Hidden, m.Dropout = 4000, 128, []int{256}, 0.2
-		m.Streams, m.Steps, m.MaxTokens = 32, 32, 60
+	if kind == KindCharLSTM {
+		m.VocabSize, m.MaxTokens = 96, 400
 	}
 	return m
 }
@@ -385,6 +384,11 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
 var modelName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
+// ValidModelName reports whether name can name a model: 1 to 32 of a–z,
+// 0–9, "_" and "-", starting with a letter or a digit. A model's name is the
+// directory of its checkpoints, so this is also what the scheduler accepts.
+func ValidModelName(name string) bool { return modelName.MatchString(name) }
+
 // Validate checks every field and reports all problems at once in a *ValidationError.
 func (c *Config) Validate() error {
 	var ps []Problem
@@ -399,7 +403,28 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
 	}
-	cc := c.Corpus
+	c.Corpus.validate(bad)
+	c.Reddit.validate(bad)
+	if len(c.Models) == 0 {
+		bad("models", "at least one model is needed")
+	}
+	seen := map[string]bool{}
+	for i, m := range c.Models {
+		m.validate(fmt.Sprintf("models[%d]", i), bad)
+		if seen[m.Name] {
+			bad(fmt.Sprintf("models[%d].name", i), "%q is used twice", m.Name)
+		}
+		seen[m.Name] = true
+	}
+	c.Schedule.validate(bad, seen, c.Bot.MaxTemperature)
+	c.Bot.validate(bad)
+	if len(ps) > 0 {
+		return &ValidationError{Problems: ps}
+	}
+	return nil
+}
+
+func (cc *CorpusConfig) validate(bad func(field, format string, a ...any)) {
 	if cc.URLs != "drop" && cc.URLs != "placeholder" {
 		bad("corpus.urls", "%q is not drop or placeholder", cc.URLs)
 	}
@@ -424,32 +449,28 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	for i, s := range c.Reddit.Subreddits {
+}
+
+func (r *RedditConfig) validate(bad func(field, format string, a ...any)) {
+	for i, s := range r.Subreddits {
 		if !validSubreddit(s) {
 			bad(fmt.Sprintf("reddit.subreddits[%d]", i), "%q is not a subreddit name (letters, digits, _; a+b for several)", s)
 		}
 	}
-	if strings.TrimSpace(c.Reddit.UserAgent) == "" {
+	if strings.TrimSpace(r.UserAgent) == "" {
 		bad("reddit.user_agent", "must not be empty: Reddit blocks clients without a descriptive User-Agent")
 	}
-	if c.Reddit.MaxPerRun <= 0 {
-		bad("reddit.max_per_run", "must be > 0, got %d", c.Reddit.MaxPerRun)
+	if r.MaxPerRun <= 0 {
+		bad("reddit.max_per_run", "must be > 0, got %d", r.MaxPerRun)
 	}
-	if c.Reddit.Timeout <= 0 {
-		bad("reddit.timeout", "must be > 0, got %v", c.Reddit.Timeout)
+	if r.Timeout <= 0 {
+		bad("reddit.timeout", "must be > 0, got %v", r.Timeout)
 	}
-	if len(c.Models) == 0 {
-		bad("models", "at least one model is needed")
-	}
-	seen := map[string]bool{}
-	for i, m := range c.Models {
-		m.validate(fmt.Sprintf("models[%d]", i), bad)
-		if seen[m.Name] {
-			bad(fmt.Sprintf("models[%d].name", i), "%q is used twice", m.Name)
-		}
-		seen[m.Name] = true
-	}
-	s := c.Schedule
+}
+
+// validate checks the schedule; models holds the configured model names and
+// maxTemperature the bot's limit, which scheduled posts must keep.
+func (s *Schedule) validate(bad func(field, format string, a ...any), models map[string]bool, maxTemperature float64) {
 	for field, spec := range map[string]string{"schedule.ingest": s.Ingest, "schedule.fine_tune": s.FineTune} {
 		if spec != "" {
 			if _, err := cron.ParseStandard(spec); err != nil {
@@ -477,18 +498,13 @@ func (c *Config) Validate() error {
 		if _, err := cron.ParseStandard(p.Cron); err != nil {
 			bad(f+".cron", "%q is not a cron spec: %v", p.Cron, err)
 		}
-		if !seen[p.Model] {
+		if !models[p.Model] {
 			bad(f+".model", "%q is not a model of this config", p.Model)
 		}
-		if !(p.Temperature > 0 && p.Temperature <= c.Bot.MaxTemperature) {
-			bad(f+".temperature", "must be in (0, %v], got %v", c.Bot.MaxTemperature, p.Temperature)
+		if !(p.Temperature > 0 && p.Temperature <= maxTemperature) {
+			bad(f+".temperature", "must be in (0, %v], got %v", maxTemperature, p.Temperature)
 		}
 	}
-	c.Bot.validate(bad)
-	if len(ps) > 0 {
-		return &ValidationError{Problems: ps}
-	}
-	return nil
 }
 
 func (b *BotConfig) validate(bad func(field, format string, a ...any)) {
@@ -530,7 +546,7 @@ func (b *BotConfig) validate(bad func(field, format string, a ...any)) {
 }
 
 func (m *ModelConfig) validate(f string, bad func(field, format string, a ...any)) {
-	if !modelName.MatchString(m.Name) {
+	if !ValidModelName(m.Name) {
 		bad(f+".name", "%q must be 1–32 of a-z 0-9 _ -, starting with a letter or digit", m.Name)
 	}
 	switch m.Kind {

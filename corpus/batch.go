@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"iter"
+
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // ErrEmptyEpoch means a whole pass over the source did not fill a single
@@ -14,29 +17,6 @@ var ErrEmptyEpoch = errors.New("corpus: source too small for one batch")
 
 // errStopPull ends a source that the Batcher stopped reading.
 var errStopPull = errors.New("corpus: batcher stopped reading")
-
-// A Batch is B parallel token streams × T steps for truncated BPTT. Row s of
-// Inputs continues row s of the previous batch of the same epoch, so a model
-// carries its recurrent state from batch to batch, stream by stream.
-type Batch struct {
-	Streams, Steps int
-	// Inputs and Targets have len Streams*Steps, index s*Steps+t;
-	// Targets[s*Steps+t] is the token that follows Inputs[s*Steps+t] in
-	// stream s (so Targets[s*Steps+t] == Inputs[s*Steps+t+1] for t < Steps-1).
-	Inputs, Targets []int
-	// Comments[s*Steps+t] numbers the comment that Targets[s*Steps+t] belongs
-	// to: its position in the epoch's reading order (0 for the first comment
-	// read), so that a loss can be averaged per comment. A Batcher always
-	// fills it; other batch sources may leave it nil.
-	Comments []int
-}
-
-// Position is a resumable data position: Batch batches of epoch Epoch have
-// been returned, the next Next returns batch number Batch (0-based).
-type Position struct {
-	Epoch int
-	Batch int64
-}
 
 // A Batcher cuts the comments of a Source into Batches for truncated BPTT.
 //
@@ -70,11 +50,11 @@ type Position struct {
 // use. Close releases the source being read.
 type Batcher struct {
 	src            Source
-	level          Level
-	vocab          *Vocab
+	level          text.Level
+	vocab          *text.Vocab
 	streams, steps int
 
-	pos   Position
+	pos   tokens.Position
 	bufs  [][]int // per stream: tokens not yet used as inputs
 	owner [][]int // per stream: the comment number of each token in bufs
 	read  int     // comments read in this epoch
@@ -91,7 +71,7 @@ type Batcher struct {
 // NewBatcher returns a Batcher of streams × steps batches over src, encoded
 // with level and vocab, at Position{0, 0}. It panics when streams or steps
 // is below 1 or vocab is nil (programmer errors).
-func NewBatcher(src Source, level Level, vocab *Vocab, streams, steps int) *Batcher {
+func NewBatcher(src Source, level text.Level, vocab *text.Vocab, streams, steps int) *Batcher {
 	if streams < 1 || steps < 1 {
 		panic(fmt.Sprintf("corpus: NewBatcher with %d streams × %d steps", streams, steps))
 	}
@@ -108,14 +88,14 @@ func NewBatcher(src Source, level Level, vocab *Vocab, streams, steps int) *Batc
 }
 
 // Position returns the position of the next batch.
-func (b *Batcher) Position() Position { return b.pos }
+func (b *Batcher) Position() tokens.Position { return b.pos }
 
 // Next fills dst with the next batch (reusing its slices) and advances the
 // position. At the end of an epoch it returns io.EOF, the position moves to
 // {Epoch+1, 0} and the next call starts the new epoch. It returns an error
 // wrapping ErrEmptyEpoch when a whole epoch yields no batch, the source's
 // error when reading fails, and ctx.Err() when ctx is done.
-func (b *Batcher) Next(ctx context.Context, dst *Batch) error {
+func (b *Batcher) Next(ctx context.Context, dst *tokens.Batch) error {
 	if b.err != nil {
 		return b.err
 	}
@@ -130,7 +110,7 @@ func (b *Batcher) Next(ctx context.Context, dst *Batch) error {
 	if !ok {
 		empty := b.pos.Batch == 0
 		b.endEpoch()
-		b.pos = Position{Epoch: b.pos.Epoch + 1}
+		b.pos = tokens.Position{Epoch: b.pos.Epoch + 1}
 		if empty {
 			return fmt.Errorf("%w (%d streams × %d steps)", ErrEmptyEpoch, b.streams, b.steps)
 		}
@@ -146,13 +126,13 @@ func (b *Batcher) Next(ctx context.Context, dst *Batch) error {
 // encoded again, nothing is returned), so the next Next returns exactly the
 // batch that followed p before a restart. It fails with io.ErrUnexpectedEOF
 // when the epoch has fewer than p.Batch batches, and clears a failure.
-func (b *Batcher) Seek(ctx context.Context, p Position) error {
+func (b *Batcher) Seek(ctx context.Context, p tokens.Position) error {
 	if p.Epoch < 0 || p.Batch < 0 {
 		return fmt.Errorf("corpus: seek to invalid position %+v", p)
 	}
 	b.endEpoch()
 	b.err = nil
-	b.pos = Position{Epoch: p.Epoch}
+	b.pos = tokens.Position{Epoch: p.Epoch}
 	for b.pos.Batch < p.Batch {
 		ok, err := b.fill(ctx)
 		if err != nil {
@@ -162,7 +142,7 @@ func (b *Batcher) Seek(ctx context.Context, p Position) error {
 		if !ok {
 			n := b.pos.Batch
 			b.endEpoch()
-			b.pos = Position{Epoch: p.Epoch}
+			b.pos = tokens.Position{Epoch: p.Epoch}
 			return fmt.Errorf("corpus: seek to %+v: epoch has %d batches: %w", p, n, io.ErrUnexpectedEOF)
 		}
 		for s := range b.bufs {
@@ -210,7 +190,7 @@ func (b *Batcher) fill(ctx context.Context) (bool, error) {
 			for i, id := range b.ids {
 				if id < 0 {
 					stopWatch()
-					return false, fmt.Errorf("%w: token %q of comment %s is not in a vocabulary without an unknown token", ErrVocab, toks[i], c.ID)
+					return false, fmt.Errorf("%w: token %q of comment %s is not in a vocabulary without an unknown token", text.ErrVocab, toks[i], c.ID)
 				}
 			}
 			b.bufs[s] = append(b.bufs[s], b.ids...)
@@ -228,7 +208,7 @@ func (b *Batcher) fill(ctx context.Context) (bool, error) {
 
 // cut copies steps inputs and targets from every stream into dst and keeps
 // each stream's last target as its next first input.
-func (b *Batcher) cut(dst *Batch) {
+func (b *Batcher) cut(dst *tokens.Batch) {
 	n := b.streams * b.steps
 	dst.Streams, dst.Steps = b.streams, b.steps
 	dst.Inputs = resize(dst.Inputs, n)

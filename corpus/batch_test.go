@@ -5,19 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // charTestVocab is CharUnknown, CharEnd, then the letters a…z.
-func charTestVocab(t testing.TB) *Vocab {
-	toks := []string{CharUnknown, CharEnd}
+func charTestVocab(t testing.TB) *text.Vocab {
+	toks := []string{tokens.CharUnknown, tokens.CharEnd}
 	for r := 'a'; r <= 'z'; r++ {
 		toks = append(toks, string(r))
 	}
-	v, err := NewVocab(toks)
+	v, err := text.NewVocab(toks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,13 +27,13 @@ func charTestVocab(t testing.TB) *Vocab {
 }
 
 // rows renders each stream of ids as a string, "$" for CharEnd.
-func rows(v *Vocab, ids []int, streams, steps int) []string {
+func rows(v *text.Vocab, ids []int, streams, steps int) []string {
 	out := make([]string, streams)
 	for s := range streams {
 		var b strings.Builder
 		for _, id := range ids[s*steps : (s+1)*steps] {
 			tok := v.Token(id)
-			if tok == CharEnd {
+			if tok == tokens.CharEnd {
 				tok = "$"
 			}
 			b.WriteString(tok)
@@ -56,7 +58,7 @@ func TestBatcherGolden(t *testing.T) {
 	// (cde$ / hij$); batch 2 would need stream 0 ("$") to take k$ and it
 	// still falls short of 4, so the epoch ends there.
 	v := charTestVocab(t)
-	b := NewBatcher(bodies("ab", "cde", "f", "ghij", "k"), LevelChar, v, 2, 3)
+	b := NewBatcher(bodies("ab", "cde", "f", "ghij", "k"), text.LevelChar, v, 2, 3)
 	defer b.Close()
 	ctx := context.Background()
 	// Comments numbers the comment of each target in reading order: ab$ is
@@ -70,7 +72,7 @@ func TestBatcherGolden(t *testing.T) {
 	}
 	for epoch := range 2 { // the second epoch repeats the first
 		for i, w := range want {
-			var batch Batch
+			var batch tokens.Batch
 			if err := b.Next(ctx, &batch); err != nil {
 				t.Fatalf("epoch %d batch %d: %v", epoch, i, err)
 			}
@@ -84,40 +86,40 @@ func TestBatcherGolden(t *testing.T) {
 			if !slices.Equal(batch.Comments, w.comments) {
 				t.Errorf("epoch %d batch %d: comments %v, want %v", epoch, i, batch.Comments, w.comments)
 			}
-			if got := b.Position(); got != (Position{Epoch: epoch, Batch: int64(i + 1)}) {
+			if got := b.Position(); got != (tokens.Position{Epoch: epoch, Batch: int64(i + 1)}) {
 				t.Errorf("Position after batch %d = %+v", i, got)
 			}
 		}
-		if err := b.Next(ctx, &Batch{}); err != io.EOF {
+		if err := b.Next(ctx, &tokens.Batch{}); err != io.EOF {
 			t.Fatalf("epoch %d end: err = %v, want io.EOF", epoch, err)
 		}
-		if got := b.Position(); got != (Position{Epoch: epoch + 1}) {
+		if got := b.Position(); got != (tokens.Position{Epoch: epoch + 1}) {
 			t.Errorf("Position after epoch %d = %+v, want {%d 0}", epoch, got, epoch+1)
 		}
 	}
 }
 
 // sampleWordBatcher batches the cleaned embedded sample at word level.
-func sampleWordBatcher(t testing.TB, src Source, streams, steps int) (*Batcher, *Vocab) {
+func sampleWordBatcher(t testing.TB, src Source, streams, steps int) (*Batcher, *text.Vocab) {
 	t.Helper()
-	counts := NewCounts()
+	counts := text.NewCounts()
 	err := src(context.Background(), func(c Comment) error {
-		counts.Add(LevelWord.Tokens(c.Body)...)
+		counts.Add(text.LevelWord.Tokens(c.Body)...)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := BuildVocab(counts, 500, LevelWord.Specials())
-	return NewBatcher(src, LevelWord, v, streams, steps), v
+	v := text.BuildVocab(counts, 500, text.LevelWord.Specials())
+	return NewBatcher(src, text.LevelWord, v, streams, steps), v
 }
 
 // allBatches reads n batches (or to the end of the epoch when n < 0).
-func allBatches(t *testing.T, b *Batcher, n int) []Batch {
+func allBatches(t *testing.T, b *Batcher, n int) []tokens.Batch {
 	t.Helper()
-	var out []Batch
+	var out []tokens.Batch
 	for n < 0 || len(out) < n {
-		var batch Batch
+		var batch tokens.Batch
 		err := b.Next(context.Background(), &batch)
 		if err == io.EOF {
 			return out
@@ -131,7 +133,7 @@ func allBatches(t *testing.T, b *Batcher, n int) []Batch {
 }
 
 func TestBatcherContinuityAndCoverage(t *testing.T) {
-	src := CleanSource(Sample(), DefaultCleanRules())
+	src := CleanSource(Sample(), text.DefaultCleanRules())
 	const streams, steps = 4, 16
 	b, v := sampleWordBatcher(t, src, streams, steps)
 	defer b.Close()
@@ -158,7 +160,7 @@ func TestBatcherContinuityAndCoverage(t *testing.T) {
 	// tail of the epoch.
 	var encoded [][]int
 	src(context.Background(), func(c Comment) error {
-		encoded = append(encoded, v.Encode(LevelWord.Tokens(c.Body), nil))
+		encoded = append(encoded, v.Encode(text.LevelWord.Tokens(c.Body), nil))
 		return nil
 	})
 	next := 0 // next comment the streams must hold, in order
@@ -202,78 +204,13 @@ func TestBatcherContinuityAndCoverage(t *testing.T) {
 	}
 }
 
-func TestBatcherSeekResumes(t *testing.T) {
-	ctx := context.Background()
-	// The source is a store on disk, opened again for the "restart".
-	path := filepath.Join(t.TempDir(), "corpus.db")
-	s, err := OpenStore(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Import(ctx, strings.NewReader(sampleNDJSON), SampleName, FormatNDJSON, DefaultCleanRules()); err != nil {
-		t.Fatal(err)
-	}
-	const streams, steps = 3, 20
-	b, v := sampleWordBatcher(t, s.Comments(Filter{Split: Train}), streams, steps)
-	epoch0 := allBatches(t, b, -1)
-	epoch1 := allBatches(t, b, 5)
-	b.Close()
-	s.Close()
-
-	s, err = OpenStore(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	r := NewBatcher(s.Comments(Filter{Split: Train}), LevelWord, v, streams, steps)
-	defer r.Close()
-	tests := []struct {
-		pos  Position
-		want Batch
-	}{
-		{Position{0, 0}, epoch0[0]},
-		{Position{0, 1}, epoch0[1]},
-		{Position{0, int64(len(epoch0) / 2)}, epoch0[len(epoch0)/2]},
-		{Position{0, int64(len(epoch0) - 1)}, epoch0[len(epoch0)-1]},
-		{Position{1, 4}, epoch1[4]},
-		{Position{0, 7}, epoch0[7]}, // backwards
-	}
-	for _, tt := range tests {
-		if err := r.Seek(ctx, tt.pos); err != nil {
-			t.Fatalf("Seek(%+v): %v", tt.pos, err)
-		}
-		var got Batch
-		if err := r.Next(ctx, &got); err != nil {
-			t.Fatalf("Next after Seek(%+v): %v", tt.pos, err)
-		}
-		if !slices.Equal(got.Inputs, tt.want.Inputs) || !slices.Equal(got.Targets, tt.want.Targets) || !slices.Equal(got.Comments, tt.want.Comments) {
-			t.Errorf("after Seek(%+v) the batch differs from the one first read there", tt.pos)
-		}
-		if want := (Position{tt.pos.Epoch, tt.pos.Batch + 1}); r.Position() != want {
-			t.Errorf("Position after Seek(%+v)+Next = %+v, want %+v", tt.pos, r.Position(), want)
-		}
-	}
-	// Past the end of the epoch: refused, and the Batcher still works.
-	err = r.Seek(ctx, Position{0, int64(len(epoch0) + 1)})
-	if !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Errorf("Seek past the epoch: err = %v, want io.ErrUnexpectedEOF", err)
-	}
-	var got Batch
-	if err := r.Next(ctx, &got); err != nil || !slices.Equal(got.Inputs, epoch0[0].Inputs) {
-		t.Errorf("after a refused Seek, Next = %v (want the epoch's first batch)", err)
-	}
-	if err := r.Seek(ctx, Position{-1, 0}); err == nil {
-		t.Errorf("Seek to a negative position succeeded")
-	}
-}
-
 func TestBatcherFailures(t *testing.T) {
 	ctx := context.Background()
 	v := charTestVocab(t)
-	var batch Batch
+	var batch tokens.Batch
 
 	// Too little data for one batch: an error, not an endless run of EOFs.
-	b := NewBatcher(bodies("ab"), LevelChar, v, 2, 3)
+	b := NewBatcher(bodies("ab"), text.LevelChar, v, 2, 3)
 	if err := b.Next(ctx, &batch); !errors.Is(err, ErrEmptyEpoch) {
 		t.Errorf("tiny source: err = %v, want ErrEmptyEpoch", err)
 	}
@@ -287,7 +224,7 @@ func TestBatcherFailures(t *testing.T) {
 		}
 		return boom
 	}
-	b = NewBatcher(failing, LevelChar, v, 1, 3)
+	b = NewBatcher(failing, text.LevelChar, v, 1, 3)
 	if err := b.Next(ctx, &batch); err != nil {
 		t.Fatalf("first batch: %v", err)
 	}
@@ -303,7 +240,7 @@ func TestBatcherFailures(t *testing.T) {
 	if err2 := b.Next(ctx, &batch); !errors.Is(err2, boom) {
 		t.Errorf("after a failure Next = %v, want the same failure", err2)
 	}
-	if err := b.Seek(ctx, Position{}); err != nil {
+	if err := b.Seek(ctx, tokens.Position{}); err != nil {
 		t.Errorf("Seek after a failure: %v", err)
 	}
 	if err := b.Next(ctx, &batch); err != nil {
@@ -324,7 +261,7 @@ func TestBatcherFailures(t *testing.T) {
 		<-sctx.Done()
 		return sctx.Err()
 	}
-	b = NewBatcher(blocking, LevelChar, v, 1, 3)
+	b = NewBatcher(blocking, text.LevelChar, v, 1, 3)
 	defer b.Close()
 	if err := b.Next(cctx, &batch); err != nil {
 		t.Fatalf("first batch: %v", err)
@@ -337,13 +274,13 @@ func TestBatcherFailures(t *testing.T) {
 	}
 
 	// A token outside a vocabulary that has no unknown token.
-	noUnk, err := NewVocab([]string{"a", "b", CharEnd})
+	noUnk, err := text.NewVocab([]string{"a", "b", tokens.CharEnd})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = NewBatcher(bodies("abz"), LevelChar, noUnk, 1, 2)
+	b = NewBatcher(bodies("abz"), text.LevelChar, noUnk, 1, 2)
 	defer b.Close()
-	if err := b.Next(ctx, &batch); !errors.Is(err, ErrVocab) || !strings.Contains(err.Error(), `"z"`) {
+	if err := b.Next(ctx, &batch); !errors.Is(err, text.ErrVocab) || !strings.Contains(err.Error(), `"z"`) {
 		t.Errorf("out-of-vocabulary token: err = %v, want ErrVocab naming \"z\"", err)
 	}
 
@@ -354,7 +291,7 @@ func TestBatcherFailures(t *testing.T) {
 					t.Errorf("NewBatcher(%d, %d) did not panic", tt.streams, tt.steps)
 				}
 			}()
-			NewBatcher(bodies("a"), LevelChar, v, tt.streams, tt.steps)
+			NewBatcher(bodies("a"), text.LevelChar, v, tt.streams, tt.steps)
 		}()
 	}
 }
@@ -362,10 +299,10 @@ func TestBatcherFailures(t *testing.T) {
 func TestBatcherNoAllocationsInSteadyState(t *testing.T) {
 	// Two long comments: most batches are cut from tokens already held.
 	long := strings.Repeat("abcdefghij", 2000)
-	b := NewBatcher(bodies(long, long), LevelChar, charTestVocab(t), 2, 10)
+	b := NewBatcher(bodies(long, long), text.LevelChar, charTestVocab(t), 2, 10)
 	defer b.Close()
 	ctx := context.Background()
-	var batch Batch
+	var batch tokens.Batch
 	if err := b.Next(ctx, &batch); err != nil {
 		t.Fatal(err)
 	}
@@ -379,20 +316,20 @@ func TestBatcherNoAllocationsInSteadyState(t *testing.T) {
 	}
 }
 
-func BenchmarkBatcherWordSample(b *testing.B) { benchmarkBatcher(b, LevelWord, 32, 35) }
-func BenchmarkBatcherCharSample(b *testing.B) { benchmarkBatcher(b, LevelChar, 32, 100) }
+func BenchmarkBatcherWordSample(b *testing.B) { benchmarkBatcher(b, text.LevelWord, 32, 35) }
+func BenchmarkBatcherCharSample(b *testing.B) { benchmarkBatcher(b, text.LevelChar, 32, 100) }
 
 // benchmarkBatcher reads epochs of the cleaned embedded sample and reports
 // tokens per second delivered in batches.
-func benchmarkBatcher(b *testing.B, level Level, streams, steps int) {
-	src := CleanSource(Sample(), DefaultCleanRules())
-	counts := NewCounts()
+func benchmarkBatcher(b *testing.B, level text.Level, streams, steps int) {
+	src := CleanSource(Sample(), text.DefaultCleanRules())
+	counts := text.NewCounts()
 	src(context.Background(), func(c Comment) error { counts.Add(level.Tokens(c.Body)...); return nil })
-	v := BuildVocab(counts, 4000, level.Specials())
+	v := text.BuildVocab(counts, 4000, level.Specials())
 	bt := NewBatcher(src, level, v, streams, steps)
 	defer bt.Close()
 	ctx := context.Background()
-	var batch Batch
+	var batch tokens.Batch
 	tokens := 0
 	b.ReportAllocs()
 	b.ResetTimer()

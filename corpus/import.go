@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"commentbot/text"
 )
 
 // MaxRecordBytes is the largest CSV record or NDJSON line an importer
@@ -164,43 +166,94 @@ type csvColumns struct {
 // returned by fn stops the read and is returned unchanged.
 func ReadCSV(ctx context.Context, r io.Reader, name string, fn func(Comment) error) error {
 	lim := &capReader{r: r, limit: MaxRecordBytes + csvReadAhead}
-	cr := csv.NewReader(lim)
-	lim.mark = cr.InputOffset
-	cr.ReuseRecord = true
-	bad := func(line int, err error, format string, args ...any) error {
-		return &ImportError{File: name, Line: line, Reason: fmt.Sprintf(format, args...), Err: err}
+	cr := &csvReader{r: csv.NewReader(lim), name: name, nextLine: 1}
+	lim.mark = cr.r.InputOffset
+	cr.r.ReuseRecord = true
+	cols, err := cr.header()
+	if err != nil {
+		return err
 	}
-	nextLine := 1 // line where the next record starts, for errors without a position
-	readErr := func(err error) error {
-		var pe *csv.ParseError
-		switch {
-		case errors.Is(err, ErrRecordTooLarge):
-			return bad(nextLine, ErrRecordTooLarge, "record larger than %d bytes", MaxRecordBytes)
-		case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote):
-			return bad(pe.StartLine, fmt.Errorf("%w: %w", ErrMalformed, pe.Err),
-				"quoted field of the record starting here is not closed properly (%v, at line %d, column %d)", pe.Err, pe.Line, pe.Column)
-		case errors.As(err, &pe):
-			return bad(pe.Line, fmt.Errorf("%w: %w", ErrMalformed, pe.Err), "%v (column %d)", pe.Err, pe.Column)
+	cr.nextLine = 2
+	start := cr.r.InputOffset()
+	for n := 0; ; n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
-		return bad(nextLine, err, "read: %v", err)
+		rec, err := cr.r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return cr.readErr(err)
+		}
+		line, _ := cr.r.FieldPos(0)
+		if size := cr.r.InputOffset() - start; size > MaxRecordBytes {
+			return cr.bad(line, ErrRecordTooLarge, "record of %d bytes, larger than %d", size, MaxRecordBytes)
+		}
+		start = cr.r.InputOffset()
+		last := len(rec) - 1
+		lastLine, _ := cr.r.FieldPos(last)
+		cr.nextLine = lastLine + strings.Count(rec[last], "\n") + 1
+		c, err := cr.comment(rec, cols)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
 	}
-	header, err := cr.Read()
+}
+
+// csvReader is ReadCSV's state: the parser, the file's name and the line
+// where the next record starts, for errors without a position.
+type csvReader struct {
+	r        *csv.Reader
+	name     string
+	names    []string // the header's column names
+	nextLine int
+}
+
+// bad is an *ImportError at line.
+func (cr *csvReader) bad(line int, err error, format string, args ...any) error {
+	return &ImportError{File: cr.name, Line: line, Reason: fmt.Sprintf(format, args...), Err: err}
+}
+
+// readErr turns an error of the CSV parser into an *ImportError.
+func (cr *csvReader) readErr(err error) error {
+	var pe *csv.ParseError
+	switch {
+	case errors.Is(err, ErrRecordTooLarge):
+		return cr.bad(cr.nextLine, ErrRecordTooLarge, "record larger than %d bytes", MaxRecordBytes)
+	case errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrQuote):
+		return cr.bad(pe.StartLine, fmt.Errorf("%w: %w", ErrMalformed, pe.Err),
+			"quoted field of the record starting here is not closed properly (%v, at line %d, column %d)", pe.Err, pe.Line, pe.Column)
+	case errors.As(err, &pe):
+		return cr.bad(pe.Line, fmt.Errorf("%w: %w", ErrMalformed, pe.Err), "%v (column %d)", pe.Err, pe.Column)
+	}
+	return cr.bad(cr.nextLine, err, "read: %v", err)
+}
+
+// header reads the header row and finds the columns ReadCSV reads.
+func (cr *csvReader) header() (csvColumns, error) {
+	cols := csvColumns{-1, -1, -1, -1, -1, -1, -1}
+	header, err := cr.r.Read()
 	if err == io.EOF {
-		return bad(1, ErrEmptyFile, "empty file: no header row")
+		return cols, cr.bad(1, ErrEmptyFile, "empty file: no header row")
 	}
 	if err != nil {
-		return readErr(err)
+		return cols, cr.readErr(err)
 	}
-	cols := csvColumns{-1, -1, -1, -1, -1, -1, -1}
-	names := make([]string, len(header))
+	cr.names = make([]string, len(header))
 	for i, h := range header {
 		if i == 0 {
 			h = strings.TrimPrefix(h, "\uFEFF")
 		}
 		if !utf8.ValidString(h) {
-			return bad(1, ErrInvalidUTF8, "header column %d is not valid UTF-8", i+1)
+			return cols, cr.bad(1, ErrInvalidUTF8, "header column %d is not valid UTF-8", i+1)
 		}
-		names[i] = h
+		cr.names[i] = h
 		for _, c := range []struct {
 			key string
 			dst *int
@@ -212,74 +265,54 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, fn func(Comment) err
 		}
 	}
 	if cols.body < 0 {
-		return bad(1, ErrNoBodyColumn, "no body column in header %q", strings.Join(names, ","))
+		return cols, cr.bad(1, ErrNoBodyColumn, "no body column in header %q", strings.Join(cr.names, ","))
 	}
-	nextLine = 2
-	start := cr.InputOffset()
-	for n := 0; ; n++ {
-		if n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+	return cols, nil
+}
+
+// comment makes the Comment of one record: fields as written, a synthetic
+// id when the record has none, the score and time checked.
+func (cr *csvReader) comment(rec []string, cols csvColumns) (Comment, error) {
+	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			l, col := cr.r.FieldPos(i)
+			return Comment{}, cr.bad(l, ErrInvalidUTF8, "field %q (column %d) is not valid UTF-8", cr.names[i], col)
 		}
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
+	}
+	field := func(i int) string {
+		if i < 0 {
+			return ""
+		}
+		return rec[i]
+	}
+	c := Comment{
+		ID:        fullname(field(cols.name), strings.TrimSpace(field(cols.id))),
+		Subreddit: field(cols.subreddit),
+		Author:    field(cols.author),
+		Body:      rec[cols.body],
+	}
+	if c.ID == "" {
+		c.ID = SyntheticID(c.Body)
+	}
+	if s := strings.TrimSpace(field(cols.score)); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v != math.Trunc(v) || math.Abs(v) > math.MaxInt32 {
+			l, _ := cr.r.FieldPos(cols.score)
+			return Comment{}, cr.bad(l, ErrMalformed, "score %q is not an integer", s)
+		}
+		c.Score = int(v)
+	}
+	if s := strings.TrimSpace(field(cols.created)); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err == nil {
+			c.Created, err = secondsTime(v)
 		}
 		if err != nil {
-			return readErr(err)
-		}
-		line, _ := cr.FieldPos(0)
-		if size := cr.InputOffset() - start; size > MaxRecordBytes {
-			return bad(line, ErrRecordTooLarge, "record of %d bytes, larger than %d", size, MaxRecordBytes)
-		}
-		start = cr.InputOffset()
-		last := len(rec) - 1
-		lastLine, _ := cr.FieldPos(last)
-		nextLine = lastLine + strings.Count(rec[last], "\n") + 1
-		for i, f := range rec {
-			if !utf8.ValidString(f) {
-				l, col := cr.FieldPos(i)
-				return bad(l, ErrInvalidUTF8, "field %q (column %d) is not valid UTF-8", names[i], col)
-			}
-		}
-		field := func(i int) string {
-			if i < 0 {
-				return ""
-			}
-			return rec[i]
-		}
-		c := Comment{
-			ID:        fullname(field(cols.name), strings.TrimSpace(field(cols.id))),
-			Subreddit: field(cols.subreddit),
-			Author:    field(cols.author),
-			Body:      rec[cols.body],
-		}
-		if c.ID == "" {
-			c.ID = SyntheticID(c.Body)
-		}
-		if s := strings.TrimSpace(field(cols.score)); s != "" {
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil || v != math.Trunc(v) || math.Abs(v) > math.MaxInt32 {
-				l, _ := cr.FieldPos(cols.score)
-				return bad(l, ErrMalformed, "score %q is not an integer", s)
-			}
-			c.Score = int(v)
-		}
-		if s := strings.TrimSpace(field(cols.created)); s != "" {
-			v, err := strconv.ParseFloat(s, 64)
-			if err == nil {
-				c.Created, err = secondsTime(v)
-			}
-			if err != nil {
-				l, _ := cr.FieldPos(cols.created)
-				return bad(l, ErrMalformed, "created_utc %q is not Unix seconds", s)
-			}
-		}
-		if err := fn(c); err != nil {
-			return err
+			l, _ := cr.r.FieldPos(cols.created)
+			return Comment{}, cr.bad(l, ErrMalformed, "created_utc %q is not Unix seconds", s)
 		}
 	}
+	return c, nil
 }
 
 // flexNumber is a JSON number that dumps sometimes write as a string
@@ -395,66 +428,6 @@ func ReadNDJSON(ctx context.Context, r io.Reader, name string, fn func(Comment) 
 	return nil
 }
 
-// ImportStats counts what an import did. Read = Stored + the sum of Skipped;
-// New + Updated + Unchanged = Stored (see UpsertStats).
-type ImportStats struct {
-	File    string
-	Read    int                // comments parsed from the file
-	Stored  int                // comments that passed cleaning and were written
-	Skipped map[SkipReason]int // comments the cleaning rules dropped, by reason
-	UpsertStats
-}
-
-// Import reads r (named name in errors) in format f, cleans every comment
-// with rules and stores the ones kept, all in ONE transaction: a file
-// refused anywhere (an *ImportError saying where and why), a store error
-// or a canceled ctx leaves the store exactly as it was. Synthetic ids come
-// from the body as read, before cleaning, so a re-import with other rules
-// updates the same comments rather than adding new ones.
-//
-// The file streams through (memory stays bounded by MaxRecordBytes and
-// SQLite's page cache), but the transaction holds the store's write lock
-// until the file ends: other writers (CommitPage, RecordRun) wait up to the
-// busy timeout (10 s) and then fail with SQLITE_BUSY, so import a large
-// dump while nothing is ingesting.
-func (s *Store) Import(ctx context.Context, r io.Reader, name string, f Format, rules CleanRules) (ImportStats, error) {
-	st := ImportStats{File: name, Skipped: make(map[SkipReason]int)}
-	err := s.write(ctx, func(w *writer) error {
-		return ReadComments(ctx, r, name, f, func(c Comment) error {
-			st.Read++
-			kept, why := rules.Clean(c)
-			if why != "" {
-				st.Skipped[why]++
-				return nil
-			}
-			st.Stored++
-			return w.put(ctx, &kept, &st.UpsertStats)
-		})
-	})
-	if err != nil {
-		var ie *ImportError
-		if errors.As(err, &ie) {
-			return ImportStats{File: name}, err
-		}
-		return ImportStats{File: name}, fmt.Errorf("corpus: import %s: %w", name, err)
-	}
-	return st, nil
-}
-
-// ImportFile imports the file at path, its format chosen by FormatOf.
-func (s *Store) ImportFile(ctx context.Context, path string, rules CleanRules) (ImportStats, error) {
-	f, err := FormatOf(path)
-	if err != nil {
-		return ImportStats{File: path}, err
-	}
-	fh, err := os.Open(path)
-	if err != nil {
-		return ImportStats{File: path}, fmt.Errorf("corpus: import: %w", err)
-	}
-	defer fh.Close()
-	return s.Import(ctx, bufio.NewReaderSize(fh, 64<<10), path, f, rules)
-}
-
 // FileSource returns a Source that reads the file at path (format by
 // FormatOf) each time it is called, without cleaning.
 func FileSource(path string) (Source, error) {
@@ -470,14 +443,6 @@ func FileSource(path string) (Source, error) {
 		defer fh.Close()
 		return ReadComments(ctx, bufio.NewReaderSize(fh, 64<<10), path, f, fn)
 	}, nil
-}
-
-// BytesSource returns a Source that parses data in format f each time it is
-// called, without cleaning.
-func BytesSource(data []byte, name string, f Format) Source {
-	return func(ctx context.Context, fn func(Comment) error) error {
-		return ReadComments(ctx, bytes.NewReader(data), name, f, fn)
-	}
 }
 
 // SliceSource returns a Source over cs, in order.
@@ -497,10 +462,10 @@ func SliceSource(cs []Comment) Source {
 
 // CleanSource returns a Source of the comments of src that rules keep,
 // cleaned.
-func CleanSource(src Source, rules CleanRules) Source {
+func CleanSource(src Source, rules text.CleanRules) Source {
 	return func(ctx context.Context, fn func(Comment) error) error {
 		return src(ctx, func(c Comment) error {
-			kept, why := rules.Clean(c)
+			kept, why := Clean(c, rules)
 			if why != "" {
 				return nil
 			}

@@ -5,18 +5,15 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
-	"runtime/metrics"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"commentbot/text"
 )
 
 // sampleCSVPath is the seed's real Reddit sample, shared between engineers
@@ -205,120 +202,6 @@ func TestReadLimitsAndCallbackError(t *testing.T) {
 	}
 }
 
-// storeSnapshot is everything Comments yields plus every stored row count,
-// to compare a store before and after a refused import.
-func storeSnapshot(t *testing.T, s *Store) string {
-	t.Helper()
-	var b strings.Builder
-	for _, c := range collect(t, s.Comments(Filter{})) {
-		fmt.Fprintf(&b, "%+v\n", c)
-	}
-	var rows int
-	if err := s.db.QueryRow("SELECT COUNT(*) FROM comments").Scan(&rows); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(&b, "rows %d\n", rows)
-	return b.String()
-}
-
-func TestImportRefusesBadFilesWhole(t *testing.T) {
-	ctx := context.Background()
-	s := openTestStore(t)
-	if _, err := s.ImportFile(ctx, "testdata/import/comments.csv", DefaultCleanRules()); err != nil {
-		t.Fatal(err)
-	}
-	before := storeSnapshot(t, s)
-	for _, tt := range badInputs() {
-		// Valid new rows come first in most inputs: they must not stay.
-		_, err := s.Import(ctx, strings.NewReader(tt.data), "bad", tt.format, DefaultCleanRules())
-		var ie *ImportError
-		if !errors.As(err, &ie) || !errors.Is(err, tt.wantErr) || ie.Line != tt.wantLine {
-			t.Errorf("%s: Import err = %v, want an *ImportError at line %d wrapping %v", tt.name, err, tt.wantLine, tt.wantErr)
-		}
-		if after := storeSnapshot(t, s); after != before {
-			t.Errorf("%s: store changed by a refused import:\nbefore %s\nafter %s", tt.name, before, after)
-		}
-	}
-	// A canceled context and a failing store write are refused whole too.
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := s.Import(cctx, strings.NewReader("body\nnew one\n"), "c", FormatCSV, DefaultCleanRules()); err == nil {
-		t.Errorf("Import on a canceled context succeeded")
-	}
-	if after := storeSnapshot(t, s); after != before {
-		t.Errorf("store changed by a canceled import")
-	}
-}
-
-func TestImportStatsAndReimport(t *testing.T) {
-	ctx := context.Background()
-	s := openTestStore(t)
-	rules := DefaultCleanRules()
-	for _, path := range []string{"testdata/import/comments.csv", "testdata/import/comments.ndjson"} {
-		first, err := s.ImportFile(ctx, path, rules)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		skipped := 0
-		for _, n := range first.Skipped {
-			skipped += n
-		}
-		if first.Read != first.Stored+skipped || first.Stored != first.New+first.Updated+first.Unchanged {
-			t.Errorf("%s: stats do not add up: %+v", path, first)
-		}
-		if skipped != 1 {
-			t.Errorf("%s: skipped %v, want the one deleted/removed comment", path, first.Skipped)
-		}
-		again, err := s.ImportFile(ctx, path, rules)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again.New != 0 || again.Updated != 0 || again.Unchanged != again.Stored || again.Read != first.Read {
-			t.Errorf("%s: re-import added or changed comments: %+v", path, again)
-		}
-	}
-	// Both files carry t1_cuapmnd with the same text and t1_cu9l8bi with
-	// another, so the second import found one unchanged and one edit.
-	n, err := s.Count(ctx, Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stored int
-	s.db.QueryRow("SELECT COUNT(*) FROM comments").Scan(&stored)
-	if n != stored || n < 5 {
-		t.Errorf("Count = %d, stored rows = %d", n, stored)
-	}
-}
-
-func TestImportRealSample(t *testing.T) {
-	data, err := os.ReadFile(sampleCSVPath)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("real Reddit sample %s absent; skipping", sampleCSVPath)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Count the records independently with encoding/csv.
-	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	s := openTestStore(t)
-	st, err := s.Import(ctx, bytes.NewReader(data), filepath.Base(sampleCSVPath), FormatCSV, DefaultCleanRules())
-	if err != nil {
-		t.Fatalf("Import: %v", err)
-	}
-	if st.Read != len(recs)-1 || st.Stored == 0 {
-		t.Errorf("Import read %d comments (stored %d), want %d rows", st.Read, st.Stored, len(recs)-1)
-	}
-	again, err := s.Import(ctx, bytes.NewReader(data), "again", FormatCSV, DefaultCleanRules())
-	if err != nil || again.New != 0 || again.Updated != 0 {
-		t.Errorf("re-import: %+v, %v; want nothing new", again, err)
-	}
-	t.Logf("sample: %+v", st)
-}
-
 func TestSources(t *testing.T) {
 	ctx := context.Background()
 	src, err := FileSource("testdata/import/comments.ndjson")
@@ -329,14 +212,10 @@ func TestSources(t *testing.T) {
 	if len(a) != 4 || !slices.Equal(ids(a), ids(b)) {
 		t.Errorf("FileSource twice: %v then %v", ids(a), ids(b))
 	}
-	data, _ := os.ReadFile("testdata/import/comments.ndjson")
-	if got := collect(t, BytesSource(data, "x", FormatNDJSON)); !slices.Equal(ids(got), ids(a)) {
-		t.Errorf("BytesSource = %v, want %v", ids(got), ids(a))
-	}
 	if got := collect(t, SliceSource(a[1:3])); !slices.Equal(ids(got), ids(a[1:3])) {
 		t.Errorf("SliceSource = %v", ids(got))
 	}
-	kept := collect(t, CleanSource(SliceSource(a), DefaultCleanRules()))
+	kept := collect(t, CleanSource(SliceSource(a), text.DefaultCleanRules()))
 	if len(kept) != 3 || slices.Contains(ids(kept), "t1_removed") {
 		t.Errorf("CleanSource kept %v, want all but t1_removed", ids(kept))
 	}
@@ -415,164 +294,4 @@ func FuzzReadNDJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzCheck(t, FormatNDJSON, data)
 	})
-}
-
-// syntheticReader generates n NDJSON comment objects on the fly (never all
-// in memory): ids t1_0…, bodies of 5–40 words drawn from a small word list
-// by a seeded PCG, so every run imports the same bytes.
-type syntheticReader struct {
-	n, i  int
-	rng   *rand.Rand
-	words []string
-	buf   bytes.Buffer
-}
-
-func newSyntheticReader(n int, seed uint64) *syntheticReader {
-	words := strings.Fields(`the a i you it that this is was to of and in for on with not but
-		just like think really people would game time good know get make one more can what
-		year team play way much thing even because new first actually pretty love right`)
-	return &syntheticReader{n: n, rng: rand.New(rand.NewPCG(seed, 0x5eed)), words: words}
-}
-
-func (s *syntheticReader) Read(p []byte) (int, error) {
-	for s.buf.Len() < len(p) && s.i < s.n {
-		fmt.Fprintf(&s.buf, `{"id":"%s","subreddit":"sub%d","author":"user%d","score":%d,"created_utc":%d,"body":"`,
-			strconv.FormatInt(int64(s.i), 36), s.rng.IntN(20), s.rng.IntN(5000), s.rng.IntN(200)-20, 1438387200+s.i)
-		words := 5 + s.rng.IntN(36)
-		for w := range words {
-			if w > 0 {
-				s.buf.WriteByte(' ')
-			}
-			s.buf.WriteString(s.words[s.rng.IntN(len(s.words))])
-		}
-		s.buf.WriteString(".\"}\n")
-		s.i++
-	}
-	if s.buf.Len() == 0 {
-		return 0, io.EOF
-	}
-	return s.buf.Read(p)
-}
-
-// peakRSSMiB returns the process's peak resident set (VmHWM) in MiB, or -1
-// where /proc is not available.
-func peakRSSMiB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			if err == nil {
-				return kb / 1024
-			}
-		}
-	}
-	return -1
-}
-
-// heapPeak samples the Go heap every few milliseconds until stop is called
-// and returns the largest value seen, in MiB. SQLite's own memory (page
-// cache, outside the Go heap) shows in peak-RSS instead.
-func heapPeak() (stop func() float64) {
-	done := make(chan struct{})
-	result := make(chan float64)
-	go func() {
-		var peak uint64
-		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(sample)
-			peak = max(peak, sample[0].Value.Uint64())
-			select {
-			case <-done:
-				result <- float64(peak) / (1 << 20)
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() float64 { close(done); return <-result }
-}
-
-// benchmarkImport imports what open returns into a fresh file store per
-// iteration and reports comments/s, the Go heap peak and the process's peak
-// RSS.
-func benchmarkImport(b *testing.B, name string, f Format, open func() io.Reader) {
-	ctx := context.Background()
-	rules := DefaultCleanRules()
-	var read int
-	stop := heapPeak()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		s, err := OpenStore(ctx, filepath.Join(b.TempDir(), fmt.Sprintf("bench%d.db", i)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		r := open()
-		b.StartTimer()
-		st, err := s.Import(ctx, r, name, f, rules)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		read += st.Read
-		s.Close()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "comments/s")
-	b.ReportMetric(stop(), "heap-peak-MiB")
-	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
-}
-
-// BenchmarkImportSampleCSV imports the seed's real sample (skipped when
-// absent).
-func BenchmarkImportSampleCSV(b *testing.B) {
-	data, err := os.ReadFile(sampleCSVPath)
-	if err != nil {
-		b.Skipf("real Reddit sample %s absent: %v", sampleCSVPath, err)
-	}
-	benchmarkImport(b, "sample.csv", FormatCSV, func() io.Reader { return bytes.NewReader(data) })
-}
-
-// BenchmarkImportSynthetic1M imports 1,000,000 generated NDJSON comments per
-// iteration: run it alone with -benchtime=1x (about two minutes on a busy
-// 2-core machine).
-func BenchmarkImportSynthetic1M(b *testing.B) {
-	benchmarkImport(b, "synthetic.ndjson", FormatNDJSON, func() io.Reader { return newSyntheticReader(1_000_000, 1) })
-}
-
-// BenchmarkImportSynthetic10k is the same at 10,000 comments, for quick
-// comparisons.
-func BenchmarkImportSynthetic10k(b *testing.B) {
-	benchmarkImport(b, "synthetic.ndjson", FormatNDJSON, func() io.Reader { return newSyntheticReader(10_000, 1) })
-}
-
-func ExampleStore_Import() {
-	ctx := context.Background()
-	s, err := OpenStore(ctx, ":memory:")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer s.Close()
-	good := "id,author,body\n" +
-		"a1,ann,\"Blooming the spices first makes the chili taste deeper.\"\n" +
-		"a2,[deleted],[deleted]\n" +
-		",bob,\"A row without an id gets a synthetic one.\"\n"
-	st, err := s.Import(ctx, strings.NewReader(good), "good.csv", FormatCSV, DefaultCleanRules())
-	fmt.Println(st.Read, st.Stored, st.New, st.Skipped, err)
-
-	bad := "id,body\nb1,\"fine\"\nb2,\"never closed\n"
-	_, err = s.Import(ctx, strings.NewReader(bad), "bad.csv", FormatCSV, DefaultCleanRules())
-	fmt.Println(err)
-	n, _ := s.Count(ctx, Filter{})
-	fmt.Println(n, "comments stored")
-	// Output:
-	// 3 2 2 map[deleted:1] <nil>
-	// corpus: import bad.csv:3: quoted field of the record starting here is not closed properly (extraneous or missing " in quoted-field, at line 3, column 18)
-	// 2 comments stored
 }

@@ -37,7 +37,8 @@ func (s Split) String() string {
 	return fmt.Sprintf("Split(%d)", int(s))
 }
 
-// splitPoint maps a comment id to a point u in [0, 1):
+// SplitPoint maps a comment id to a point u in [0, 1) (a store keeps it
+// beside the comment, so that a split is a comparison):
 //
 //	h = splitmix64(fnv1a64(id))
 //	u = (h >> 11) / 2^53
@@ -45,8 +46,8 @@ func (s Split) String() string {
 // FNV-1a alone mixes the last bytes of similar ids (t1_abc, t1_abd) poorly
 // into its high bits; the splitmix64 finaliser spreads every input bit over
 // the whole word. u has 53 significant bits, so it is an exact float64 and
-// compares the same in Go and in SQLite (which stores it as REAL).
-func splitPoint(id string) float64 {
+// compares the same in Go and in a database that stores it as a double.
+func SplitPoint(id string) float64 {
 	f := fnv.New64a()
 	f.Write([]byte(id)) // a hash.Hash never returns an error
 	h := f.Sum64()
@@ -58,20 +59,14 @@ func splitPoint(id string) float64 {
 	return float64(h>>11) / (1 << 53)
 }
 
-// SplitOf returns Validation when the id's split point u (see splitPoint) is
+// SplitOf returns Validation when the id's split point u (see SplitPoint) is
 // below validFraction and Train otherwise. The answer depends on the id alone,
 // so a comment never changes sides as the corpus grows, and growing
 // validFraction only moves comments from Train to Validation. validFraction
 // ≤ 0 puts everything in Train, ≥ 1 everything in Validation.
 func SplitOf(id string, validFraction float64) Split {
-	if splitPoint(id) < validFraction {
+	if SplitPoint(id) < validFraction {
 		return Validation
 	}
 	return Train
-}
-
-// Has reports whether a comment with the given id belongs to split s, with
-// validFraction as in SplitOf. All has every id.
-func (s Split) Has(id string, validFraction float64) bool {
-	return s == All || SplitOf(id, validFraction) == s
 }

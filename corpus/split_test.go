@@ -33,26 +33,26 @@ func TestSplitOf(t *testing.T) {
 func TestSplitStableAndMonotone(t *testing.T) {
 	for i := range 5000 {
 		id := fmt.Sprintf("t1_%d", i)
-		if u, v := splitPoint(id), splitPoint(strings.Clone(id)); u != v {
-			t.Fatalf("splitPoint(%q) not deterministic: %v then %v", id, u, v)
+		if u, v := SplitPoint(id), SplitPoint(strings.Clone(id)); u != v {
+			t.Fatalf("SplitPoint(%q) not deterministic: %v then %v", id, u, v)
 		}
 		// Growing the fraction only moves comments into validation.
 		if SplitOf(id, 0.1) == Validation && SplitOf(id, 0.2) != Validation {
 			t.Errorf("%q is validation at 0.1 but train at 0.2", id)
 		}
-		if u := splitPoint(id); u < 0 || u >= 1 {
-			t.Errorf("splitPoint(%q) = %v outside [0,1)", id, u)
+		if u := SplitPoint(id); u < 0 || u >= 1 {
+			t.Errorf("SplitPoint(%q) = %v outside [0,1)", id, u)
 		}
 	}
 	// Pinned values: the split must never change between versions, or a
 	// model's validation set would leak into training after an upgrade.
 	pins := []struct {
 		id    string
-		point float64 // splitPoint, to 6 decimals
+		point float64 // SplitPoint, to 6 decimals
 	}{{"t1_cuapmnd", 0.256694}, {"t1_k", 0.041036}, {"t1_h", 0.987272}, {"h1_0123456789abcdef", 0.273199}}
 	for _, p := range pins {
-		if got := splitPoint(p.id); math.Abs(got-p.point) > 1e-6 {
-			t.Errorf("splitPoint(%q) = %.6f, want %.6f", p.id, got, p.point)
+		if got := SplitPoint(p.id); math.Abs(got-p.point) > 1e-6 {
+			t.Errorf("SplitPoint(%q) = %.6f, want %.6f", p.id, got, p.point)
 		}
 	}
 	if SplitOf("t1_k", 0.1) != Validation || SplitOf("t1_k", 0.04) != Train {
@@ -68,19 +68,18 @@ func TestSplitStableAndMonotone(t *testing.T) {
 	}
 }
 
-func TestSplitHas(t *testing.T) {
+// TestSplitOfAtTheBoundary puts one id on both sides of its split point.
+func TestSplitOfAtTheBoundary(t *testing.T) {
 	// t1_k has split point 0.041036 (pinned above).
 	tests := []struct {
-		s    Split
 		frac float64
-		want bool
+		want Split
 	}{
-		{All, 0.1, true}, {Validation, 0.1, true}, {Train, 0.1, false},
-		{Validation, 0.04, false}, {Train, 0.04, true}, {Train, 0, true}, {Validation, 1, true},
+		{0.1, Validation}, {0.05, Validation}, {0.04, Train}, {0, Train}, {1, Validation},
 	}
 	for _, tt := range tests {
-		if got := tt.s.Has("t1_k", tt.frac); got != tt.want {
-			t.Errorf("%v.Has(t1_k, %v) = %v, want %v", tt.s, tt.frac, got, tt.want)
+		if got := SplitOf("t1_k", tt.frac); got != tt.want {
+			t.Errorf("SplitOf(t1_k, %v) = %v, want %v", tt.frac, got, tt.want)
 		}
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
+
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // Stats describes a corpus the way the seed's scripts did before training:
@@ -43,15 +46,15 @@ func ComputeStats(ctx context.Context, src Source, vocabSize int) (Stats, error)
 		return Stats{}, fmt.Errorf("corpus: stats: negative vocabulary size %d", vocabSize)
 	}
 	st := Stats{VocabRequested: vocabSize}
-	words, chars := NewCounts(), NewCounts()
+	words, chars := text.NewCounts(), text.NewCounts()
 	var buf [utf8.UTFMax]byte
 	err := src(ctx, func(c Comment) error {
 		st.Comments++
-		for _, tok := range WordTokens(c.Body) {
+		for _, tok := range text.WordTokens(c.Body) {
 			switch tok {
-			case SentenceStart:
+			case tokens.SentenceStart:
 				st.Sentences++
-			case SentenceEnd:
+			case tokens.SentenceEnd:
 			default:
 				words.Add(tok)
 				st.Words++
@@ -68,15 +71,15 @@ func ComputeStats(ctx context.Context, src Source, vocabSize int) (Stats, error)
 		return Stats{}, fmt.Errorf("corpus: stats: %w", err)
 	}
 	st.UniqueWords = words.Len()
-	specials := LevelWord.Specials()
-	v := BuildVocab(words, vocabSize, specials)
+	specials := text.LevelWord.Specials()
+	v := text.BuildVocab(words, vocabSize, specials)
 	st.VocabSize = v.Len()
 	if v.Len() > len(specials) {
 		st.LeastFrequent = v.Token(v.Len() - 1)
 		st.LeastFrequentCount = words.Count(st.LeastFrequent)
 	}
 	st.UniqueChars = chars.Len()
-	st.CharVocabSize = BuildVocabMin(chars, 0, DefaultCharMinCount, LevelChar.Specials()).Len()
+	st.CharVocabSize = text.BuildVocabMin(chars, 0, text.DefaultCharMinCount, text.LevelChar.Specials()).Len()
 	return st, nil
 }
 
@@ -88,7 +91,7 @@ func (st Stats) WriteTo(w io.Writer) (int64, error) {
 	if st.LeastFrequent != "" {
 		least = fmt.Sprintf("%q (%d times)", st.LeastFrequent, st.LeastFrequentCount)
 	}
-	nspec := len(LevelWord.Specials())
+	nspec := len(text.LevelWord.Specials())
 	requested := fmt.Sprintf("all %d words", st.VocabSize-nspec)
 	if st.VocabRequested > 0 {
 		requested = fmt.Sprintf("N=%d: %d most frequent words", st.VocabRequested, st.VocabSize-nspec)
@@ -101,7 +104,7 @@ func (st Stats) WriteTo(w io.Writer) (int64, error) {
 	fmt.Fprintf(tw, "least frequent word in vocabulary\t%s\n", least)
 	fmt.Fprintf(tw, "characters\t%d\n", st.Characters)
 	fmt.Fprintf(tw, "distinct characters\t%d\n", st.UniqueChars)
-	fmt.Fprintf(tw, "char vocabulary size\t%d (seen ≥ %d times + %d specials)\n", st.CharVocabSize, DefaultCharMinCount, len(LevelChar.Specials()))
+	fmt.Fprintf(tw, "char vocabulary size\t%d (seen ≥ %d times + %d specials)\n", st.CharVocabSize, text.DefaultCharMinCount, len(text.LevelChar.Specials()))
 	if err := tw.Flush(); err != nil {
 		return cw.n, err
 	}

@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"math"
+
+	"commentbot/model/kernel"
+)
 
 // Adam is the optimizer state of Adam (Kingma & Ba, 2015): per-parameter
 // first and second moment estimates and the number of steps taken. The
@@ -43,7 +47,7 @@ func (a *Adam) Update(w, g []float32, lr float64) {
 }
 
 // globalNorm returns ‖g‖₂ accumulated in float64 (NaN or Inf if any entry is).
-func globalNorm[F Float](g []F) float64 {
+func globalNorm[F kernel.Float](g []F) float64 {
 	s := 0.0
 	for _, v := range g {
 		s += float64(v) * float64(v)
@@ -53,7 +57,7 @@ func globalNorm[F Float](g []F) float64 {
 
 // clipGlobalNorm scales g by maxNorm/‖g‖ when ‖g‖ > maxNorm > 0 and returns
 // ‖g‖ before clipping.
-func clipGlobalNorm[F Float](g []F, maxNorm float64) float64 {
+func clipGlobalNorm[F kernel.Float](g []F, maxNorm float64) float64 {
 	n := globalNorm(g)
 	if maxNorm > 0 && n > maxNorm {
 		k := F(maxNorm / n)

@@ -1,15 +1,16 @@
 package model
 
 import (
-	"commentbot/corpus"
 	"context"
 	"fmt"
-	"gonum.org/v1/gonum/blas/gonum"
 	"math/rand/v2"
-	"runtime"
 	"syscall"
 	"testing"
 	"time"
+
+	"commentbot/model/kernel"
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // cpuSeconds is the process's user+system CPU time. Benchmarks report work
@@ -25,12 +26,12 @@ func cpuSeconds() float64 {
 
 // benchVocab returns a vocabulary of n tokens whose first are the word
 // specials (or CharUnknown, CharEnd for char models).
-func benchVocab(n int, char bool) *corpus.Vocab {
+func benchVocab(n int, char bool) *text.Vocab {
 	var toks []string
 	if char {
-		toks = []string{charUnknown, charEnd}
+		toks = []string{tokens.CharUnknown, tokens.CharEnd}
 	} else {
-		toks = []string{"UNKNOWN_TOKEN", sentenceStart, sentenceEnd}
+		toks = []string{"UNKNOWN_TOKEN", tokens.SentenceStart, tokens.SentenceEnd}
 	}
 	for i := len(toks); i < n; i++ {
 		toks = append(toks, fmt.Sprintf("t%d", i))
@@ -40,7 +41,7 @@ func benchVocab(n int, char bool) *corpus.Vocab {
 
 // benchTrain measures training steps (forward, backward, clipping, Adam) of
 // cfg over random tokens and reports tokens/s.
-func benchTrain(b *testing.B, cfg Config, vocab int, be *backend) {
+func benchTrain(b *testing.B, cfg Config, vocab int, be *kernel.Backend) {
 	v := benchVocab(vocab, cfg.Kind == CharLSTM)
 	m, err := New(cfg, v, rand.NewPCG(1, 2))
 	if err != nil {
@@ -50,7 +51,7 @@ func benchTrain(b *testing.B, cfg Config, vocab int, be *backend) {
 		m.be = *be
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	batch := Batch{Streams: cfg.Streams, Steps: cfg.Steps}
+	batch := tokens.Batch{Streams: cfg.Streams, Steps: cfg.Steps}
 	for range cfg.Streams * cfg.Steps {
 		batch.Inputs = append(batch.Inputs, rng.IntN(vocab))
 		batch.Targets = append(batch.Targets, rng.IntN(vocab))
@@ -77,32 +78,45 @@ func benchTrain(b *testing.B, cfg Config, vocab int, be *backend) {
 	b.ReportMetric(tokens*trainFLOPs(m.lo)/sec/1e9, "GFLOP/s")
 }
 
+// The benchmarks' models: the sizes of the seed's models, fixed here so that
+// figures stay comparable when the product's defaults move.
+func benchChar() Config {
+	return Config{Kind: CharLSTM, Hidden: []int{128, 512}, Dropout: 0.4, LearningRate: 0.001, LRDecay: 0.97,
+		Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, Clip: 5, Streams: 64, Steps: 64, InitScale: 0.1, ForgetBias: 1, MaxTemperature: 2, Patience: 3}
+}
+
+func benchWord() Config {
+	return Config{Kind: WordLSTM, Embed: 128, Hidden: []int{256}, Dropout: 0.25, LearningRate: 0.002, LRDecay: 0.97,
+		Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, Clip: 5, Streams: 32, Steps: 32, InitScale: 0.1, ForgetBias: 1, MaxTemperature: 2, Patience: 3}
+}
+
 // BenchmarkTrainChar: char-lstm [128, 512], 96 symbols, 64 streams × 64
 // steps, dropout 0.4, Adam, clipping 5. Reference PyTorch CPU ≈ 3,500 tokens/s.
 func BenchmarkTrainChar(b *testing.B) {
-	benchTrain(b, DefaultConfig(CharLSTM), 96, nil)
+	benchTrain(b, benchChar(), 96, nil)
 }
 
 // BenchmarkTrainWord: embedding 128 → LSTM 256 → 4000 words (+3 specials),
 // 32 × 32. Reference PyTorch CPU ≈ 4,200 tokens/s.
 func BenchmarkTrainWord(b *testing.B) {
-	benchTrain(b, DefaultConfig(WordLSTM), 4003, nil)
+	benchTrain(b, benchWord(), 4003, nil)
 }
 
 // gonumBackend is plain gonum BLAS (no kernel, no OpenBLAS): the same-run
 // baseline of the *Gonum benchmarks.
-func gonumBackend() *backend {
-	return &backend{s: gonum.Implementation{}, d: gonum.Implementation{}, par: runtime.GOMAXPROCS(0)}
+func gonumBackend() *kernel.Backend {
+	be := kernel.Gonum()
+	return &be
 }
 
 // BenchmarkTrainCharGonum is BenchmarkTrainChar on plain gonum BLAS.
 func BenchmarkTrainCharGonum(b *testing.B) {
-	benchTrain(b, DefaultConfig(CharLSTM), 96, gonumBackend())
+	benchTrain(b, benchChar(), 96, gonumBackend())
 }
 
 // BenchmarkTrainWordGonum is BenchmarkTrainWord on plain gonum BLAS.
 func BenchmarkTrainWordGonum(b *testing.B) {
-	benchTrain(b, DefaultConfig(WordLSTM), 4003, gonumBackend())
+	benchTrain(b, benchWord(), 4003, gonumBackend())
 }
 
 // BenchmarkSample: char-lstm [128, 512], 96 symbols, batch 1, 300 characters
@@ -112,8 +126,8 @@ func BenchmarkSample(b *testing.B) { benchSample(b, nil) }
 // BenchmarkSampleGonum is BenchmarkSample on plain gonum BLAS.
 func BenchmarkSampleGonum(b *testing.B) { benchSample(b, gonumBackend()) }
 
-func benchSample(b *testing.B, be *backend) {
-	m, err := New(DefaultConfig(CharLSTM), benchVocab(96, true), rand.NewPCG(1, 2))
+func benchSample(b *testing.B, be *kernel.Backend) {
+	m, err := New(benchChar(), benchVocab(96, true), rand.NewPCG(1, 2))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -135,29 +149,6 @@ func benchSample(b *testing.B, be *backend) {
 	}
 	b.ReportMetric(float64(chars)/time.Since(start).Seconds(), "chars/s")
 	b.ReportMetric(float64(chars)/(cpuSeconds()-cpu), "chars/cpu-s")
-}
-
-// BenchmarkSgemm is the same-run baseline for the figures above: one
-// 1024×1024×1024 float32 GEMM through the compiled-in BLAS path, in GFLOP/s,
-// and the same through gonum alone.
-func BenchmarkSgemm(b *testing.B) {
-	b.Run("model", func(b *testing.B) { benchSgemm(b, defaultBackend()) })
-	b.Run("gonum", func(b *testing.B) { benchSgemm(b, *gonumBackend()) })
-}
-
-func benchSgemm(b *testing.B, be backend) {
-	const n = 1024
-	a, c := make([]float32, n*n), make([]float32, n*n)
-	for i := range a {
-		a[i] = float32(i%7) * 0.1
-	}
-	b.ResetTimer()
-	start, cpu := time.Now(), cpuSeconds()
-	for range b.N {
-		gemm(be, false, false, n, n, n, 1, a, n, a, n, 0, c, n)
-	}
-	b.ReportMetric(2*n*n*n*float64(b.N)/time.Since(start).Seconds()/1e9, "GFLOP/s")
-	b.ReportMetric(2*n*n*n*float64(b.N)/(cpuSeconds()-cpu)/1e9, "GFLOP/cpu-s")
 }
 
 // trainFLOPs is the GEMM work of one training token: 2 flops per

@@ -11,6 +11,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+
+	"commentbot/tokens"
 )
 
 // Checkpoint format (all integers little-endian):
@@ -64,16 +66,16 @@ func (f *jfloat) UnmarshalJSON(b []byte) error {
 // release are pointers or omitempty, so that files written before them
 // decode with defaults (see Decode).
 type ckptState struct {
-	Epoch     int          `json:"epoch"`
-	Step      int64        `json:"step"`
-	Tokens    int64        `json:"tokens"`
-	Position  Position     `json:"position"`
-	LR        jfloat       `json:"lr"`
-	PeakLR    *jfloat      `json:"peak_lr,omitempty"`
-	BestValid jfloat       `json:"best_valid"`
-	BadEvals  int          `json:"bad_evals"`
-	Plateau   *ckptPlateau `json:"plateau,omitempty"`
-	RNG       []byte       `json:"rng"`
+	Epoch     int             `json:"epoch"`
+	Step      int64           `json:"step"`
+	Tokens    int64           `json:"tokens"`
+	Position  tokens.Position `json:"position"`
+	LR        jfloat          `json:"lr"`
+	PeakLR    *jfloat         `json:"peak_lr,omitempty"`
+	BestValid jfloat          `json:"best_valid"`
+	BadEvals  int             `json:"bad_evals"`
+	Plateau   *ckptPlateau    `json:"plateau,omitempty"`
+	RNG       []byte          `json:"rng"`
 }
 
 type ckptPlateau struct {
@@ -126,7 +128,7 @@ func Encode(w io.Writer, c *Checkpoint) error {
 	}
 	m := c.Model
 	h := ckptHeader{
-		Config: m.cfg, Level: string(m.cfg.Kind.Level()), Tokens: m.voc.tokens, Unknown: m.voc.unk,
+		Config: m.cfg, Level: m.cfg.Kind.Level(), Tokens: m.voc.tokens, Unknown: m.voc.unk,
 		VocabHash: m.voc.hash, Params: m.lo.size, Carry: len(c.State.Carry),
 		State: encodeState(c.State),
 	}
@@ -185,58 +187,18 @@ func Decode(r io.Reader) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: decode: %w", err)
 	}
-	corrupt := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
-	}
-	const fixed = len(checkpointMagic) + 8
-	if len(data) > MaxCheckpointBytes {
-		return nil, corrupt("larger than %d bytes", MaxCheckpointBytes)
-	}
-	if len(data) < len(checkpointMagic) || string(data[:len(checkpointMagic)]) != checkpointMagic {
-		return nil, corrupt("not a commentbot model checkpoint (bad magic)")
-	}
-	if len(data) < fixed+sha256.Size {
-		return nil, corrupt("truncated: %d bytes", len(data))
-	}
-	if v := binary.LittleEndian.Uint32(data[len(checkpointMagic):]); v != CheckpointVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrVersion, v, CheckpointVersion)
-	}
-	body, want := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
-	if got := sha256.Sum256(body); !bytes.Equal(got[:], want) {
-		return nil, corrupt("checksum mismatch (truncated or corrupted)")
-	}
-	hlen := int64(binary.LittleEndian.Uint32(data[len(checkpointMagic)+4:]))
-	if hlen > int64(len(body)-fixed) {
-		return nil, corrupt("header of %d bytes overruns the data", hlen)
-	}
-	var h ckptHeader
-	dec := json.NewDecoder(bytes.NewReader(body[fixed : fixed+int(hlen)]))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&h); err != nil {
-		return nil, corrupt("header: %v", err)
-	}
-	if err := h.Config.Validate(); err != nil {
-		return nil, corrupt("%v", err)
-	}
-	if h.Level != string(h.Config.Kind.Level()) {
-		return nil, corrupt("level %q does not fit kind %q", h.Level, h.Config.Kind)
-	}
-	voc, err := newVocabTable(h.Config.Kind, h.Tokens, h.Unknown, h.VocabHash)
+	hdr, payload, err := unseal(data)
 	if err != nil {
-		return nil, corrupt("vocabulary: %v", err)
+		return nil, err
 	}
-	if got := vocabHash(h.Tokens); got != h.VocabHash {
-		return nil, fmt.Errorf("%w: checkpoint's %d tokens hash to %.12s, recorded %.12s", ErrVocabMismatch, len(h.Tokens), got, h.VocabHash)
-	}
-	lo := newLayout(h.Config, len(h.Tokens))
-	if h.Params != lo.size {
-		return nil, corrupt("%d parameters recorded, config needs %d", h.Params, lo.size)
+	h, voc, lo, err := decodeHeader(hdr)
+	if err != nil {
+		return nil, err
 	}
 	arrays := int64(1)
 	if h.Optimizer {
 		arrays = 3
 	}
-	payload := body[fixed+int(hlen):]
 	if h.Carry < 0 || int64(len(payload)) != arrays*4*int64(lo.size)+4*int64(h.Carry) {
 		return nil, corrupt("%d bytes of parameters, want %d", len(payload), arrays*4*int64(lo.size)+4*int64(h.Carry))
 	}
@@ -278,15 +240,84 @@ func Decode(r io.Reader) (*Checkpoint, error) {
 		return nil, corrupt("%v", err)
 	}
 	c.State.Carry = carry
-	for _, mt := range h.Metrics {
+	c.Metrics = decodeMetrics(h.Metrics)
+	return c, nil
+}
+
+// corrupt is an error wrapping ErrCorrupt.
+func corrupt(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+}
+
+// unseal checks a checkpoint's frame — size, magic, version, checksum — and
+// returns its JSON header and the arrays that follow it.
+func unseal(data []byte) (hdr, payload []byte, err error) {
+	const fixed = len(checkpointMagic) + 8
+	if len(data) > MaxCheckpointBytes {
+		return nil, nil, corrupt("larger than %d bytes", MaxCheckpointBytes)
+	}
+	if len(data) < len(checkpointMagic) || string(data[:len(checkpointMagic)]) != checkpointMagic {
+		return nil, nil, corrupt("not a commentbot model checkpoint (bad magic)")
+	}
+	if len(data) < fixed+sha256.Size {
+		return nil, nil, corrupt("truncated: %d bytes", len(data))
+	}
+	if v := binary.LittleEndian.Uint32(data[len(checkpointMagic):]); v != CheckpointVersion {
+		return nil, nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrVersion, v, CheckpointVersion)
+	}
+	body, want := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], want) {
+		return nil, nil, corrupt("checksum mismatch (truncated or corrupted)")
+	}
+	hlen := int64(binary.LittleEndian.Uint32(data[len(checkpointMagic)+4:]))
+	if hlen > int64(len(body)-fixed) {
+		return nil, nil, corrupt("header of %d bytes overruns the data", hlen)
+	}
+	return body[fixed : fixed+int(hlen)], body[fixed+int(hlen):], nil
+}
+
+// decodeHeader reads the JSON header and checks it against itself: a valid
+// config, its level, a vocabulary that hashes to the recorded hash, and the
+// parameter count the config needs.
+func decodeHeader(hdr []byte) (ckptHeader, *vocabTable, *layout, error) {
+	var h ckptHeader
+	dec := json.NewDecoder(bytes.NewReader(hdr))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&h); err != nil {
+		return h, nil, nil, corrupt("header: %v", err)
+	}
+	if err := h.Config.Validate(); err != nil {
+		return h, nil, nil, corrupt("%v", err)
+	}
+	if h.Level != h.Config.Kind.Level() {
+		return h, nil, nil, corrupt("level %q does not fit kind %q", h.Level, h.Config.Kind)
+	}
+	voc, err := newVocabTable(h.Config.Kind, h.Tokens, h.Unknown, h.VocabHash)
+	if err != nil {
+		return h, nil, nil, corrupt("vocabulary: %v", err)
+	}
+	if got := tokens.Hash(h.Tokens); got != h.VocabHash {
+		return h, nil, nil, fmt.Errorf("%w: checkpoint's %d tokens hash to %.12s, recorded %.12s", ErrVocabMismatch, len(h.Tokens), got, h.VocabHash)
+	}
+	lo := newLayout(h.Config, len(h.Tokens))
+	if h.Params != lo.size {
+		return h, nil, nil, corrupt("%d parameters recorded, config needs %d", h.Params, lo.size)
+	}
+	return h, voc, lo, nil
+}
+
+// decodeMetrics is the training history of a header.
+func decodeMetrics(ms []ckptMetric) []Metric {
+	var out []Metric
+	for _, mt := range ms {
 		se := math.NaN() // files from before the standard error
 		if mt.StdErr != nil {
 			se = float64(*mt.StdErr)
 		}
-		c.Metrics = append(c.Metrics, Metric{Step: mt.Step, Epoch: mt.Epoch, Tokens: mt.Tokens, Loss: float64(mt.Loss),
+		out = append(out, Metric{Step: mt.Step, Epoch: mt.Epoch, Tokens: mt.Tokens, Loss: float64(mt.Loss),
 			ValidLoss: float64(mt.ValidLoss), StdErr: se, LR: float64(mt.LR), Seconds: float64(mt.Seconds), Event: mt.Event})
 	}
-	return c, nil
+	return out
 }
 
 func encodeState(st TrainState) ckptState {

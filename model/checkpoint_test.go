@@ -94,8 +94,8 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		}
 	}
 	o := SampleOptions{Temperature: 0.9, Seed: 4, MaxTokens: 30}
-	a, _ := cp.Model.Sample(context.Background(), o)
-	b, _ := got.Model.Sample(context.Background(), o)
+	a, _ := sampleText(context.Background(), cp.Model, o, "")
+	b, _ := sampleText(context.Background(), got.Model, o, "")
 	if a.Text != b.Text {
 		t.Errorf("sample %q after the round trip, %q before", b.Text, a.Text)
 	}

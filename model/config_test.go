@@ -48,9 +48,9 @@ func TestConfigValidate(t *testing.T) {
 		dropout float64
 		lr      float64
 	}{
-		WordLSTM: {128, []int{256}, 0.25, 0.002},
+		WordLSTM: {128, []int{256}, 0.2, 0.001},
 		CharLSTM: {0, []int{128, 512}, 0.4, 0.001},
-		RNN:      {0, []int{100}, 0, 0.002},
+		RNN:      {64, []int{128}, 0, 0.003},
 	}
 	for k, w := range want {
 		c := DefaultConfig(k)

@@ -2,11 +2,14 @@ package model
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
 
 	"commentbot/corpus"
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // sampleSplit returns the cleaned embedded sample corpus split into training
@@ -17,10 +20,10 @@ func sampleSplit(t *testing.T) (train, valid corpus.Source) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := corpus.DefaultCleanRules()
+	rules := text.DefaultCleanRules()
 	var tr, va []corpus.Comment
 	for _, c := range cs {
-		kept, why := rules.Clean(c)
+		kept, why := corpus.Clean(c, rules)
 		if why != "" {
 			continue
 		}
@@ -37,9 +40,9 @@ func sampleSplit(t *testing.T) (train, valid corpus.Source) {
 }
 
 // vocabOf builds a vocabulary of the size most frequent tokens of src.
-func vocabOf(t *testing.T, src corpus.Source, level corpus.Level, size int) *corpus.Vocab {
+func vocabOf(t *testing.T, src corpus.Source, level text.Level, size int) *text.Vocab {
 	t.Helper()
-	counts := corpus.NewCounts()
+	counts := text.NewCounts()
 	err := src(context.Background(), func(c corpus.Comment) error {
 		counts.Add(level.Tokens(c.Body)...)
 		return nil
@@ -47,7 +50,7 @@ func vocabOf(t *testing.T, src corpus.Source, level corpus.Level, size int) *cor
 	if err != nil {
 		t.Fatal(err)
 	}
-	return corpus.BuildVocab(counts, size, level.Specials())
+	return text.BuildVocab(counts, size, level.Specials())
 }
 
 // TestTrainsOnTheCorpusSample wires the real corpus (embedded sample,
@@ -72,7 +75,7 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 		t.Run(string(c.kind), func(t *testing.T) {
 			ctx := context.Background()
 			trainSrc, validSrc := sampleSplit(t)
-			level := c.kind.Level()
+			level := text.Level(c.kind.Level())
 			v := vocabOf(t, trainSrc, level, c.vocab)
 			cfg := DefaultConfig(c.kind)
 			cfg.Embed, cfg.Hidden, cfg.Streams, cfg.Steps = c.embed, c.hidden, 8, 24
@@ -85,11 +88,11 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 			valid := corpus.NewBatcher(validSrc, level, v, 8, 24)
 			defer train.Close()
 			defer valid.Close()
-			before, err := MeasureQuality(ctx, m, corpus.NewBatcher(trainSrc, level, v, 8, 24), valid, 0)
+			before, err := measureQuality(ctx, m, corpus.NewBatcher(trainSrc, level, v, 8, 24), valid)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := valid.Seek(ctx, corpus.Position{}); err != nil {
+			if err := valid.Seek(ctx, tokens.Position{}); err != nil {
 				t.Fatal(err)
 			}
 			cp := NewCheckpoint(m, 2)
@@ -100,10 +103,10 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 			if cp.State.Position != train.Position() {
 				t.Errorf("checkpoint position %+v, batcher at %+v", cp.State.Position, train.Position())
 			}
-			if err := valid.Seek(ctx, corpus.Position{}); err != nil {
+			if err := valid.Seek(ctx, tokens.Position{}); err != nil {
 				t.Fatal(err)
 			}
-			q, err := MeasureQuality(ctx, m, corpus.NewBatcher(trainSrc, level, v, 8, 24), valid, 0)
+			q, err := measureQuality(ctx, m, corpus.NewBatcher(trainSrc, level, v, 8, 24), valid)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,16 +121,16 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 				t.Errorf("untrained loss %.3f far from log V = %.3f", before.Valid.Loss, math.Log(float64(v.Len())))
 			}
 			for seed := range uint64(5) {
-				s, err := m.Sample(ctx, SampleOptions{Temperature: 0.8, Prompt: "I think the", Seed: seed, MaxTokens: 40})
+				s, err := sampleText(ctx, m, SampleOptions{Temperature: 0.8, Seed: seed, MaxTokens: 40}, "I think the")
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, tok := range s.Tokens {
-					if tok == corpus.UnknownToken || tok == corpus.CharUnknown || tok == corpus.SentenceStart {
+				for _, tok := range s.Toks {
+					if tok == tokens.UnknownToken || tok == tokens.CharUnknown || tok == tokens.SentenceStart {
 						t.Errorf("sample has %q", tok)
 					}
 				}
-				if strings.Contains(s.Text, corpus.SentenceEnd) || strings.Contains(s.Text, corpus.CharEnd) {
+				if strings.Contains(s.Text, tokens.SentenceEnd) || strings.Contains(s.Text, tokens.CharEnd) {
 					t.Errorf("sample text keeps a special token: %q", s.Text)
 				}
 				if !strings.HasPrefix(strings.ToLower(s.Text), "i think the") {
@@ -139,4 +142,29 @@ func TestTrainsOnTheCorpusSample(t *testing.T) {
 			}
 		})
 	}
+}
+
+// quality is a model's held-out loss beside the unigram baseline.
+type quality struct{ Valid, Unigram Eval }
+
+// measureQuality evaluates m on valid and counts the unigram baseline on
+// train, both from their current positions to the end of their epochs;
+// valid is rewound to where it started between the two passes.
+func measureQuality(ctx context.Context, m *LM, train, valid Batches) (quality, error) {
+	start := valid.Position()
+	var q quality
+	var err error
+	if q.Unigram, err = UnigramLoss(ctx, train, valid, m.VocabSize(), 0); err != nil {
+		return quality{}, err
+	}
+	if err := valid.Seek(ctx, start); err != nil {
+		return quality{}, err
+	}
+	if q.Valid, err = m.Evaluate(ctx, valid, 0); err != nil {
+		return quality{}, err
+	}
+	if math.IsNaN(q.Valid.Loss) {
+		return q, errors.New("no held-out targets")
+	}
+	return q, nil
 }

@@ -4,53 +4,55 @@
 // dropout → LSTM → dropout → softmax) and rnn (the seed's tanh RNN) — with
 // its training, evaluation, sampling and checkpoint codec.
 //
+// It works on token ids only: batches of ids (tokens.Batch) come in, a
+// sample's ids go out, and the caller encodes prompts and decodes samples
+// (package text). Besides the standard library, gonum and its own kernels
+// (model/kernel) it imports only the leaf package tokens (special tokens,
+// the vocabulary hash, Batch), so it links no tokenizer, store or network
+// client.
+//
 // # Model
 //
 // An LM maps token ids to an input (a learned embedding row, or for one-hot
 // input the id's row of the first layer's input weights), runs a stack of
 // LSTM or tanh-RNN layers with inverted dropout between them and before the
 // output, and ends in a softmax over the vocabulary. The equations are on
-// work.forward and work.backward (bptt.go). Sizes and hyper-parameters are
-// a Config; DefaultConfig gives the product defaults per Kind.
+// work.forward and work.backward (forward.go, backward.go). Sizes and
+// hyper-parameters are a Config; DefaultConfig gives the product defaults
+// per Kind, which package config presents as the defaults of its models.
 //
 // # Numerics and speed
 //
-// The numeric core is generic over Float: training and sampling run in
-// float32, and the gradient check runs the same code in float64 against
-// finite differences. Training is minibatched truncated BPTT over B streams
-// × T steps predicting every position, with the hidden state carried from
-// batch to batch. The large products are GEMMs: the input projection of all
-// T steps of a layer at once, one recurrent GEMM per step, the output layer
+// The numeric core is generic over kernel.Float: training and sampling run
+// in float32, and the gradient check runs the same code in float64 against
+// finite differences. One LSTM cell (cell.go: lstmCell and
+// lstmCellBackward) serves training and sampling in both precisions.
+// Training is minibatched truncated BPTT over B streams × T steps predicting
+// every position, with the hidden state carried from batch to batch;
+// forward.go and backward.go read layer by layer, with the shape of every
+// product. The large products are GEMMs: the input projection of all T
+// steps of a layer at once, one recurrent GEMM per step, the output layer
 // for all steps at once, and the weight gradients as whole-sequence GEMMs.
 // Workspaces are allocated once per batch shape; nothing is allocated in the
 // step loop. Row strides that are multiples of 64 floats are padded by a
 // cache line (power-of-two strides made gonum's GEMM up to 2× slower).
 // Sampling is batch 1 (GEMV) with pooled per-call scratch.
 //
-// BLAS is chosen at build time. The default build is pure Go (CGO_ENABLED=0
-// works): on amd64 CPUs with AVX2 and FMA, float32 GEMMs run on this
-// package's 4×16 assembly kernel (sgemm_amd64.s, split over GOMAXPROCS
-// goroutines), batch-1 GEMVs on a 64-column kernel, and exp, sigmoid and
-// tanh on eight-lane kernels (vexp_amd64.s); gonum's BLAS does the rest
-// (float64, edges, other CPUs; -tags purego turns the assembly off).
-// With -tags openblas, BLAS goes through OpenBLAS via gonum.org/v1/netlib
-// (cgo in model/internal/openblas; Debian package libopenblas-dev), run
-// single-threaded with the GEMMs split on goroutines. BLASBackend reports
-// which. The package never calls the process-global blas32.Use/blas64.Use.
+// The kernels and BLAS backends — Go assembly, the GEMM worker pool,
+// OpenBLAS under -tags openblas, -tags purego — are package model/kernel.
 //
 // # Training
 //
 // Train runs Adam with global-norm clipping, dropout, a learning-rate
-// Schedule over the budget (constant or cosine) and per-epoch decay over a
+// Schedule over the budget (constant, cosine or anneal) and per-epoch decay over a
 // Batches stream (a *corpus.Batcher). It evaluates on held-out batches with
 // the standard error over comments (Eval.StdErr); a Plateau — no improvement
 // beyond that error for a share of the budget — restores the best weights and
 // halves the rate a few times, then stops; divergence stops on the best
 // weights (the last finite ones without an evaluation). It honours ctx at
-// every step and a budget of epochs, steps or time, and reports Progress (NewProgressReporter draws a bar on a terminal
-// or logs with log/slog). Everything needed to resume — weights, Adam
-// moments, data position, carried state, dropout RNG state, metrics — is a
-// Checkpoint, encoded with Encode and read back with Decode through
+// every step and a budget of epochs, steps or time, and reports Progress to
+// a callback. Everything needed to resume — weights, Adam moments, data
+// position, carried state, dropout RNG state, metrics — is a Checkpoint, encoded with Encode and read back with Decode through
 // io.Writer/io.Reader; the package opens no files (write the atomic
 // temp-file/fsync/rename helper where files are owned).
 //

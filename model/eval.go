@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"commentbot/tokens"
 )
 
 // Eval is the result of evaluating a model on held-out batches.
@@ -28,12 +30,6 @@ type Eval struct {
 	StdErr float64
 }
 
-// Perplexity returns exp(Loss), the usual figure for word models.
-func (e Eval) Perplexity() float64 { return math.Exp(e.Loss) }
-
-// BitsPerToken returns Loss/ln 2: bits per character for char models.
-func (e Eval) BitsPerToken() float64 { return e.Loss / math.Ln2 }
-
 // Evaluate returns the mean loss per target token of m over the batches from
 // b's current position up to the end of the epoch (io.EOF), or over at most
 // maxBatches batches when maxBatches > 0, with its standard error over
@@ -42,7 +38,7 @@ func (e Eval) BitsPerToken() float64 { return e.Loss / math.Ln2 }
 func (m *LM) Evaluate(ctx context.Context, b Batches, maxBatches int) (Eval, error) {
 	var (
 		w     *work[float32]
-		batch Batch
+		batch tokens.Batch
 		sum   float64
 		n     int64
 		units commentSums
@@ -96,7 +92,7 @@ type commentSums struct {
 // add adds one batch's per-row losses (time-major rows, as forward writes
 // them). Comments are keyed by Batch.Comments, or by stream and batch
 // number i when the batch has none.
-func (u *commentSums) add(b *Batch, rowLoss []float64, i int) {
+func (u *commentSums) add(b *tokens.Batch, rowLoss []float64, i int) {
 	if u.index == nil {
 		u.index, u.last = map[int]int{}, math.MinInt
 	}
@@ -154,7 +150,7 @@ func UnigramLoss(ctx context.Context, train, valid Batches, vocabSize, maxBatche
 	counts := make([]int64, vocabSize)
 	var total int64
 	each := func(b Batches, fn func(y int)) error {
-		var batch Batch
+		var batch tokens.Batch
 		for i := 0; maxBatches <= 0 || i < maxBatches; i++ {
 			err := b.Next(ctx, &batch)
 			if errors.Is(err, io.EOF) {

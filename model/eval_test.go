@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"commentbot/corpus"
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // TestEvaluateStdErrOverComments recomputes Evaluate's loss and standard
@@ -17,23 +19,23 @@ import (
 // Batcher numbered them, and the delta-method formula is applied by hand.
 func TestEvaluateStdErrOverComments(t *testing.T) {
 	_, valid := sampleSplit(t)
-	v := vocabOf(t, valid, corpus.LevelChar, 0)
+	v := vocabOf(t, valid, text.LevelChar, 0)
 	m := tinyModel(t, CharLSTM, v, 0, []int{12, 10}, 3, 16, 5)
 	const B, T = 3, 16
-	ev, err := m.Evaluate(context.Background(), corpus.NewBatcher(valid, corpus.LevelChar, v, B, T), 0)
+	ev, err := m.Evaluate(context.Background(), corpus.NewBatcher(valid, text.LevelChar, v, B, T), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// The reference: the same batches, stream by stream, one token at a time.
-	b := corpus.NewBatcher(valid, corpus.LevelChar, v, B, T)
+	b := corpus.NewBatcher(valid, text.LevelChar, v, B, T)
 	defer b.Close()
 	samplers := make([]*sampler, B)
 	for s := range samplers {
 		samplers[s] = newSampler(m.lo)
 	}
 	sums, counts := map[int]float64{}, map[int]float64{}
-	var batch Batch
+	var batch tokens.Batch
 	for {
 		err := b.Next(context.Background(), &batch)
 		if errors.Is(err, io.EOF) {

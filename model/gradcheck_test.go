@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"commentbot/model/kernel"
 )
 
 // gradCase builds a tiny network of cfg over vocab symbols, runs one batch to
@@ -27,7 +29,7 @@ func gradCheck(t *testing.T, cfg Config, vocab, streams, steps, every int) (wors
 	g := view(lo, make([]float64, lo.size))
 	w := newWork[float64](lo, streams, steps, cfg.Dropout > 0)
 	defer w.close()
-	be := defaultBackend()
+	be := kernel.Default()
 	in := make([]int, streams*steps)
 	tg := make([]int, streams*steps)
 	fill := func() {

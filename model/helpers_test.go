@@ -1,16 +1,18 @@
 package model
 
 import (
-	"commentbot/corpus"
 	"context"
 	"io"
 	"math/rand/v2"
 	"testing"
+
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // newTestVocab is a corpus vocabulary over toks.
-func newTestVocab(toks []string) *corpus.Vocab {
-	v, err := corpus.NewVocab(toks)
+func newTestVocab(toks []string) *text.Vocab {
+	v, err := text.NewVocab(toks)
 	if err != nil {
 		panic(err)
 	}
@@ -19,9 +21,9 @@ func newTestVocab(toks []string) *corpus.Vocab {
 
 // charVocab returns a char vocabulary: CharUnknown, CharEnd, then the
 // distinct runes of text in order of appearance.
-func charVocab(text string) *corpus.Vocab {
-	toks := []string{charUnknown, charEnd}
-	seen := map[string]bool{charUnknown: true, charEnd: true}
+func charVocab(text string) *text.Vocab {
+	toks := []string{tokens.CharUnknown, tokens.CharEnd}
+	seen := map[string]bool{tokens.CharUnknown: true, tokens.CharEnd: true}
 	for _, r := range text {
 		if s := string(r); !seen[s] {
 			seen[s] = true
@@ -32,13 +34,13 @@ func charVocab(text string) *corpus.Vocab {
 }
 
 // encodeChars maps each comment's runes and a closing CharEnd to ids.
-func encodeChars(v *corpus.Vocab, comments ...string) []int {
+func encodeChars(v *text.Vocab, comments ...string) []int {
 	var ids []int
 	for _, c := range comments {
 		for _, r := range c {
 			ids = append(ids, v.ID(string(r)))
 		}
-		ids = append(ids, v.ID(charEnd))
+		ids = append(ids, v.ID(tokens.CharEnd))
 	}
 	return ids
 }
@@ -49,7 +51,7 @@ func encodeChars(v *corpus.Vocab, comments ...string) []int {
 type sliceBatches struct {
 	data []int
 	B, T int
-	pos  Position
+	pos  tokens.Position
 }
 
 func newSliceBatches(data []int, streams, steps int) *sliceBatches {
@@ -58,12 +60,12 @@ func newSliceBatches(data []int, streams, steps int) *sliceBatches {
 
 func (s *sliceBatches) perEpoch() int64 { return int64(((len(s.data) - 1) / s.B) / s.T) }
 
-func (s *sliceBatches) Next(ctx context.Context, dst *Batch) error {
+func (s *sliceBatches) Next(ctx context.Context, dst *tokens.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if s.pos.Batch >= s.perEpoch() {
-		s.pos = Position{Epoch: s.pos.Epoch + 1}
+		s.pos = tokens.Position{Epoch: s.pos.Epoch + 1}
 		return io.EOF
 	}
 	L := (len(s.data) - 1) / s.B
@@ -81,9 +83,9 @@ func (s *sliceBatches) Next(ctx context.Context, dst *Batch) error {
 	return nil
 }
 
-func (s *sliceBatches) Position() Position { return s.pos }
+func (s *sliceBatches) Position() tokens.Position { return s.pos }
 
-func (s *sliceBatches) Seek(ctx context.Context, p Position) error {
+func (s *sliceBatches) Seek(ctx context.Context, p tokens.Position) error {
 	s.pos = p
 	return ctx.Err()
 }
@@ -103,3 +105,30 @@ func tinyModel(t testing.TB, kind Kind, v Vocab, embed int, hidden []int, stream
 const memoText = "the quick brown fox jumps over the lazy dog. "
 
 func randSource(seed uint64) rand.Source { return rand.NewPCG(seed, 99) }
+
+// textSample is a sample read as text, as the product reads it.
+type textSample struct {
+	Sample
+	Text string   // the prompt followed by its continuation, detokenized
+	Toks []string // the generated tokens
+}
+
+// sampleText samples from m as the product's caller does (the scheduler's
+// engine): the prompt's tokens (text.Level.Prompt) encoded with the model's
+// vocabulary, the generated ids decoded, the text the level's
+// detokenization of both.
+func sampleText(ctx context.Context, m *LM, o SampleOptions, prompt string) (textSample, error) {
+	v, err := text.NewVocab(m.VocabTokens())
+	if err != nil {
+		return textSample{}, err
+	}
+	level := text.Level(m.Kind().Level())
+	p := level.Prompt(prompt)
+	o.Prompt = v.Encode(p, nil)
+	s, err := m.Sample(ctx, o)
+	if err != nil {
+		return textSample{Sample: s}, err
+	}
+	toks := v.Decode(s.Tokens, nil)
+	return textSample{Sample: s, Text: level.Text(append(p, toks...)), Toks: toks}, nil
+}

@@ -1,14 +1,16 @@
 package model
 
 import (
-	"commentbot/corpus"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+
+	"commentbot/model/kernel"
+	"commentbot/tokens"
 )
 
-// Vocab is what the model needs of a vocabulary; *corpus.Vocab satisfies it.
+// Vocab is what the model needs of a vocabulary; *text.Vocab satisfies it.
 // Ids run from 0 to Len()−1; Unknown is the id unknown tokens map to.
 type Vocab interface {
 	Len() int
@@ -30,7 +32,7 @@ type LM struct {
 	w    []float32
 	p    params[float32]
 	voc  *vocabTable
-	be   backend
+	be   kernel.Backend
 	pool *sync.Pool // *sampler scratch, shared by clones of equal shape
 	// start caches the sampler's start state for the current weights (see
 	// warm); Train clears it.
@@ -50,15 +52,18 @@ type vocabTable struct {
 	url    int // the cleaner's URL placeholder (word level) or −1: never sampled
 }
 
-func newVocabTable(kind Kind, tokens []string, unk int, hash string) (*vocabTable, error) {
-	if len(tokens) < 2 {
-		return nil, fmt.Errorf("%w: vocabulary of %d tokens", ErrConfig, len(tokens))
+func newVocabTable(kind Kind, toks []string, unk int, hash string) (*vocabTable, error) {
+	if len(toks) < 2 {
+		return nil, fmt.Errorf("%w: vocabulary of %d tokens", ErrConfig, len(toks))
 	}
-	if unk < 0 || unk >= len(tokens) {
-		return nil, fmt.Errorf("%w: unknown id %d outside vocabulary of %d", ErrConfig, unk, len(tokens))
+	if unk < 0 || unk >= len(toks) {
+		return nil, fmt.Errorf("%w: unknown id %d outside vocabulary of %d", ErrConfig, unk, len(toks))
 	}
-	v := &vocabTable{tokens: tokens, index: make(map[string]int, len(tokens)), unk: unk, hash: hash, start: -1, end: -1, url: -1}
-	for i, t := range tokens {
+	v := &vocabTable{tokens: toks, index: make(map[string]int, len(toks)), unk: unk, hash: hash, start: -1, end: -1, url: -1}
+	for i, t := range toks {
+		if t == "" {
+			return nil, fmt.Errorf("%w: empty token at id %d in vocabulary", ErrConfig, i)
+		}
 		if _, dup := v.index[t]; dup {
 			return nil, fmt.Errorf("%w: duplicate token %q in vocabulary", ErrConfig, t)
 		}
@@ -70,19 +75,12 @@ func newVocabTable(kind Kind, tokens []string, unk int, hash string) (*vocabTabl
 		}
 		return -1
 	}
-	if kind.Level() == corpus.LevelChar {
-		v.end = look(charEnd)
+	if kind == CharLSTM {
+		v.end = look(tokens.CharEnd)
 	} else {
-		v.start, v.end, v.url = look(sentenceStart), look(sentenceEnd), look(corpus.URLToken)
+		v.start, v.end, v.url = look(tokens.SentenceStart), look(tokens.SentenceEnd), look(tokens.URLToken)
 	}
 	return v, nil
-}
-
-func (v *vocabTable) id(tok string) int {
-	if id, ok := v.index[tok]; ok {
-		return id
-	}
-	return v.unk
 }
 
 // New builds a model of cfg over vocab, initialised from src (uniform
@@ -111,7 +109,7 @@ func New(cfg Config, vocab Vocab, src rand.Source) (*LM, error) {
 func newLM(cfg Config, voc *vocabTable) *LM {
 	lo := newLayout(cfg, len(voc.tokens))
 	w := make([]float32, lo.size)
-	m := &LM{cfg: cfg, lo: lo, w: w, p: view(lo, w), voc: voc, be: defaultBackend()}
+	m := &LM{cfg: cfg, lo: lo, w: w, p: view(lo, w), voc: voc, be: kernel.Default()}
 	m.pool = &sync.Pool{New: func() any { return newSampler(m.lo) }}
 	return m
 }
@@ -121,9 +119,6 @@ func (m *LM) Config() Config { return m.cfg.clone() }
 
 // Kind returns the model kind.
 func (m *LM) Kind() Kind { return m.cfg.Kind }
-
-// NumParams returns the number of scalar parameters.
-func (m *LM) NumParams() int { return m.lo.count }
 
 // VocabSize returns the number of token ids.
 func (m *LM) VocabSize() int { return len(m.voc.tokens) }

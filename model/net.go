@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"commentbot/model/kernel"
 )
 
 // layout records where each parameter tensor sits in the flat parameter
@@ -85,14 +87,14 @@ func newLayout(cfg Config, vocab int) *layout {
 func (lo *layout) top() int { return lo.hidden[len(lo.hidden)-1] }
 
 // params are views into one slab laid out by a layout.
-type params[F Float] struct {
+type params[F kernel.Float] struct {
 	all       []F
 	emb       []F
 	wx, wh, b [][]F
 	wy, by    []F
 }
 
-func view[F Float](lo *layout, slab []F) params[F] {
+func view[F kernel.Float](lo *layout, slab []F) params[F] {
 	if len(slab) != lo.size {
 		panic(fmt.Sprintf("model: slab of %d for layout of %d", len(slab), lo.size))
 	}
@@ -113,7 +115,7 @@ func view[F Float](lo *layout, slab []F) params[F] {
 // matrix U(-1/√fan, 1/√fan) where fan is the hidden width for recurrent
 // layers (as PyTorch does) and the input width for the output layer; biases
 // 0 except the LSTM forget gate, which starts at forgetBias.
-func initParams[F Float](lo *layout, p params[F], rng *rand.Rand, scale, forgetBias float64) {
+func initParams[F kernel.Float](lo *layout, p params[F], rng *rand.Rand, scale, forgetBias float64) {
 	uni := func(dst []F, cols int, a float64) {
 		ld := stride(cols)
 		for r := 0; r+cols <= len(dst); r += ld {
@@ -139,8 +141,14 @@ func initParams[F Float](lo *layout, p params[F], rng *rand.Rand, scale, forgetB
 	uni(p.wy, lo.vocab, 1/math.Sqrt(float64(lo.top())))
 }
 
-// sigmoid is σ(x) = 1/(1+e^(−x)).
-func sigmoid[F Float](x F) F { return F(1 / (1 + math.Exp(-float64(x)))) }
+// mat is the rows × cols matrix view of a parameter or workspace slab
+// whose rows are stride(cols) apart.
+func mat[F kernel.Float](data []F, rows, cols int) kernel.Mat[F] {
+	return kernel.View(data, rows, cols, stride(cols))
+}
 
-// tanh is the hyperbolic tangent.
-func tanh[F Float](x F) F { return F(math.Tanh(float64(x))) }
+// block is the view of rows [r0, r1) of a matrix of cols columns in buf.
+func block[F kernel.Float](buf []F, r0, r1, cols int) kernel.Mat[F] {
+	s := stride(cols)
+	return kernel.View(buf[r0*s:r1*s], r1-r0, cols, s)
+}

@@ -1,14 +1,11 @@
 package model
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestAdamMatchesTextbook runs Adam.Update for a few steps and compares with
@@ -137,12 +134,12 @@ func TestUnigramLoss(t *testing.T) {
 // the most likely token, i.e. to agree with greedy decoding for any seed.
 func TestTopPTinyIsGreedy(t *testing.T) {
 	m := tinyModel(t, WordLSTM, wordVocab(), 4, []int{6}, 2, 3, 8)
-	greedy, err := m.Sample(context.Background(), SampleOptions{Temperature: ArgmaxTemperature / 10, MaxTokens: 15})
+	greedy, err := sampleText(context.Background(), m, SampleOptions{Temperature: ArgmaxTemperature / 10, MaxTokens: 15}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for seed := range uint64(10) {
-		s, err := m.Sample(context.Background(), SampleOptions{Temperature: 1, TopP: 1e-9, Seed: seed, MaxTokens: 15})
+		s, err := sampleText(context.Background(), m, SampleOptions{Temperature: 1, TopP: 1e-9, Seed: seed, MaxTokens: 15}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +152,12 @@ func TestTopPTinyIsGreedy(t *testing.T) {
 // TestLearningRateDecays trains two epochs and wants lr·decay².
 func TestLearningRateDecays(t *testing.T) {
 	v := charVocab(memoText)
-	m := tinyModel(t, CharLSTM, v, 0, []int{4}, 2, 8, 1)
+	cfg := DefaultConfig(CharLSTM)
+	cfg.Hidden, cfg.Streams, cfg.Steps, cfg.LRDecay = []int{4}, 2, 8, 0.97
+	m, err := New(cfg, v, rand.NewPCG(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cp := NewCheckpoint(m, 1)
 	data := encodeChars(v, strings.Repeat(memoText, 3))
 	if _, err := Train(context.Background(), cp, newSliceBatches(data, 2, 8), nil, TrainOptions{MaxEpochs: 2}); err != nil {
@@ -164,35 +166,5 @@ func TestLearningRateDecays(t *testing.T) {
 	want := m.cfg.LearningRate * m.cfg.LRDecay * m.cfg.LRDecay
 	if math.Abs(cp.State.LR-want) > 1e-15 || cp.State.Epoch != 2 {
 		t.Errorf("after %d epochs lr %v, want %v", cp.State.Epoch, cp.State.LR, want)
-	}
-}
-
-// TestProgressReporter renders the same report for a terminal (one redrawn
-// bar line) and for a log (structured key=value line).
-func TestProgressReporter(t *testing.T) {
-	p := Progress{Event: "step", Step: 120, Epoch: 1, Loss: 2.3141, ValidLoss: 2.4, ValidStdErr: 0.0123, TokensPerSec: 12345,
-		Elapsed: time.Minute, ETA: 3 * time.Minute, Fraction: 0.25}
-	var term, logs bytes.Buffer
-	NewProgressReporter(&term, true, nil)(p)
-	done := p
-	done.Event, done.ETA, done.Fraction = "done", 0, 1
-	NewProgressReporter(&term, true, nil)(done)
-	NewProgressReporter(&logs, false, slog.New(slog.NewTextHandler(&logs, nil)))(p)
-	cases := []struct {
-		name, got string
-		want      []string
-	}{
-		{"terminal", term.String(), []string{"\r[######------------------]  25% step 120 ep 1 loss 2.314 val 2.400±0.012 12345 tok/s ETA 3m0s", "\r[########################] 100%", "\n"}},
-		{"log", logs.String(), []string{"msg=train", "step=120", "loss=2.3141", "valid_loss=2.4", "valid_stderr=0.0123", "tokens_per_s=12345", "eta=3m0s"}},
-	}
-	for _, c := range cases {
-		for _, w := range c.want {
-			if !strings.Contains(c.got, w) {
-				t.Errorf("%s output %q lacks %q", c.name, c.got, w)
-			}
-		}
-	}
-	if strings.Contains(logs.String(), "\r") || strings.Count(term.String(), "\n") != 1 {
-		t.Errorf("terminal and log modes mixed: %q / %q", term.String(), logs.String())
 	}
 }

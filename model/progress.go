@@ -1,11 +1,7 @@
 package model
 
 import (
-	"fmt"
-	"io"
-	"log/slog"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -81,58 +77,3 @@ func (t *trainer) report(event string, force bool) {
 	}
 	t.o.Progress(p)
 }
-
-// NewProgressReporter returns a Progress callback for Train. When terminal
-// is true it redraws one progress-bar line on w (carriage return, newline
-// when done); otherwise it writes a structured log line per report through
-// logger (a text handler on w when logger is nil). The CLI decides terminal,
-// e.g. with golang.org/x/term.IsTerminal on the *os.File.
-func NewProgressReporter(w io.Writer, terminal bool, logger *slog.Logger) func(Progress) {
-	if !terminal {
-		if logger == nil {
-			logger = slog.New(slog.NewTextHandler(w, nil))
-		}
-		return func(p Progress) {
-			attrs := []any{"event", p.Event, "step", p.Step, "epoch", p.Epoch, "tokens", p.Tokens,
-				"loss", round4(p.Loss), "valid_loss", round4(p.ValidLoss), "valid_stderr", round4(p.ValidStdErr), "lr", p.LR,
-				"tokens_per_s", math.Round(p.TokensPerSec), "elapsed", p.Elapsed.Round(time.Second)}
-			if p.ETA >= 0 {
-				attrs = append(attrs, "eta", p.ETA.Round(time.Second))
-			}
-			logger.Info("train", attrs...)
-		}
-	}
-	return func(p Progress) {
-		fmt.Fprint(w, "\r"+ProgressLine(p, 24))
-		if p.Event == "done" {
-			fmt.Fprintln(w)
-		}
-	}
-}
-
-// ProgressLine renders p as one line with a bar of width cells, e.g.
-//
-//	[#########---------]  50% step 120 ep 1 loss 2.314 val 2.401±0.012 12345 tok/s ETA 3m10s
-func ProgressLine(p Progress, width int) string {
-	var b strings.Builder
-	if p.Fraction >= 0 {
-		n := int(math.Round(p.Fraction * float64(width)))
-		n = min(max(n, 0), width)
-		fmt.Fprintf(&b, "[%s%s] %3.0f%% ", strings.Repeat("#", n), strings.Repeat("-", width-n), 100*p.Fraction)
-	}
-	fmt.Fprintf(&b, "step %d ep %d loss %.3f", p.Step, p.Epoch, p.Loss)
-	if !math.IsNaN(p.ValidLoss) {
-		fmt.Fprintf(&b, " val %.3f", p.ValidLoss)
-		if p.ValidStdErr > 0 {
-			fmt.Fprintf(&b, "±%.3f", p.ValidStdErr)
-		}
-	}
-	fmt.Fprintf(&b, " %.0f tok/s", p.TokensPerSec)
-	if p.ETA >= 0 {
-		fmt.Fprintf(&b, " ETA %s", p.ETA.Round(time.Second))
-	}
-	b.WriteString("   ") // wipe the tail of a longer previous line
-	return b.String()
-}
-
-func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }

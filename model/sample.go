@@ -1,12 +1,13 @@
 package model
 
 import (
-	"commentbot/corpus"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"commentbot/model/kernel"
 )
 
 // ArgmaxTemperature is the temperature below which sampling becomes argmax
@@ -27,9 +28,11 @@ type SampleOptions struct {
 	// tokens whose probability adds up to at least TopP (nucleus sampling).
 	// 0 or 1 means off.
 	TopP float64
-	// Prompt is text to continue; it is tokenized by the model's level and
-	// its unknown words or characters are fed as the unknown id.
-	Prompt string
+	// Prompt holds the token ids to continue, fed after the start of a
+	// comment (see Sample). The caller encodes its text: text.Level.Prompt
+	// gives the tokens (a word prompt opens with SENTENCE_START; one that
+	// does not gets it first), the vocabulary their ids.
+	Prompt []int
 	// MinTokens is the fewest tokens to generate before the end token may
 	// stop the comment; MaxTokens caps the generated tokens (0 = 60 words or
 	// 300 characters).
@@ -47,12 +50,12 @@ const (
 	StopMaxTokens StopReason = "max-tokens" // MaxTokens were generated
 )
 
-// Sample is one generated comment.
+// Sample is one generated comment, as token ids: the caller decodes them
+// (the vocabulary's tokens, then text.Level.Text of the prompt's tokens
+// followed by these).
 type Sample struct {
-	// Text is the detokenized comment: the prompt followed by its continuation.
-	Text string
-	// Tokens are the generated tokens (without the prompt), specials included.
-	Tokens []string
+	// Tokens are the generated ids (without the prompt), specials included.
+	Tokens []int
 	// LogProb is Σ log p of the generated tokens under the tempered
 	// distribution they were drawn from (0 for greedy decoding).
 	LogProb float64
@@ -90,37 +93,43 @@ func (s *sampler) reset() {
 }
 
 // step feeds token id and leaves the next-token logits in s.logits. It is the
-// batch-1 form of forward (no dropout): GEMVs instead of GEMMs.
-func step[F Float](be backend, lo *layout, p params[F], h, c, g [][]F, x, logits []F, id int) {
+// batch-1 form of forward (no dropout), layer by layer with GEMVs:
+//
+//	g_l = b_l + x_l·Wx_l + h_l·Wh_l   (x_0: the id's embedding, or for
+//	                                   one-hot input the id's row of Wx_0)
+//	h_l, c_l ← the cell of g_l        (lstmCell in place; RNN h_l = tanh(g_l))
+//	logits = by + h_top·Wy
+func step[F kernel.Float](be kernel.Backend, lo *layout, p params[F], h, c, g [][]F, x, logits []F, id int) {
 	var in []F
 	for l := range lo.hidden {
 		H, G := lo.hidden[l], lo.gate[l]
-		sG := stride(G)
 		gl := g[l]
 		copy(gl, p.b[l])
 		switch {
 		case l > 0:
-			gemv(be, true, lo.in[l], G, 1, p.wx[l], sG, in, 1, gl)
+			kernel.GemvT(be, gl, mat(p.wx[l], lo.in[l], G), in)
 		case lo.embed > 0:
 			E, sE := lo.embed, stride(lo.embed)
 			copy(x[:E], p.emb[id*sE:id*sE+E])
-			gemv(be, true, E, G, 1, p.wx[0], sG, x[:E], 1, gl)
+			kernel.GemvT(be, gl, mat(p.wx[0], E, G), x[:E])
 		default:
+			sG := stride(G)
 			for j, v := range p.wx[0][id*sG : id*sG+G] {
 				gl[j] += v
 			}
 		}
-		gemv(be, true, H, G, 1, p.wh[l], sG, h[l], 1, gl)
+		kernel.GemvT(be, gl, mat(p.wh[l], H, G), h[l])
 		hl, cl := h[l], c[l]
 		if lo.cell == CellRNN {
-			tanhRow(hl, gl)
+			copy(hl, gl[:H])
+			kernel.Tanh(hl)
 		} else {
-			lstmCell(gl, cl[:H], hl[:H])
+			lstmCell(gl, cl, cl, hl, hl)
 		}
 		in = hl
 	}
 	copy(logits, p.by)
-	gemv(be, true, lo.top(), lo.vocab, 1, p.wy, stride(lo.vocab), in, 1, logits)
+	kernel.GemvT(be, logits, mat(p.wy, lo.top(), lo.vocab), in)
 }
 
 func (m *LM) step(s *sampler, id int) {
@@ -143,10 +152,15 @@ func (m *LM) checkSampleOptions(o SampleOptions) (int, error) {
 	if math.IsNaN(o.TopP) || o.TopP < 0 || o.TopP > 1 {
 		return 0, fmt.Errorf("%w: top-p %v outside [0, 1]", ErrSampleOptions, o.TopP)
 	}
+	for _, id := range o.Prompt {
+		if id < 0 || id >= len(m.voc.tokens) {
+			return 0, fmt.Errorf("%w: prompt id %d outside the vocabulary of %d", ErrSampleOptions, id, len(m.voc.tokens))
+		}
+	}
 	maxTok := o.MaxTokens
 	if maxTok == 0 {
 		maxTok = 60
-		if m.cfg.Kind.Level() == corpus.LevelChar {
+		if m.cfg.Kind == CharLSTM {
 			maxTok = 300
 		}
 	}
@@ -161,7 +175,7 @@ func (m *LM) checkSampleOptions(o SampleOptions) (int, error) {
 //
 // The model first writes a short burn-in to itself (burnIn), is then fed its
 // end token — a comment (word models: a sentence) starts after the previous
-// one ended — then SENTENCE_START for word models, then the prompt's tokens,
+// one ended — then the prompt's ids (SENTENCE_START first for word models),
 // then its own draws, which make the sample. It
 // never draws the unknown token or SENTENCE_START; the word model's
 // SENTENCE_END closes a sentence, and the comment when MinTokens are reached
@@ -173,20 +187,11 @@ func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 	if err != nil {
 		return Sample{}, err
 	}
-	level := m.cfg.Kind.Level()
-	char := m.cfg.Kind.Level() == corpus.LevelChar
+	char := m.cfg.Kind == CharLSTM
 	voc := m.voc
-	prompt := level.Tokens(o.Prompt)
-	// Drop the tokenizer's closing tokens: the prompt is to be continued.
-	for len(prompt) > 0 {
-		last := prompt[len(prompt)-1]
-		if last != sentenceEnd && last != charEnd {
-			break
-		}
-		prompt = prompt[:len(prompt)-1]
-	}
-	if !char && (len(prompt) == 0 || prompt[0] != sentenceStart) {
-		prompt = append([]string{sentenceStart}, prompt...)
+	prompt := o.Prompt
+	if !char && voc.start >= 0 && (len(prompt) == 0 || prompt[0] != voc.start) {
+		prompt = append([]int{voc.start}, prompt...)
 	}
 	s := m.pool.Get().(*sampler)
 	defer m.pool.Put(s)
@@ -195,11 +200,11 @@ func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 		m.step(s, voc.end) // a comment (word: a sentence) starts after the previous one ended
 	}
 	prev := -1
-	for _, tok := range prompt {
+	for _, id := range prompt {
 		if err := ctx.Err(); err != nil {
 			return Sample{}, fmt.Errorf("model: sample: %w", err)
 		}
-		prev = voc.id(tok)
+		prev = id
 		m.step(s, prev)
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
@@ -216,7 +221,7 @@ func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 		}
 		id, lp := m.pick(s, o, rng, allowEnd)
 		out.LogProb += lp
-		out.Tokens = append(out.Tokens, voc.tokens[id])
+		out.Tokens = append(out.Tokens, id)
 		if id == voc.end {
 			if len(out.Tokens) >= o.MinTokens {
 				out.Stop = StopEnd
@@ -231,7 +236,6 @@ func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 		m.step(s, id)
 		prev = id
 	}
-	out.Text = level.Text(append(prompt, out.Tokens...))
 	return out, nil
 }
 
@@ -266,7 +270,7 @@ func (m *LM) warm(s *sampler) {
 	}
 	s.reset()
 	n := burnInWords
-	if m.cfg.Kind.Level() == corpus.LevelChar {
+	if m.cfg.Kind == CharLSTM {
 		n = burnInChars
 	}
 	id := m.voc.end

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"commentbot/corpus"
 	"context"
 	"errors"
 	"math"
@@ -9,11 +8,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"commentbot/model/kernel"
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // wordVocab is a small word vocabulary with the three specials first.
-func wordVocab() *corpus.Vocab {
-	return newTestVocab([]string{"UNKNOWN_TOKEN", sentenceStart, sentenceEnd, "the", "cat", "sat", "on", "mat", ".", "a", corpus.URLToken})
+func wordVocab() *text.Vocab {
+	return newTestVocab([]string{tokens.UnknownToken, tokens.SentenceStart, tokens.SentenceEnd, "the", "cat", "sat", "on", "mat", ".", "a", tokens.URLToken})
 }
 
 // TestSampleRejectsBadOptions tries invalid temperatures, top-p and lengths
@@ -34,6 +37,8 @@ func TestSampleRejectsBadOptions(t *testing.T) {
 		{"negative top-p", SampleOptions{Temperature: 1, TopP: -0.1}, ErrSampleOptions},
 		{"min above max", SampleOptions{Temperature: 1, MinTokens: 10, MaxTokens: 5}, ErrSampleOptions},
 		{"negative max", SampleOptions{Temperature: 1, MaxTokens: -1}, ErrSampleOptions},
+		{"prompt id outside the vocabulary", SampleOptions{Temperature: 1, Prompt: []int{1, 11}}, ErrSampleOptions},
+		{"negative prompt id", SampleOptions{Temperature: 1, Prompt: []int{-1}}, ErrSampleOptions},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -41,8 +46,8 @@ func TestSampleRejectsBadOptions(t *testing.T) {
 			if !errors.Is(err, c.want) {
 				t.Errorf("error %v, want %v", err, c.want)
 			}
-			if s.Text != "" || len(s.Tokens) != 0 {
-				t.Errorf("got a sample %q with the error", s.Text)
+			if len(s.Tokens) != 0 {
+				t.Errorf("got a sample %v with the error", s.Tokens)
 			}
 		})
 	}
@@ -55,15 +60,16 @@ func TestSampleRejectsBadOptions(t *testing.T) {
 func TestSampleContract(t *testing.T) {
 	cv := charVocab("abc de")
 	cases := []struct {
-		name string
-		m    *LM
-		o    SampleOptions
-		char bool
+		name   string
+		m      *LM
+		o      SampleOptions
+		prompt string
+		char   bool
 	}{
-		{"word", tinyModel(t, WordLSTM, wordVocab(), 4, []int{6}, 2, 3, 2), SampleOptions{Temperature: 1.5, MinTokens: 5, MaxTokens: 20}, false},
-		{"word top-p with unknown prompt", tinyModel(t, WordLSTM, wordVocab(), 4, []int{6}, 2, 3, 3), SampleOptions{Temperature: 1, TopP: 0.9, Prompt: "the zebra sat", MaxTokens: 12}, false},
-		{"rnn", tinyModel(t, RNN, wordVocab(), 0, []int{5}, 2, 3, 4), SampleOptions{Temperature: 2, MaxTokens: 30}, false},
-		{"char", tinyModel(t, CharLSTM, cv, 0, []int{5, 7}, 2, 3, 5), SampleOptions{Temperature: 1.2, MinTokens: 8, MaxTokens: 25, Prompt: "a✓b"}, true},
+		{"word", tinyModel(t, WordLSTM, wordVocab(), 4, []int{6}, 2, 3, 2), SampleOptions{Temperature: 1.5, MinTokens: 5, MaxTokens: 20}, "", false},
+		{"word top-p with unknown prompt", tinyModel(t, WordLSTM, wordVocab(), 4, []int{6}, 2, 3, 3), SampleOptions{Temperature: 1, TopP: 0.9, MaxTokens: 12}, "the zebra sat", false},
+		{"rnn", tinyModel(t, RNN, wordVocab(), 0, []int{5}, 2, 3, 4), SampleOptions{Temperature: 2, MaxTokens: 30}, "", false},
+		{"char", tinyModel(t, CharLSTM, cv, 0, []int{5, 7}, 2, 3, 5), SampleOptions{Temperature: 1.2, MinTokens: 8, MaxTokens: 25}, "a✓b", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -71,7 +77,7 @@ func TestSampleContract(t *testing.T) {
 			for seed := uint64(0); seed < 40; seed++ {
 				o := c.o
 				o.Seed = seed
-				s, err := c.m.Sample(ctx, o)
+				s, err := sampleText(ctx, c.m, o, c.prompt)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -81,27 +87,27 @@ func TestSampleContract(t *testing.T) {
 				if s.Stop == StopEnd && len(s.Tokens) < o.MinTokens {
 					t.Errorf("seed %d: ended after %d tokens, min %d", seed, len(s.Tokens), o.MinTokens)
 				}
-				for i, tok := range s.Tokens {
-					if tok == "UNKNOWN_TOKEN" || tok == charUnknown || tok == sentenceStart || tok == corpus.URLToken {
+				for i, tok := range s.Toks {
+					if tok == tokens.UnknownToken || tok == tokens.CharUnknown || tok == tokens.SentenceStart || tok == tokens.URLToken {
 						t.Errorf("seed %d: token %d is %q", seed, i, tok)
 					}
-					if c.char && tok == charEnd && i != len(s.Tokens)-1 {
+					if c.char && tok == tokens.CharEnd && i != len(s.Toks)-1 {
 						t.Errorf("seed %d: end character mid-comment at %d", seed, i)
 					}
 				}
 				if !finite(s.LogProb) || s.LogProb > 0 {
 					t.Errorf("seed %d: log-probability %v", seed, s.LogProb)
 				}
-				again, _ := c.m.Sample(ctx, o)
+				again, _ := sampleText(ctx, c.m, o, c.prompt)
 				if again.Text != s.Text {
 					t.Errorf("seed %d: %q then %q", seed, s.Text, again.Text)
 				}
 			}
 			o := c.o
 			o.Temperature = ArgmaxTemperature / 2
-			g1, _ := c.m.Sample(ctx, o)
+			g1, _ := sampleText(ctx, c.m, o, c.prompt)
 			o.Seed = 99
-			g2, _ := c.m.Sample(ctx, o)
+			g2, _ := sampleText(ctx, c.m, o, c.prompt)
 			if g1.Text != g2.Text {
 				t.Errorf("greedy decoding depends on the seed: %q vs %q", g1.Text, g2.Text)
 			}
@@ -126,7 +132,7 @@ func TestSampleWhileTraining(t *testing.T) {
 	v := charVocab(memoText)
 	live := tinyModel(t, CharLSTM, v, 0, []int{12, 10}, 2, 8, 1)
 	before := append([]float32(nil), live.w...)
-	want, err := live.Sample(context.Background(), SampleOptions{Temperature: 0.8, Seed: 5, MaxTokens: 40})
+	want, err := sampleText(context.Background(), live, SampleOptions{Temperature: 0.8, Seed: 5, MaxTokens: 40}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +153,7 @@ func TestSampleWhileTraining(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), 0))
 			for range 20 {
-				s, err := live.Sample(context.Background(), SampleOptions{Temperature: 0.8, Seed: 5, MaxTokens: 40})
+				s, err := sampleText(context.Background(), live, SampleOptions{Temperature: 0.8, Seed: 5, MaxTokens: 40}, "")
 				if err != nil {
 					errs <- err
 					return
@@ -204,7 +210,7 @@ func TestStepMatchesForward(t *testing.T) {
 			if !w.load(ids, ids) {
 				t.Fatal("load")
 			}
-			be := defaultBackend()
+			be := kernel.Default()
 			w.forward(be, p, false, 0, nil)
 			// forward(train=false) leaves raw logits in w.logits.
 			s := newSampler(lo)

@@ -8,26 +8,28 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"commentbot/tokens"
 )
 
 // Batches streams training or held-out batches; *corpus.Batcher satisfies
 // it. Next returns io.EOF at the end of each epoch, after which the next
 // epoch starts.
 type Batches interface {
-	Next(ctx context.Context, dst *Batch) error
-	Position() Position
-	Seek(ctx context.Context, p Position) error
+	Next(ctx context.Context, dst *tokens.Batch) error
+	Position() tokens.Position
+	Seek(ctx context.Context, p tokens.Position) error
 }
 
 // TrainState is where training stands; it is saved in checkpoints so that
 // training resumes with the same data position, optimizer, rate, held-out
 // bookkeeping and random state.
 type TrainState struct {
-	Epoch    int      `json:"epoch"`    // completed epochs
-	Step     int64    `json:"step"`     // optimizer steps taken
-	Tokens   int64    `json:"tokens"`   // training targets seen
-	Position Position `json:"position"` // of the training batches after the last step
-	LR       float64  `json:"lr"`       // learning rate of the last step
+	Epoch    int             `json:"epoch"`    // completed epochs
+	Step     int64           `json:"step"`     // optimizer steps taken
+	Tokens   int64           `json:"tokens"`   // training targets seen
+	Position tokens.Position `json:"position"` // of the training batches after the last step
+	LR       float64         `json:"lr"`       // learning rate of the last step
 	// PeakLR is the rate a run starts from, before its schedule and its
 	// plateau reductions; LRDecay multiplies it after every epoch.
 	PeakLR    float64 `json:"peak_lr"`
@@ -213,14 +215,14 @@ type trainer struct {
 	o            TrainOptions
 	plateau      Plateau // o.Plateau with the defaults filled in
 	train, valid Batches
-	validStart   Position
+	validStart   tokens.Position
 	w            *work[float32]
 	grad         params[float32]
 	good         []float32 // weights before the last update
 	best         []float32 // weights at the best held-out loss (nil: none this call)
 	pcg          *rand.PCG
 	rng          *rand.Rand
-	batch        Batch
+	batch        tokens.Batch
 	start        time.Time
 	lastReport   time.Time
 	step0        int64   // State.Step when this call began
@@ -268,7 +270,7 @@ func newTrainer(ctx context.Context, cp *Checkpoint, train, valid Batches, o Tra
 	if err := pcg.UnmarshalBinary(cp.State.RNG); len(cp.State.RNG) > 0 && err != nil {
 		return nil, fmt.Errorf("%w: training random state: %w", ErrCorrupt, err)
 	}
-	if cp.State.Step > 0 || cp.State.Position != (Position{}) {
+	if cp.State.Step > 0 || cp.State.Position != (tokens.Position{}) {
 		if err := train.Seek(ctx, cp.State.Position); err != nil {
 			return nil, fmt.Errorf("model: resume training data at %+v: %w", cp.State.Position, err)
 		}
@@ -429,7 +431,7 @@ func (t *trainer) saveState() {
 // step trains on one batch: forward, backward, clipping, the divergence
 // check and the Adam update at the scheduled rate, then carries the hidden
 // state.
-func (t *trainer) step(b *Batch) (loss float64, count int, err error) {
+func (t *trainer) step(b *tokens.Batch) (loss float64, count int, err error) {
 	m, st := t.m, &t.cp.State
 	if err := t.load(b); err != nil {
 		return 0, 0, err
@@ -452,7 +454,7 @@ func (t *trainer) step(b *Batch) (loss float64, count int, err error) {
 	return loss, count, nil
 }
 
-func (t *trainer) load(b *Batch) error {
+func (t *trainer) load(b *tokens.Batch) error {
 	if b.Streams != t.w.B || b.Steps != t.w.T || len(b.Inputs) != b.Streams*b.Steps || len(b.Targets) != len(b.Inputs) {
 		return fmt.Errorf("%w: %d×%d batch with %d inputs and %d targets, model trains on %d streams × %d steps",
 			ErrBatch, b.Streams, b.Steps, len(b.Inputs), len(b.Targets), t.w.B, t.w.T)

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"commentbot/model/kernel"
+	"commentbot/tokens"
 )
 
 // TestMemorizesShortText trains a small char LSTM on 40 comments that are one
@@ -34,7 +37,7 @@ func TestMemorizesShortText(t *testing.T) {
 	if ev.Loss > 0.05 {
 		t.Errorf("evaluation loss %.4f nats/char after %d steps, want < 0.05", ev.Loss, res.Steps)
 	}
-	s, err := m.Sample(context.Background(), SampleOptions{Temperature: 1e-4, Prompt: "the quick", MaxTokens: len(memoText)})
+	s, err := sampleText(context.Background(), m, SampleOptions{Temperature: 1e-4, MaxTokens: len(memoText)}, "the quick")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +47,7 @@ func TestMemorizesShortText(t *testing.T) {
 	// Unprompted, a sample starts where comments start (the start state is not
 	// the zero state, which the model never trained from).
 	for seed := range uint64(5) {
-		s, err := m.Sample(context.Background(), SampleOptions{Temperature: 0.5, MaxTokens: 2 * len(memoText), Seed: seed})
+		s, err := sampleText(context.Background(), m, SampleOptions{Temperature: 0.5, MaxTokens: 2 * len(memoText), Seed: seed}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +205,7 @@ func TestTrainRejectsBadBatches(t *testing.T) {
 // per-timestep loop allocates (what remains is per batch: goroutine
 // fan-out of the softmax and of gonum's edge GEMMs).
 func TestStepLoopDoesNotAllocate(t *testing.T) {
-	if defaultBackend().sgemm == nil && BLASBackend() == "gonum" {
+	if !kernel.Default().Assembly() && kernel.Name() == "gonum" {
 		t.Skip("plain gonum BLAS (purego or no AVX2) starts goroutines inside every Sgemm; the claim is for the kernel and OpenBLAS paths")
 	}
 	allocs := func(steps int) float64 {
@@ -218,7 +221,7 @@ func TestStepLoopDoesNotAllocate(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer tr.w.close()
-		b := Batch{Streams: 8, Steps: steps}
+		b := tokens.Batch{Streams: 8, Steps: steps}
 		for i := range 8 * steps {
 			b.Inputs = append(b.Inputs, i%40)
 			b.Targets = append(b.Targets, (i*7+1)%40)

@@ -26,7 +26,7 @@ var ErrMismatch = errors.New("scheduler: checkpoint does not match the config")
 func Check(mc config.ModelConfig, info VersionInfo, m Model) error {
 	sp := m.Spec()
 	want := ModelConfig(mc)
-	level := want.Kind.Level()
+	level := levelOf(want.Kind)
 	var why []string
 	if sp.Kind != mc.Kind {
 		why = append(why, fmt.Sprintf("it is a %s checkpoint and the config says %s", sp.Kind, mc.Kind))

@@ -12,6 +12,9 @@ import (
 	"commentbot/config"
 	"commentbot/corpus"
 	"commentbot/internal/fakereddit"
+	"commentbot/reddit"
+	"commentbot/scheduler/runs"
+	"commentbot/store"
 )
 
 // TestCronIngestFromFakeReddit: the ingest job, on a one-second cron schedule,
@@ -24,14 +27,17 @@ func TestCronIngestFromFakeReddit(t *testing.T) {
 		srv.AddComments("cooking", fakereddit.Comment{Author: fmt.Sprintf("u%d", i), Body: fmt.Sprintf("comment number %d about soup", i), Score: 1})
 	}
 	e := newEnv(t, 40, func(o *Options) {
-		in, err := corpus.NewIngester(corpus.IngestConfig{
+		in, err := reddit.NewIngester(reddit.Config{
 			Subreddits: []string{"cooking"}, BaseURL: srv.BaseURL(), TokenURL: srv.TokenURL(),
 			Timeout: 5 * time.Second, MaxRetries: -1,
-		}, o.Store.(CorpusStore).S, corpus.IngestDeps{})
+		}, o.Store.(*store.SQLite), reddit.Deps{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Ingester = CorpusIngester{in}
+		o.Ingester = IngestFunc(func(ctx context.Context) (IngestCounts, error) {
+			r, err := in.Run(ctx)
+			return IngestCounts{New: r.New, Updated: r.Updated, Skipped: r.Skipped, Figures: r.Figures()}, err
+		})
 		o.Config.Schedule.Ingest = "@every 1s"
 	})
 	e.start()
@@ -40,12 +46,12 @@ func TestCronIngestFromFakeReddit(t *testing.T) {
 	for len(e.runs(JobIngest)) == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	runs := e.runs(JobIngest)
-	if len(runs) == 0 {
+	rs := e.runs(JobIngest)
+	if len(rs) == 0 {
 		t.Fatal("no ingest run within 10 s of a 1 s schedule")
 	}
-	if runs[len(runs)-1].Outcome != OutcomeOK || runs[len(runs)-1].Figures["new"] != 30 {
-		t.Fatalf("first ingest run = %+v, want ok with 30 new", runs[len(runs)-1])
+	if rs[len(rs)-1].Outcome != runs.OutcomeOK || rs[len(rs)-1].Figures["new"] != 30 {
+		t.Fatalf("first ingest run = %+v, want ok with 30 new", rs[len(rs)-1])
 	}
 	if got := metricValue(t, e, "commentbot_ingested_comments_total", "kind", "new"); got != 30 {
 		t.Errorf("ingested{new} = %v, want 30", got)
@@ -67,7 +73,7 @@ func TestCronIngestFromFakeReddit(t *testing.T) {
 	}
 	errRuns := 0
 	for _, r := range e.runs(JobIngest) {
-		if r.Outcome == OutcomeError && strings.Contains(r.Detail, "500") {
+		if r.Outcome == runs.OutcomeError && strings.Contains(r.Detail, "500") {
 			errRuns++
 		}
 	}
@@ -114,11 +120,11 @@ func TestRunPost(t *testing.T) {
 		wantErr string
 		wantOut string
 	}{
-		{"ok", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, false, "", OutcomeOK},
-		{"poster fails", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, true, "discord said no", OutcomeError},
-		{"unknown model", config.Post{Channel: "42", Model: "nope", Temperature: 0.8}, false, "unknown model", OutcomeError},
-		{"two copies, then an original", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, false, "", OutcomeOK},
-		{"only copies", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, false, "copies training data", OutcomeError},
+		{"ok", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, false, "", runs.OutcomeOK},
+		{"poster fails", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, true, "discord said no", runs.OutcomeError},
+		{"unknown model", config.Post{Channel: "42", Model: "nope", Temperature: 0.8}, false, "unknown model", runs.OutcomeError},
+		{"two copies, then an original", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, false, "", runs.OutcomeOK},
+		{"only copies", config.Post{Channel: "42", Model: "uni", Temperature: 0.8}, false, "copies training data", runs.OutcomeError},
 	}
 	for i, tt := range tests {
 		mu.Lock()
@@ -135,12 +141,12 @@ func TestRunPost(t *testing.T) {
 		if (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.wantErr)
 		}
-		runs := e.runs(JobPost)
-		if len(runs) != i+1 || runs[0].Outcome != tt.wantOut {
-			t.Errorf("%s: %d post runs, newest %+v; want %d with outcome %s", tt.name, len(runs), runs[0], i+1, tt.wantOut)
+		rs := e.runs(JobPost)
+		if len(rs) != i+1 || rs[0].Outcome != tt.wantOut {
+			t.Errorf("%s: %d post runs, newest %+v; want %d with outcome %s", tt.name, len(rs), rs[0], i+1, tt.wantOut)
 		}
 		mu.Lock()
-		if got := len(sent) - before; (tt.wantOut == OutcomeOK) != (got == 1) {
+		if got := len(sent) - before; (tt.wantOut == runs.OutcomeOK) != (got == 1) {
 			t.Errorf("%s: %d messages sent", tt.name, got)
 		}
 		want := map[string]int{"two copies, then an original": 3, "only copies": postAttempts}[tt.name]

@@ -19,7 +19,8 @@
 // posts (schedule.posts) run on robfig/cron with Recover and SkipIfStillRunning;
 // each runs under a context that Shutdown cancels, and each run — ingest,
 // fine-tune, post, first training, full training, rollback — is recorded in the
-// store with its figures. A failing job is logged and recorded, never fatal.
+// store with its figures (a runs.Run: the scheduler defines the record, the
+// store keeps it). A failing job is logged and recorded, never fatal.
 //
 // Fine-tune and the promotion gate. A fine-tune trains a Clone of the live
 // version (same vocabulary: new words map to the unknown token) on the
@@ -52,6 +53,8 @@
 // training run a loss-curve PNG is written to <data_dir>/models/<name>/loss.png
 // (LossPNG returns it for /models).
 //
-// The scheduler consumes small ports (Model, Engine, Store, Ingester, Poster);
-// engine.go and store.go adapt the real model package and the SQLite store.
+// The scheduler consumes small ports (Model, Engine, Store, Ingester, Poster).
+// A store.Store is a Store as it is; engine.go adapts the model package, which
+// works on token ids: ModelEngine counts vocabularies with package text,
+// batches comments with corpus.Batcher, encodes prompts and decodes samples.
 package scheduler

@@ -13,12 +13,14 @@ import (
 	"commentbot/config"
 	"commentbot/corpus"
 	"commentbot/model"
+	"commentbot/text"
+	"commentbot/tokens"
 )
 
 // ModelEngine adapts package model to Engine: a ModelConfig becomes a
 // model.Config, the vocabulary is built with the kind's level (words: the
 // vocab_size most frequent plus specials; characters: the same, leaving out
-// characters seen fewer than corpus.DefaultCharMinCount times), comments
+// characters seen fewer than text.DefaultCharMinCount times), comments
 // become batches through corpus.Batcher, and a checkpoint is model.Encode of
 // the whole model.Checkpoint (weights, Adam moments, training state, metrics).
 type ModelEngine struct {
@@ -43,6 +45,9 @@ const (
 	DefaultEvalBatches = 200
 )
 
+// levelOf is the token level a model kind reads (model.Kind.Level names it).
+func levelOf(k model.Kind) text.Level { return text.Level(k.Level()) }
+
 // ModelConfig maps a configured model to the model package's Config.
 func ModelConfig(mc config.ModelConfig) model.Config {
 	kind := model.Kind(mc.Kind)
@@ -64,8 +69,8 @@ func (e ModelEngine) New(ctx context.Context, mc config.ModelConfig, vocabFrom c
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	level := cfg.Kind.Level()
-	counts := corpus.NewCounts()
+	level := levelOf(cfg.Kind)
+	counts := text.NewCounts()
 	if err := vocabFrom(ctx, func(c corpus.Comment) error {
 		counts.Add(level.Tokens(c.Body)...)
 		return nil
@@ -73,10 +78,10 @@ func (e ModelEngine) New(ctx context.Context, mc config.ModelConfig, vocabFrom c
 		return nil, fmt.Errorf("vocabulary: %w", err)
 	}
 	minCount := 1
-	if level == corpus.LevelChar {
-		minCount = corpus.DefaultCharMinCount
+	if level == text.LevelChar {
+		minCount = text.DefaultCharMinCount
 	}
-	v := corpus.BuildVocabMin(counts, mc.VocabSize, minCount, level.Specials())
+	v := text.BuildVocabMin(counts, mc.VocabSize, minCount, level.Specials())
 	lm, err := model.New(cfg, v, rand.NewPCG(seed, 0x6c6d))
 	if err != nil {
 		return nil, err
@@ -90,35 +95,39 @@ func (e ModelEngine) Decode(r io.Reader) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := corpus.NewVocab(cp.Model.VocabTokens())
+	v, err := text.NewVocab(cp.Model.VocabTokens())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", model.ErrCorrupt, err)
 	}
 	if err := cp.Model.CheckVocab(v); err != nil {
 		return nil, err
 	}
-	return &lmModel{eng: e, cp: cp, vocab: v, level: cp.Model.Kind().Level()}, nil
+	return &lmModel{eng: e, cp: cp, vocab: v, level: levelOf(cp.Model.Kind())}, nil
 }
 
 // lmModel is a model.Checkpoint behind the Model port.
 type lmModel struct {
 	eng   ModelEngine
 	cp    *model.Checkpoint
-	vocab *corpus.Vocab
-	level corpus.Level
+	vocab *text.Vocab
+	level text.Level
 }
 
 // LM returns the underlying model (for callers that need the model package's
 // own API, such as quality reports).
 func (m *lmModel) LM() *model.LM { return m.cp.Model }
 
+// Sample encodes the prompt's tokens (text.Level.Prompt) with the model's
+// vocabulary, samples ids and decodes them: the text is the prompt as
+// written followed by its continuation.
 func (m *lmModel) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
-	s, err := m.cp.Model.Sample(ctx, model.SampleOptions{Temperature: o.Temperature, MaxTemperature: o.MaxTemperature, TopP: o.TopP, Prompt: o.Prompt,
-		MinTokens: o.MinTokens, MaxTokens: o.MaxTokens, Seed: o.Seed})
+	prompt := m.level.Prompt(o.Prompt)
+	s, err := m.cp.Model.Sample(ctx, model.SampleOptions{Temperature: o.Temperature, MaxTemperature: o.MaxTemperature, TopP: o.TopP,
+		Prompt: m.vocab.Encode(prompt, nil), MinTokens: o.MinTokens, MaxTokens: o.MaxTokens, Seed: o.Seed})
 	if err != nil {
 		return Sample{}, err
 	}
-	return Sample{Text: s.Text, Tokens: len(s.Tokens)}, nil
+	return Sample{Text: m.level.Text(append(prompt, m.vocab.Decode(s.Tokens, nil)...)), Tokens: len(s.Tokens)}, nil
 }
 
 // Clone deep-copies the checkpoint: weights, optimizer moments, state, metrics.
@@ -136,7 +145,7 @@ func (m *lmModel) Spec() Spec {
 	cfg := m.cp.Model.Config()
 	sp := Spec{Kind: string(cfg.Kind), Vocab: m.vocab.Len(), Embed: cfg.Embed, Hidden: cfg.Hidden}
 	toks := m.vocab.Tokens()
-	for _, l := range []corpus.Level{corpus.LevelWord, corpus.LevelChar} {
+	for _, l := range []text.Level{text.LevelWord, text.LevelChar} {
 		if want := l.Specials(); len(toks) >= len(want) && slices.Equal(toks[:len(want)], want) {
 			sp.Level = string(l)
 		}
@@ -162,7 +171,7 @@ func (m *lmModel) Train(ctx context.Context, spec TrainSpec) (TrainResult, error
 	cfg := m.cp.Model.Config()
 	st := &m.cp.State
 	if !spec.Resume {
-		st.Position, st.Carry = model.Position{}, nil
+		st.Position, st.Carry = tokens.Position{}, nil
 		m.cp.StartRun(spec.LearningRate)
 	} else if spec.LearningRate > 0 {
 		st.PeakLR = spec.LearningRate

@@ -16,6 +16,8 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/scheduler/runs"
+	"commentbot/store"
 )
 
 // clock is an injected clock the tests move by hand.
@@ -38,7 +40,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 type env struct {
 	t       *testing.T
 	s       *Scheduler
-	store   *corpus.Store
+	store   *store.SQLite
 	eng     *uniEngine
 	clock   *clock
 	reg     *prometheus.Registry
@@ -79,7 +81,7 @@ func testModel(name string) config.ModelConfig {
 func newEnv(t *testing.T, n int, mod func(*Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := corpus.OpenStore(context.Background(), filepath.Join(dir, "corpus.db"))
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(dir, "corpus.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func newEnv(t *testing.T, n int, mod func(*Options)) *env {
 	e := &env{t: t, store: st, eng: &uniEngine{}, clock: newClock(t0), reg: prometheus.NewRegistry(), rng: rand.New(rand.NewPCG(1, 2))}
 	e.addGood(n, t0.Add(-time.Hour))
 	o := Options{
-		Config: testConfig(dir), Store: CorpusStore{st}, Engine: e.eng, Registry: e.reg,
+		Config: testConfig(dir), Store: st, Engine: e.eng, Registry: e.reg,
 		Now: e.clock.Now, Seed: 7, TrainSteps: 20,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		OnModelsChanged: func(names []string) {
@@ -159,7 +161,7 @@ func (e *env) lastChange() []string {
 	return e.changes[len(e.changes)-1]
 }
 
-func (e *env) runs(job string) []corpus.Run {
+func (e *env) runs(job string) []runs.Run {
 	e.t.Helper()
 	rs, err := e.store.Runs(context.Background(), job, 0)
 	if err != nil {

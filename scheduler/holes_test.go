@@ -13,6 +13,7 @@ import (
 
 	"commentbot/config"
 	"commentbot/model"
+	"commentbot/scheduler/runs"
 )
 
 func tinyChar(name string) config.ModelConfig {
@@ -261,8 +262,8 @@ func TestApplyNewSizesTrainsNewLineage(t *testing.T) {
 	if err != nil || ld.Version != 2 || !slices.Equal(ld.Model.Spec().Hidden, []int{7}) {
 		t.Fatalf("after the retrain: %+v %v; want v2 with hidden [7]", ld, err)
 	}
-	if runs := e.runs(JobFullTrain); len(runs) != 1 || runs[0].Outcome != OutcomeOK {
-		t.Errorf("full-train runs = %+v", runs)
+	if rs := e.runs(JobFullTrain); len(rs) != 1 || rs[0].Outcome != runs.OutcomeOK {
+		t.Errorf("full-train runs = %+v", rs)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/scheduler/runs"
 )
 
 // Job names, as recorded in runs.
@@ -38,7 +39,7 @@ func (s *Scheduler) RunIngest(ctx context.Context) error {
 	defer done()
 	s.ingestMu.Lock()
 	defer s.ingestMu.Unlock()
-	r := Run{Job: JobIngest, Started: s.now()}
+	r := runs.Run{Job: JobIngest, Started: s.now()}
 	n, err := s.opts.Ingester.Ingest(ctx)
 	r.Ended = s.now()
 	r.Outcome = outcomeOf(err)
@@ -123,7 +124,7 @@ func (s *Scheduler) RunPost(ctx context.Context, p config.Post) error {
 		return err
 	}
 	defer done()
-	r := Run{Job: JobPost, Model: p.Model, Started: s.now(), Figures: map[string]float64{"temperature": p.Temperature}}
+	r := runs.Run{Job: JobPost, Model: p.Model, Started: s.now(), Figures: map[string]float64{"temperature": p.Temperature}}
 	err = func() error {
 		if s.opts.Poster == nil {
 			return ErrNoPoster
@@ -190,7 +191,7 @@ func (s *Scheduler) FineTune(ctx context.Context, name string) (FineTuneReport, 
 		return rep, err
 	}
 	defer done()
-	r := Run{Job: JobFineTune, Model: name, Started: s.now()}
+	r := runs.Run{Job: JobFineTune, Model: name, Started: s.now()}
 	err = s.fineTune(ctx, name, &rep)
 	r.Ended = s.now()
 	r.Outcome = outcomeOf(err)
@@ -198,11 +199,11 @@ func (s *Scheduler) FineTune(ctx context.Context, name string) (FineTuneReport, 
 	case err != nil:
 		r.Detail = err.Error()
 	case rep.Skipped != "":
-		r.Outcome, r.Detail = OutcomeSkipped, rep.Skipped
+		r.Outcome, r.Detail = runs.OutcomeSkipped, rep.Skipped
 	case rep.Promoted:
-		r.Outcome, r.Detail = OutcomePromoted, fmt.Sprintf("v%d → v%d: %s; %s", rep.From, rep.Version, rep.Decision.Reason, rep.Train.Summary())
+		r.Outcome, r.Detail = runs.OutcomePromoted, fmt.Sprintf("v%d → v%d: %s; %s", rep.From, rep.Version, rep.Decision.Reason, rep.Train.Summary())
 	default:
-		r.Outcome, r.Detail = OutcomeRejected, fmt.Sprintf("v%d kept: %s; %s", rep.From, rep.Decision.Reason, rep.Train.Summary())
+		r.Outcome, r.Detail = runs.OutcomeRejected, fmt.Sprintf("v%d kept: %s; %s", rep.From, rep.Decision.Reason, rep.Train.Summary())
 	}
 	if rep.Skipped == "" {
 		r.Figures = map[string]float64{
@@ -368,13 +369,13 @@ func (s *Scheduler) LossPNG(name string) ([]byte, error) {
 // version, whichever is later.
 func (s *Scheduler) lastFineTune(ctx context.Context, name string, ld *Loaded) time.Time {
 	since := ld.Info.DataUntil
-	runs, err := s.store.Runs(ctx, JobFineTune, 200)
+	rs, err := s.store.Runs(ctx, JobFineTune, 200)
 	if err != nil {
 		s.log.Warn("cannot read past runs", "err", err)
 		return since
 	}
-	for _, r := range runs {
-		if r.Model == name && (r.Outcome == OutcomePromoted || r.Outcome == OutcomeRejected) {
+	for _, r := range rs {
+		if r.Model == name && (r.Outcome == runs.OutcomePromoted || r.Outcome == runs.OutcomeRejected) {
 			if r.Started.After(since) {
 				since = r.Started
 			}
@@ -501,7 +502,7 @@ func (s *Scheduler) Rollback(ctx context.Context, name string, to int) (int, err
 	info.Live = true
 	s.publish(name, to, info, m)
 	s.writePlot(name, to, m)
-	s.record(Run{Job: "rollback", Model: name, Started: s.now(), Ended: s.now(), Outcome: OutcomeOK,
+	s.record(runs.Run{Job: "rollback", Model: name, Started: s.now(), Ended: s.now(), Outcome: runs.OutcomeOK,
 		Detail: fmt.Sprintf("v%d → v%d", live, to), Figures: map[string]float64{"from_version": float64(live), "version": float64(to)}})
 	return to, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"commentbot/config"
+	"commentbot/scheduler/runs"
 )
 
 // UnloadableError says that no version of a model on disk can serve: each one failed
@@ -152,7 +153,7 @@ func (s *Scheduler) setAside(name string, cause error) error {
 	s.mu.Unlock()
 	s.log.Error("no checkpoint of the model can serve: its lineage is set aside (kept on disk) and a new one trains",
 		"model", name, "moved_to", dst, "err", cause)
-	s.record(Run{Job: JobSetAside, Model: name, Started: now, Ended: now, Outcome: OutcomeError,
+	s.record(runs.Run{Job: JobSetAside, Model: name, Started: now, Ended: now, Outcome: runs.OutcomeError,
 		Detail: fmt.Sprintf("moved to %s: %v", dst, cause)})
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/scheduler/runs"
 )
 
 // The ports below are what the scheduler consumes. They are small on purpose: the
@@ -238,33 +239,13 @@ type Engine interface {
 	Decode(r io.Reader) (Model, error)
 }
 
-// Run is a record of one job run.
-type Run struct {
-	Job     string // "ingest", "fine-tune", "post", "bootstrap", "train-full"
-	Model   string // "" for ingest
-	Started time.Time
-	Ended   time.Time
-	Outcome string // OutcomeOK, OutcomePromoted, OutcomeRejected, OutcomeSkipped, OutcomeError, OutcomeCancelled
-	Figures map[string]float64
-	Detail  string
-}
-
-// Outcomes of runs.
-const (
-	OutcomeOK        = "ok"
-	OutcomePromoted  = "promoted"
-	OutcomeRejected  = "rejected"
-	OutcomeSkipped   = "skipped"
-	OutcomeError     = "error"
-	OutcomeCancelled = "cancelled"
-)
-
-// Store is the comment store as the scheduler uses it.
+// Store is the comment store as the scheduler uses it; a *store.SQLite is one.
 type Store interface {
 	Comments(f corpus.Filter) corpus.Source
-	RecordRun(ctx context.Context, r Run) error
+	// RecordRun stores a run record; figures must be finite.
+	RecordRun(ctx context.Context, r runs.Run) error
 	// Runs returns the newest runs of job (all jobs for ""), newest first.
-	Runs(ctx context.Context, job string, limit int) ([]Run, error)
+	Runs(ctx context.Context, job string, limit int) ([]runs.Run, error)
 }
 
 // IngestCounts are the figures of one ingest run.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"commentbot/config"
-	"commentbot/corpus"
+	"commentbot/tokens"
 )
 
 // Tests with the real model (package model through ModelEngine), tiny sizes,
@@ -53,7 +53,7 @@ func TestRealBootstrapAndRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.Text == "" || strings.Contains(g.Text, corpus.UnknownToken) || strings.Contains(g.Text, corpus.SentenceEnd) {
+		if g.Text == "" || strings.Contains(g.Text, tokens.UnknownToken) || strings.Contains(g.Text, tokens.SentenceEnd) {
 			t.Errorf("sample %d = %q: want text without specials", seed, g.Text)
 		}
 		texts = append(texts, g.Text)
@@ -130,9 +130,9 @@ func TestRealFineTuneGate(t *testing.T) {
 			if got := e.liveVersion("word"); got != want {
 				t.Errorf("live version = %d, want %d", got, want)
 			}
-			runs := e.runs(JobFineTune)
-			if len(runs) != 1 || !containsAny(runs[0].Detail, tt.wantReason) {
-				t.Errorf("run = %+v, want detail with %q", runs, tt.wantReason)
+			rs := e.runs(JobFineTune)
+			if len(rs) != 1 || !containsAny(rs[0].Detail, tt.wantReason) {
+				t.Errorf("run = %+v, want detail with %q", rs, tt.wantReason)
 			}
 		})
 	}
@@ -245,11 +245,11 @@ func TestRealRunsEvaluateWithOnePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, job := range []string{JobBootstrap, JobFineTune} {
-		runs := e.runs(job)
-		if len(runs) != 1 {
-			t.Fatalf("%s: %d runs", job, len(runs))
+		rs := e.runs(job)
+		if len(rs) != 1 {
+			t.Fatalf("%s: %d runs", job, len(rs))
 		}
-		r := runs[0]
+		r := rs[0]
 		if !(r.Figures["best_loss"] > 0) || !(r.Figures["best_loss_stderr"] > 0) || !strings.Contains(r.Detail, "stopped: budget; best held-out") {
 			t.Errorf("%s run record: figures %v, detail %q; want the best held-out loss, its standard error and where", job, r.Figures, r.Detail)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"commentbot/config"
+	"commentbot/scheduler/runs"
 )
 
 // Errors of the scheduler.
@@ -308,8 +309,8 @@ func (s *Scheduler) rebuildCron(cfg config.Config) {
 	}
 }
 
-// CronEntries returns the number of scheduled entries and their next run times.
-func (s *Scheduler) CronEntries() []time.Time {
+// cronEntries returns the next run times of the scheduled entries.
+func (s *Scheduler) cronEntries() []time.Time {
 	var out []time.Time
 	for _, e := range s.cron.Entries() {
 		out = append(out, e.Next)
@@ -413,16 +414,18 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 func (s *Scheduler) nextSeed() uint64 { return s.opts.Seed + s.seq.Add(1) }
 
 // record stores a run (with a context that survives the job's cancellation) and
-// counts it.
-func (s *Scheduler) record(r Run) {
+// counts it. Figures that are NaN or ±Inf are left out (the store refuses them);
+// the run's detail says what the gate saw.
+func (s *Scheduler) record(r runs.Run) {
 	s.met.runs.WithLabelValues(r.Job, r.Outcome).Inc()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
+	r.Figures = r.FiniteFigures()
 	if err := s.store.RecordRun(ctx, r); err != nil {
 		s.log.Error("cannot record run", "job", r.Job, "model", r.Model, "err", err)
 	}
 	lvl := slog.LevelInfo
-	if r.Outcome == OutcomeError {
+	if r.Outcome == runs.OutcomeError {
 		lvl = slog.LevelError
 	}
 	s.log.Log(ctx, lvl, "run", "job", r.Job, "model", r.Model, "outcome", r.Outcome,
@@ -433,10 +436,10 @@ func (s *Scheduler) record(r Run) {
 func outcomeOf(err error) string {
 	switch {
 	case err == nil:
-		return OutcomeOK
+		return runs.OutcomeOK
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return OutcomeCancelled
+		return runs.OutcomeCancelled
 	default:
-		return OutcomeError
+		return runs.OutcomeError
 	}
 }

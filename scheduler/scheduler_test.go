@@ -17,6 +17,7 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/scheduler/runs"
 )
 
 // TestBootstrap: a fresh data dir; Start returns at once, the model trains in the
@@ -51,9 +52,9 @@ func TestBootstrap(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.s.Repo().Dir("uni"), "loss.png")); err != nil {
 		t.Errorf("loss.png not on disk: %v", err)
 	}
-	runs := e.runs(JobBootstrap)
-	if len(runs) != 1 || runs[0].Outcome != OutcomeOK || runs[0].Figures["tokens_trained"] <= 0 {
-		t.Errorf("bootstrap runs = %+v, want one ok run with tokens_trained > 0", runs)
+	rs := e.runs(JobBootstrap)
+	if len(rs) != 1 || rs[0].Outcome != runs.OutcomeOK || rs[0].Figures["tokens_trained"] <= 0 {
+		t.Errorf("bootstrap runs = %+v, want one ok run with tokens_trained > 0", rs)
 	}
 	g, err := e.s.Generate(context.Background(), "uni", SampleOptions{Temperature: 0.8, Seed: 3})
 	if err != nil || g.Text == "" || g.Version != 1 || g.Tokens != 12 {
@@ -110,9 +111,9 @@ func TestFineTuneGate(t *testing.T) {
 				t.Errorf("trained on %d fresh + %d replay, want > 0 fresh and %d replay (ratio %v, %d older)",
 					rep.Fresh, rep.Replay, wantReplay, tt.replay, older)
 			}
-			wantLive, wantVersions, wantOutcome := 1, 1, OutcomeRejected
+			wantLive, wantVersions, wantOutcome := 1, 1, runs.OutcomeRejected
 			if tt.wantPromote {
-				wantLive, wantVersions, wantOutcome = 2, 2, OutcomePromoted
+				wantLive, wantVersions, wantOutcome = 2, 2, runs.OutcomePromoted
 				if !(rep.CandFixed <= rep.LiveFixed+0.01) {
 					t.Errorf("promoted with candidate %v vs live %v", rep.CandFixed, rep.LiveFixed)
 				}
@@ -126,16 +127,16 @@ func TestFineTuneGate(t *testing.T) {
 			if vs, _ := e.s.Versions("uni"); len(vs) != wantVersions {
 				t.Errorf("%d versions on disk, want %d", len(vs), wantVersions)
 			}
-			runs := e.runs(JobFineTune)
-			if len(runs) != 1 || runs[0].Outcome != wantOutcome || !strings.Contains(runs[0].Detail, tt.wantReason) {
-				t.Fatalf("runs = %+v, want one %s run whose detail has %q", runs, wantOutcome, tt.wantReason)
+			rs := e.runs(JobFineTune)
+			if len(rs) != 1 || rs[0].Outcome != wantOutcome || !strings.Contains(rs[0].Detail, tt.wantReason) {
+				t.Fatalf("runs = %+v, want one %s run whose detail has %q", rs, wantOutcome, tt.wantReason)
 			}
-			if runs[0].Figures["tokens_trained"] <= 0 || runs[0].Figures["fresh_comments"] != float64(rep.Fresh) {
-				t.Errorf("run figures = %v, want tokens_trained > 0 and fresh_comments %d", runs[0].Figures, rep.Fresh)
+			if rs[0].Figures["tokens_trained"] <= 0 || rs[0].Figures["fresh_comments"] != float64(rep.Fresh) {
+				t.Errorf("run figures = %v, want tokens_trained > 0 and fresh_comments %d", rs[0].Figures, rep.Fresh)
 			}
 			if !tt.nan {
-				if _, ok := runs[0].Figures["loss_before"]; !ok {
-					t.Errorf("run figures lack loss_before: %v", runs[0].Figures)
+				if _, ok := rs[0].Figures["loss_before"]; !ok {
+					t.Errorf("run figures lack loss_before: %v", rs[0].Figures)
 				}
 			}
 			// A second fine-tune with nothing new is skipped, not an error.
@@ -260,7 +261,7 @@ func TestApply(t *testing.T) {
 		t.Errorf("Get(disabled b) err = %v, want ErrUnknownModel", err)
 	}
 	cfg := e.s.Config()
-	entries := len(e.s.CronEntries())
+	entries := len(e.s.cronEntries())
 
 	// Enable b (no checkpoint: it trains), add a scheduled post and a fine-tune schedule.
 	cfg.Models = []config.ModelConfig{testModel("a"), testModel("b")}
@@ -276,7 +277,7 @@ func TestApply(t *testing.T) {
 	if got := e.lastChange(); !slices.Equal(got, []string{"a", "b"}) {
 		t.Errorf("OnModelsChanged = %v, want [a b]", got)
 	}
-	if got := len(e.s.CronEntries()); got != entries+2 {
+	if got := len(e.s.cronEntries()); got != entries+2 {
 		t.Errorf("cron entries = %d, want %d (fine-tune + post added)", got, entries+2)
 	}
 
@@ -296,7 +297,7 @@ func TestApply(t *testing.T) {
 	if got := e.lastChange(); !slices.Equal(got, []string{"b"}) {
 		t.Errorf("OnModelsChanged = %v, want [b]", got)
 	}
-	if got := len(e.s.CronEntries()); got != entries+1 {
+	if got := len(e.s.cronEntries()); got != entries+1 {
 		t.Errorf("cron entries = %d, want %d (post removed)", got, entries+1)
 	}
 
@@ -387,9 +388,9 @@ func TestShutdownAbandonsFineTune(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("FineTune err = %v, want context.Canceled", err)
 	}
-	runs := e.runs(JobFineTune)
-	if len(runs) != 1 || runs[0].Outcome != OutcomeCancelled {
-		t.Errorf("runs = %+v, want one cancelled fine-tune", runs)
+	rs := e.runs(JobFineTune)
+	if len(rs) != 1 || rs[0].Outcome != runs.OutcomeCancelled {
+		t.Errorf("runs = %+v, want one cancelled fine-tune", rs)
 	}
 	if vs, _ := e.s.Versions("uni"); len(vs) != 1 || !vs[0].Live {
 		t.Errorf("versions = %+v, want only v1, live", vs)
@@ -542,8 +543,8 @@ func TestBootstrapRetriesAfterIngest(t *testing.T) {
 	if _, err := e.s.Live().Get("uni"); !errors.Is(err, ErrNotReady) {
 		t.Fatalf("Get on an empty store: err = %v, want ErrNotReady", err)
 	}
-	if runs := e.runs(JobBootstrap); len(runs) != 1 || runs[0].Outcome != OutcomeError {
-		t.Fatalf("bootstrap runs = %+v, want one error", runs)
+	if rs := e.runs(JobBootstrap); len(rs) != 1 || rs[0].Outcome != runs.OutcomeError {
+		t.Fatalf("bootstrap runs = %+v, want one error", rs)
 	}
 	if err := e.s.RunIngest(context.Background()); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/store"
+	"commentbot/text"
 )
 
 // TestFirstStartDefaults measures the first start with the shipped defaults
@@ -31,7 +33,7 @@ func TestFirstStartDefaults(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := corpus.OpenStore(ctx, filepath.Join(dir, "corpus.db"))
+	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "corpus.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,10 +42,10 @@ func TestFirstStartDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := corpus.DefaultCleanRules()
+	rules := text.DefaultCleanRules()
 	var cs []corpus.Comment
 	for _, c := range raw {
-		if k, why := rules.Clean(c); why == "" {
+		if k, why := corpus.Clean(c, rules); why == "" {
 			k.Ingested = time.Now().Add(-time.Hour)
 			cs = append(cs, k)
 		}
@@ -59,7 +61,7 @@ func TestFirstStartDefaults(t *testing.T) {
 	ready := map[string]time.Duration{}
 	readyCh := make(chan string, 4)
 	s, err := New(Options{
-		Config: cfg, Store: CorpusStore{st}, Engine: ModelEngine{}, Registry: prometheus.NewRegistry(), Seed: 1,
+		Config: cfg, Store: st, Engine: ModelEngine{}, Registry: prometheus.NewRegistry(), Seed: 1,
 		OnModelsChanged: func(names []string) {
 			mu.Lock()
 			defer mu.Unlock()

@@ -12,6 +12,7 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/scheduler/runs"
 )
 
 // TrainRequest is a training run outside the fine-tune gate: the first training of a
@@ -75,7 +76,7 @@ const (
 )
 
 func (s *Scheduler) train(ctx context.Context, name string, req TrainRequest, job string) (TrainReport, error) {
-	r := Run{Job: job, Model: name, Started: s.now()}
+	r := runs.Run{Job: job, Model: name, Started: s.now()}
 	rep, err := s.trainRun(ctx, name, req, job)
 	r.Ended = s.now()
 	r.Outcome = outcomeOf(err)

@@ -9,13 +9,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"commentbot/config"
 	"commentbot/internal/atomicfile"
 )
 
@@ -58,13 +58,11 @@ type Repo struct {
 	mu   sync.Mutex // serialises writes (save, set-live, prune)
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
-
 // Dir is the directory of model name.
 func (r *Repo) Dir(name string) string { return filepath.Join(r.Root, name) }
 
 func (r *Repo) check(name string) error {
-	if !nameRE.MatchString(name) {
+	if !config.ValidModelName(name) {
 		return fmt.Errorf("%w: %q", ErrBadName, name)
 	}
 	return nil

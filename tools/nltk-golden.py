@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Write the golden files that corpus/nltk_golden_test.go checks the word
+"""Write the golden files that text/nltk_golden_test.go checks the word
 tokenizer against: NLTK's own sentence split and word tokens of the cleaned
 comments, one sentence a line.
 
@@ -20,7 +20,7 @@ input is each comment as the project cleans it, read from
 Punkt's trained English parameters (nltk_data's tokenizers/punkt/english.pickle)
 are not packaged by Debian and this machine has no network. Punkt runs here
 with the parameters the Go tokenizer documents instead: its abbreviation list
-(punktAbbreviations in corpus/tokenize.go) as abbrev_types, and its sentence
+(punktAbbreviations in text/tokenize.go) as abbrev_types, and its sentence
 starters (punktSentenceStarters) with the orthographic context "upper case at
 a sentence start, lower case inside one"; no collocations. Each comment also
 records whether Punkt without any parameters splits it differently
@@ -32,9 +32,9 @@ URL placeholder "<url>" is one token (NLTK's "<", "url", ">" are joined); each
 sentence records how many were joined ("url_joined").
 
 Outputs (paths relative to the repository root):
-  corpus/testdata/nltk/sample.jsonl  the embedded sample (text the project
+  text/testdata/nltk/sample.jsonl  the embedded sample (text the project
                                      wrote): sentence text and tokens.
-  corpus/testdata/nltk/seed.jsonl    the seed sample from ../shared/data, which
+  text/testdata/nltk/seed.jsonl    the seed sample from ../shared/data, which
                                      must not be copied into the project: per
                                      sentence only hashes of its text and of its
                                      tokens, and the token count.
@@ -67,18 +67,18 @@ NLTK_VERSION = "3.8"
 URL_TOKEN = "<url>"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = {
-    "sample": ("corpus/sample/comments.ndjson", "corpus/testdata/nltk/sample.jsonl", False),
-    "seed": ("../shared/data/reddit-comments-2015-08.sample.csv", "corpus/testdata/nltk/seed.jsonl", True),
+    "sample": ("corpus/sample/comments.ndjson", "text/testdata/nltk/sample.jsonl", False),
+    "seed": ("../shared/data/reddit-comments-2015-08.sample.csv", "text/testdata/nltk/seed.jsonl", True),
 }
 
 
 def go_word_list(name):
-    """Reads the word list `var name = wordSet(`...`)` from corpus/tokenize.go."""
-    with open(os.path.join(ROOT, "corpus/tokenize.go"), encoding="utf-8") as f:
+    """Reads the word list `var name = wordSet(`...`)` from text/tokenize.go."""
+    with open(os.path.join(ROOT, "text/tokenize.go"), encoding="utf-8") as f:
         src = f.read()
     m = re.search(r"var %s = wordSet\(`([^`]*)`\)" % name, src)
     if not m:
-        sys.exit("corpus/tokenize.go: no %s word list" % name)
+        sys.exit("text/tokenize.go: no %s word list" % name)
     return sorted(m.group(1).split())
 
 

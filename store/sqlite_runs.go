@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"commentbot/scheduler/runs"
+)
+
+// RecordRun stores r with its figures in one transaction (see
+// Store.RecordRun). Times are stored to the nanosecond in UTC.
+func (s *SQLite) RecordRun(ctx context.Context, r runs.Run) error {
+	if r.Job == "" {
+		return fmt.Errorf("store: record run: empty job name")
+	}
+	for name, v := range r.Figures {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("store: record run %s: figure %q is %v", r.Job, name, v)
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: record run: %w", err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	res, err := tx.ExecContext(ctx, `INSERT INTO runs(job, model, started, ended, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.Job, r.Model, toNanos(r.Started), toNanos(r.Ended), r.Outcome, r.Detail)
+	if err != nil {
+		return fmt.Errorf("store: record run %s: %w", r.Job, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("store: record run %s: %w", r.Job, err)
+	}
+	names := make([]string, 0, len(r.Figures))
+	for name := range r.Figures {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_figures(run_id, name, value) VALUES (?, ?, ?)`, id, name, r.Figures[name]); err != nil {
+			return fmt.Errorf("store: record run %s: figure %q: %w", r.Job, name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: record run %s: commit: %w", r.Job, err)
+	}
+	return nil
+}
+
+// Runs returns the newest limit runs of job ("" = every job), newest first
+// (see Store.Runs).
+func (s *SQLite) Runs(ctx context.Context, job string, limit int) ([]runs.Run, error) {
+	q := `SELECT id, job, model, started, ended, outcome, detail FROM runs`
+	var args []any
+	if job != "" {
+		q += ` WHERE job = ?`
+		args = append(args, job)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	if limit <= 0 {
+		limit = -1
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: runs: %w", err)
+	}
+	var list []runs.Run
+	for rows.Next() {
+		var r runs.Run
+		var started, ended int64
+		if err := rows.Scan(&r.ID, &r.Job, &r.Model, &started, &ended, &r.Outcome, &r.Detail); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: runs: %w", err)
+		}
+		r.Started, r.Ended = fromNanos(started), fromNanos(ended)
+		list = append(list, r)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return nil, fmt.Errorf("store: runs: %w", err)
+	}
+	rows.Close()
+	if len(list) == 0 {
+		return nil, nil
+	}
+	// Figures in one query over the id range read (runs are newest first).
+	byID := make(map[int64]*runs.Run, len(list))
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+	}
+	frows, err := s.db.QueryContext(ctx, `SELECT run_id, name, value FROM run_figures WHERE run_id BETWEEN ? AND ?`,
+		list[len(list)-1].ID, list[0].ID)
+	if err != nil {
+		return nil, fmt.Errorf("store: run figures: %w", err)
+	}
+	defer frows.Close()
+	for frows.Next() {
+		var id int64
+		var name string
+		var v float64
+		if err := frows.Scan(&id, &name, &v); err != nil {
+			return nil, fmt.Errorf("store: run figures: %w", err)
+		}
+		r, ok := byID[id]
+		if !ok {
+			continue // a run of another job in the id range
+		}
+		if r.Figures == nil {
+			r.Figures = make(map[string]float64)
+		}
+		r.Figures[name] = v
+	}
+	if err := frows.Err(); err != nil {
+		return nil, fmt.Errorf("store: run figures: %w", err)
+	}
+	return list, nil
+}
