@@ -105,6 +105,10 @@ func (l *pgLock) holder(ctx context.Context) string {
 	return who
 }
 
+func (l *pgLock) token() Token {
+	return Token{Name: l.p.name, Key: l.p.key, Session: l.conn.PgConn().PID()}
+}
+
 func (l *pgLock) check(ctx context.Context) error {
 	if _, err := l.conn.Exec(ctx, "SELECT 1"); err != nil {
 		return fmt.Errorf("leader %s: the lock's connection: %w", l.p.name, err)
