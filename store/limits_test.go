@@ -27,14 +27,14 @@ func testReplayKeys(t *testing.T, s Store) {
 		want bool
 	}{
 		{t0, []string{"id:1", "sig:aa"}, true},
-		{t0, []string{"id:1", "sig:aa"}, false},                 // the same request again
+		{t0, []string{"id:1", "sig:aa"}, false},                  // the same request again
 		{t0.Add(time.Second), []string{"id:2", "sig:aa"}, false}, // a new id, the same signature
 		{t0.Add(time.Second), []string{"id:1", "sig:bb"}, false}, // the same id, a new signature
 		{t0.Add(2 * time.Second), []string{"id:3", "sig:cc"}, true},
-		{t0.Add(5 * time.Minute), []string{"id:1"}, false},                // seen until t0+5m, inclusive
-		{t0.Add(6 * time.Minute), []string{"id:1", "sig:dd"}, true},       // expired: fresh again
-		{t0.Add(7 * time.Minute), []string{"id:1"}, false},                // and remembered anew
-		{t0.Add(7 * time.Minute), []string{"id:2"}, true},                 // recorded at +1s (though refused), expired since
+		{t0.Add(5 * time.Minute), []string{"id:1"}, false},                  // seen until t0+5m, inclusive
+		{t0.Add(6 * time.Minute), []string{"id:1", "sig:dd"}, true},         // expired: fresh again
+		{t0.Add(7 * time.Minute), []string{"id:1"}, false},                  // and remembered anew
+		{t0.Add(7 * time.Minute), []string{"id:2"}, true},                   // recorded at +1s (though refused), expired since
 		{t0.Add(7 * time.Minute), []string{"sig:zz", "id:4", "id:5"}, true}, // any number of keys
 	}
 	for i, st := range steps {
@@ -81,8 +81,8 @@ func testCommandLimits(t *testing.T, s Store) {
 		{"u3", "c2", 0, 0, ""},
 		{"u4", "c2", 0, 0, ""},
 		{"u5", "c2", time.Second, 59 * time.Second, "channel"}, // 3 in the last minute
-		{"u5", "c3", time.Second, 0, ""},                      // a refusal started no cooldown
-		{"u6", "c2", 60 * time.Second, 0, ""},                 // the first three are a minute old
+		{"u5", "c3", time.Second, 0, ""},                       // a refusal started no cooldown
+		{"u6", "c2", 60 * time.Second, 0, ""},                  // the first three are a minute old
 	}
 	for i, st := range steps {
 		wait, which, err := s.AllowCommand(ctx, st.user, st.channel, t0.Add(st.at), cooldown, perMinute)
