@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -171,17 +169,6 @@ func (c *common) load() (config.Config, error) {
 		cfg.DataDir = c.dataDir
 	}
 	return cfg, nil
-}
-
-// storePath is where the SQLite store lives under the data directory.
-func storePath(cfg config.Config) string { return filepath.Join(cfg.DataDir, "corpus.db") }
-
-// ensureDataDir creates the data directory.
-func ensureDataDir(cfg config.Config) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	return nil
 }
 
 // logger builds the process logger: text lines on stderr at the configured level.

@@ -54,7 +54,7 @@ func ingestCmd(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	log := logger(cfg, env)
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, env.Getenv)
 	if err != nil {
 		return err
 	}

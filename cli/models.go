@@ -43,7 +43,7 @@ func openOfflineWith(ctx context.Context, c common, env Env, progress func(strin
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, env.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,9 @@ func openOfflineWith(ctx context.Context, c common, env Env, progress func(strin
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: st,
+	// Versions and locks are the store's: a `train` beside the running bot (or
+	// a second `train`) waits for the model's lock instead of racing it.
+	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: st, Versions: st, Fleet: st, LockWait: true,
 		Engine: scheduler.ModelEngine{}, Registry: prometheus.NewRegistry(), Logger: log, OnProgress: progress,
 		Seed: seed})
 	if err != nil {

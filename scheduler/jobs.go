@@ -24,11 +24,18 @@ const (
 	JobSetAside  = "set-aside"  // a lineage none of whose checkpoints could serve was moved aside
 )
 
+// ElectionIngest is the store's lock every ingest takes (the trainer's and
+// `commentbot ingest`), so that two never page one listing at once.
+const ElectionIngest = "ingest"
+
 // RunIngest runs one ingest and records it. Without an Ingester it does nothing.
 // Concurrent calls are serialised.
 func (s *Scheduler) RunIngest(ctx context.Context) error {
 	if s.opts.Ingester == nil {
 		return nil
+	}
+	if !s.Leading() {
+		return ErrNotLeading
 	}
 	ctx, done, err := s.begin(ctx)
 	if err != nil {
@@ -37,6 +44,11 @@ func (s *Scheduler) RunIngest(ctx context.Context) error {
 	defer done()
 	s.ingestMu.Lock()
 	defer s.ingestMu.Unlock()
+	ctx, unlock, err := s.lockFleet(ctx, ElectionIngest)
+	if err != nil {
+		return fmt.Errorf("scheduler: ingest: %w", err)
+	}
+	defer unlock()
 	r := runs.Run{Job: JobIngest, Started: s.now()}
 	n, err := s.opts.Ingester.Ingest(ctx)
 	r.Ended = s.now()
@@ -204,6 +216,9 @@ type FineTuneReport struct {
 // candidate; live is untouched.
 func (s *Scheduler) FineTune(ctx context.Context, name string) (FineTuneReport, error) {
 	rep := FineTuneReport{Model: name}
+	if !s.Leading() {
+		return rep, ErrNotLeading
+	}
 	ctx, done, err := s.begin(ctx)
 	if err != nil {
 		return rep, err

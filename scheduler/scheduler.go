@@ -27,6 +27,9 @@ var (
 	// ErrUnoriginal is what a Poster wraps when it refuses text that copies training
 	// data; RunPost then samples again, up to postAttempts times.
 	ErrUnoriginal = errors.New("scheduler: sample copies training data")
+	// ErrNotLeading: a Follower that does not lead (a serving replica, a
+	// standby trainer) ingests, trains and posts nothing; the elected trainer does.
+	ErrNotLeading = errors.New("scheduler: this process does not lead the fleet; the active trainer runs ingest, fine-tunes and posts")
 )
 
 // Options configure a Scheduler. Config, Store, Engine and Registry are required.

@@ -290,10 +290,15 @@ func (s *Scheduler) removeInterrupted(ctx context.Context, name string) {
 // holds it, or waits for it with Options.LockWait. The returned context ends
 // when the lock is lost; writes made under it are fenced by it.
 func (s *Scheduler) lockModel(ctx context.Context, name string) (context.Context, func(), error) {
+	return s.lockFleet(ctx, "model-"+name)
+}
+
+// lockFleet takes the store's lock called election (see lockModel).
+func (s *Scheduler) lockFleet(ctx context.Context, election string) (context.Context, func(), error) {
 	if s.opts.Fleet == nil {
 		return ctx, func() {}, nil
 	}
-	el := s.opts.Fleet.Elector("model-"+name, leader.Options{Log: s.log})
+	el := s.opts.Fleet.Elector(election, leader.Options{Log: s.log})
 	acquire := el.TryAcquire
 	if s.opts.LockWait {
 		acquire = el.Acquire
@@ -303,7 +308,7 @@ func (s *Scheduler) lockModel(ctx context.Context, name string) (context.Context
 		return nil, nil, fmt.Errorf("%w: %w", ErrBusy, err)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("lock of %s: %w", name, err)
+		return nil, nil, fmt.Errorf("lock %s: %w", election, err)
 	}
 	return held, release, nil
 }
