@@ -31,7 +31,6 @@ func cleanRules(cfg config.Config) (text.CleanRules, error) {
 	return r, errors.Join(errs[:]...)
 }
 
-
 func importCmd(ctx context.Context, args []string, env Env) error {
 	var c common
 	fs := flags("import", "[flags] FILE...",
