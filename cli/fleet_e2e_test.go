@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"commentbot/internal/fakediscord"
+	"commentbot/internal/pgtest"
+)
+
+// fleetNode is one `commentbot run --role …` process of the fleet test.
+type fleetNode struct {
+	*proc
+	name, role, cfg string
+	metrics, listen string // host:port of /metrics, /healthz, /readyz; of the interactions endpoint (serve)
+}
+
+// fleet is a real PostgreSQL, a fake Discord and the binaries around them.
+type fleet struct {
+	t       *testing.T
+	fake    *fakediscord.Server
+	key     ed25519.PrivateKey
+	env     map[string]string
+	storeDB string // the URL without its password (the config's store.url)
+}
+
+func newFleet(t *testing.T) *fleet {
+	pg := pgtest.Start(t)
+	u, err := url.Parse(pg.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(u.User.Username()) // the password goes through PGPASSWORD only
+	fake := fakediscord.Start(fakediscord.Options{})
+	t.Cleanup(fake.Close)
+	f := &fleet{t: t, fake: fake, storeDB: u.String(), key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, ed25519.SeedSize))}
+	f.env = map[string]string{"DISCORD_TOKEN": e2eToken, "DISCORD_APP_ID": fake.AppID(), "PGPASSWORD": pg.Password(),
+		"DISCORD_PUBLIC_KEY": hex.EncodeToString(f.key.Public().(ed25519.PublicKey))}
+	return f
+}
+
+// config writes the config of one node: the shared store without a password,
+// a 30 s cooldown, its own ports and data directory.
+func (f *fleet) config(name string) (cfg, metrics, listen string) {
+	dir := filepath.Join(f.t.TempDir(), name)
+	mkdir(f.t, dir)
+	cfg = writeConfig(f.t, dir, deadReddit(f.t), deadReddit(f.t)+"token", fmt.Sprintf(binModels, false))
+	metrics, listen = freeAddr(f.t), freeAddr(f.t)
+	rewriteConfig(f.t, cfg, "bot:\n  cooldown: 0s\n", fmt.Sprintf("store:\n  url: %q\nbot:\n  cooldown: 30s\n  guild_id: %q\n  api_url: %q\n  http_listen: %s\n",
+		f.storeDB, e2eGuild, f.fake.APIURL(), listen))
+	rewriteConfig(f.t, cfg, "metrics:\n  listen: \"\"\n", "metrics:\n  listen: "+metrics+"\n")
+	return cfg, metrics, listen
+}
+
+func (f *fleet) start(name, role string) *fleetNode {
+	cfg, metrics, listen := f.config(name)
+	n := &fleetNode{name: name, role: role, cfg: cfg, metrics: metrics, listen: listen}
+	n.proc = startBinary(f.t, f.env, "run", "--role", role, "--config", cfg)
+	return n
+}
+
+// get fetches path on the node's health port: status and body, 0 while it does not answer.
+func (n *fleetNode) get(path string) (int, string) {
+	resp, err := http.Get("http://" + n.metrics + path)
+	if err != nil {
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// version is the version of model the node serves (0: none), from /healthz.
+func (n *fleetNode) version(model string) int {
+	code, body := n.get("/healthz")
+	if code != http.StatusOK {
+		return 0
+	}
+	var h struct{ Models []modelVersion }
+	if json.Unmarshal([]byte(body), &h) != nil {
+		return 0
+	}
+	for _, m := range h.Models {
+		if m.Name == model {
+			return m.Version
+		}
+	}
+	return 0
+}
+
+type modelVersion struct {
+	Name    string
+	Version int
+}
+
+// post sends body to the node's interactions endpoint with the given signature headers.
+func (n *fleetNode) post(t *testing.T, body []byte, stamp, sig string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+n.listen+"/", bytes.NewReader(body))
+	req.Header.Set("X-Signature-Ed25519", sig)
+	req.Header.Set("X-Signature-Timestamp", stamp)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// comment is a signed /comment by user: its body and signature headers.
+func (f *fleet) comment(user string) (i *discordgo.Interaction, body []byte, stamp, sig string) {
+	i = &discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, GuildID: e2eGuild, ChannelID: "c-" + user,
+		AppID: f.fake.AppID(), Member: &discordgo.Member{User: &discordgo.User{ID: user}},
+		Data: discordgo.ApplicationCommandInteractionData{ID: "1", Name: "comment", Options: []*discordgo.ApplicationCommandInteractionDataOption{
+			{Name: "model", Type: discordgo.ApplicationCommandOptionString, Value: "word"}}}}
+	i.ID, i.Token = f.fake.NewInteraction()
+	f.fake.Register(i.ID, i.Token, discordgo.InteractionResponseDeferredChannelMessageWithSource)
+	body, _ = json.Marshal(i)
+	stamp = strconv.FormatInt(time.Now().Unix(), 10)
+	sig = hex.EncodeToString(ed25519.Sign(f.key, append([]byte(stamp), body...)))
+	return i, body, stamp, sig
+}
+
+// leaders are the trainers whose log says they were elected, and how often.
+func leaders(ts ...*fleetNode) (who []*fleetNode) {
+	for _, n := range ts {
+		if n.count("elected the active trainer") > 0 {
+			who = append(who, n)
+		}
+	}
+	return who
+}
+
+var liveLine = regexp.MustCompile(`word v(\d+) is live`)
+
+// Tried, from outside with the real binaries: a real PostgreSQL, two trainers
+// (`run --role train`) and two serving replicas (`run --role serve`, HTTP
+// interactions) on one store, the password only in PGPASSWORD. Then a signed
+// /comment on one replica and the same request replayed to the other; the
+// same user's next /comment on the other replica; two `commentbot train`
+// started together against the store; kill -9 of the active trainer.
+// Survives: exactly one trainer leads and registers the commands; the replicas
+// report not-ready until they hold every model, then serve; the replay gets 401
+// and the second /comment the cooldown answer; the two trainings get distinct
+// versions, one continuing the other, and every replica serves the last within
+// 5 s; the standby takes over within 15 s and runs the next ingest; the
+// replicas keep answering.
+func TestFleetEndToEnd(t *testing.T) {
+	f := newFleet(t)
+	t1, t2 := f.start("trainer1", "train"), f.start("trainer2", "train")
+	r1, r2 := f.start("replica1", "serve"), f.start("replica2", "serve")
+	trainers, replicas := []*fleetNode{t1, t2}, []*fleetNode{r1, r2}
+
+	sawNotReady, ready := make([]bool, len(replicas)), make([]bool, len(replicas))
+	r1.waitFor("/readyz 200 on every replica", 90*time.Second, func() bool {
+		all := true
+		for i, r := range replicas {
+			code, body := r.get("/readyz")
+			if code == http.StatusServiceUnavailable && strings.Contains(body, "not loaded") {
+				sawNotReady[i] = true
+			}
+			ready[i] = ready[i] || code == http.StatusOK
+			all = all && ready[i]
+		}
+		return all
+	})
+	for i, seen := range sawNotReady {
+		if !seen {
+			t.Errorf("%s never reported not-ready before its models were loaded", replicas[i].name)
+		}
+	}
+	if l := leaders(t1, t2); len(l) != 1 {
+		t.Fatalf("%d trainers elected, want exactly 1", len(l))
+	}
+	active := leaders(t1, t2)[0]
+	standby := t1
+	if active == t1 {
+		standby = t2
+	}
+	for _, r := range replicas {
+		if r.count("job=ingest") > 0 || r.count("job=bootstrap") > 0 {
+			t.Errorf("serving replica %s ingested or trained", r.name)
+		}
+	}
+	r1.waitFor("the commands registered", 30*time.Second, func() bool { _, puts := f.fake.Commands(e2eGuild); return puts >= 1 })
+	if _, puts := f.fake.Commands(e2eGuild); puts != 1 {
+		t.Errorf("the command set was registered %d times, want once (by the trainer)", puts)
+	}
+
+	// A /comment on replica 1, the same signed request replayed to replica 2,
+	// the same user's next /comment on replica 2.
+	i, body, stamp, sig := f.comment("u1")
+	if code, resp := r1.post(t, body, stamp, sig); code != http.StatusOK || !strings.Contains(resp, `"type":5`) {
+		t.Fatalf("/comment on replica1: %d %s, want 200 deferred", code, resp)
+	}
+	if code, _ := r2.post(t, body, stamp, sig); code != http.StatusUnauthorized {
+		t.Errorf("the replay sent to replica2: %d, want 401", code)
+	}
+	_, body2, stamp2, sig2 := f.comment("u1")
+	if code, resp := r2.post(t, body2, stamp2, sig2); code != http.StatusOK || !strings.Contains(resp, "Easy there") {
+		t.Errorf("u1's second /comment on replica2: %d %s, want the cooldown answer", code, resp)
+	}
+	r1.waitFor("the edit of the first /comment", 30*time.Second, func() bool {
+		l, ok := f.fake.Interaction(i.Token)
+		return ok && len(l.Edits) > 0 && strings.Contains(l.Edits[0].Text(), "-# word v")
+	})
+
+	// Two trainings started together: distinct versions, the later continuing
+	// the earlier; the replicas follow the last promotion within 5 s.
+	before := r1.version("word")
+	outs, exited := make([]string, 2), make([]time.Time, 2)
+	var wg sync.WaitGroup
+	for k := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := startBinary(t, map[string]string{"PGPASSWORD": f.env["PGPASSWORD"]}, "train", "--model", "word", "--steps", "2", "--config", active.cfg)
+			if code := c.exit(90 * time.Second); code != 0 {
+				t.Errorf("train %d exited %d: %s", k, code, c.stderr.String())
+			}
+			outs[k], exited[k] = c.stdout.String(), time.Now()
+		}()
+	}
+	wg.Wait()
+	var got []int
+	for _, o := range outs {
+		if m := liveLine.FindStringSubmatch(o); m != nil {
+			v, _ := strconv.Atoi(m[1])
+			got = append(got, v)
+		}
+	}
+	if len(got) != 2 || got[0] == got[1] || min(got[0], got[1]) <= before {
+		t.Fatalf("two trains together made %v live (serving v%d before), want two distinct newer versions:\n%s", got, before, strings.Join(outs, "\n"))
+	}
+	last, promoted := got[0], exited[0] // the later promotion: its process exits right after it
+	if got[1] > got[0] {
+		last, promoted = got[1], exited[1]
+	}
+	if !strings.Contains(strings.Join(outs, "\n"), fmt.Sprintf("continued v%d", min(got[0], got[1]))) {
+		t.Errorf("the later training did not continue the earlier one's version:\n%s", strings.Join(outs, "\n"))
+	}
+	for _, r := range replicas {
+		r.waitFor(fmt.Sprintf("%s serving word v%d", r.name, last), 5*time.Second, func() bool { return r.version("word") == last })
+		t.Logf("%s serves word v%d %v after the promotion", r.name, last, time.Since(promoted).Round(time.Millisecond))
+	}
+
+	// kill -9 of the active trainer: the standby takes over and ingests.
+	ingestsBefore := standby.count("job=ingest")
+	if err := active.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	standby.waitFor("the standby elected", 15*time.Second, func() bool { return standby.count("elected the active trainer") > 0 })
+	t.Logf("failover: %s leads %v after kill -9 of %s", standby.name, time.Since(killed).Round(time.Millisecond), active.name)
+	standby.waitFor("an ingest by the new trainer", 60*time.Second, func() bool { return standby.count("job=ingest") > ingestsBefore })
+
+	i3, body3, stamp3, sig3 := f.comment("u2")
+	if code, resp := r2.post(t, body3, stamp3, sig3); code != http.StatusOK || !strings.Contains(resp, `"type":5`) {
+		t.Fatalf("/comment on replica2 after the failover: %d %s", code, resp)
+	}
+	r2.waitFor("the edit after the failover", 30*time.Second, func() bool {
+		l, ok := f.fake.Interaction(i3.Token)
+		return ok && len(l.Edits) > 0 && strings.Contains(l.Edits[0].Text(), fmt.Sprintf("-# word v%d", last))
+	})
+	for _, n := range append(trainers, replicas...) {
+		if strings.Contains(n.stderr.String(), f.env["PGPASSWORD"]) {
+			t.Errorf("%s logged the database password", n.name)
+		}
+	}
+	for _, n := range []*fleetNode{standby, r1, r2} {
+		if code := n.stop(30 * time.Second); code != 0 {
+			t.Errorf("%s exited %d after SIGTERM", n.name, code)
+		}
+	}
+}
