@@ -32,6 +32,7 @@ type registrar struct {
 	session *discordgo.Session
 	appID   string
 	key     string // JSON of the set last registered through it ("" = none); guarded by registration.run
+	saved   func(key string) // called after each registration (nil: none)
 }
 
 // registration tracks where the commands are registered and retries failures.
@@ -154,6 +155,9 @@ func (b *Bot) syncCommands(ctx context.Context) error {
 			continue
 		}
 		t.key = key
+		if t.saved != nil {
+			t.saved(key)
+		}
 		changed++
 	}
 	err := errors.Join(errs...)

@@ -66,8 +66,11 @@ func (b *Bot) sharedSeen(ctx context.Context, sig []byte, id string, now, until 
 // RegisterCommands registers the command set for appID with the bot token
 // through Discord's REST API, now and whenever Refresh finds it changed, without
 // serving any transport: the fleet's trainer does it for replicas started with
-// Options.NoRegistration. A failure is retried with backoff (see Health).
-func (b *Bot) RegisterCommands(ctx context.Context, token, appID string) error {
+// Options.NoRegistration. last is the key of the set some process registered
+// before (what saved was last given; "" when unknown): the same set is not
+// registered again, so a new trainer taking over does not call Discord.
+// A failure is retried with backoff (see Health).
+func (b *Bot) RegisterCommands(ctx context.Context, token, appID, last string, saved func(key string)) error {
 	if token == "" || appID == "" {
 		return fmt.Errorf("%w: registering commands needs a token and an application id", ErrConfig)
 	}
@@ -77,6 +80,6 @@ func (b *Bot) RegisterCommands(ctx context.Context, token, appID string) error {
 	}
 	s.Client = &http.Client{Timeout: 20 * time.Second}
 	s.StateEnabled = false
-	b.attach(ctx, &registrar{session: s, appID: appID})
+	b.attach(ctx, &registrar{session: s, appID: appID, key: last, saved: saved})
 	return nil
 }

@@ -80,6 +80,10 @@ func resolveRole(flag string, getenv func(string) string, cfg config.Config) (st
 	return role, nil
 }
 
+// settingCommands is the store's setting holding the command set last
+// registered with Discord, so that a trainer taking over registers only a change.
+const settingCommands = "discord.commands"
+
 // ElectionTrainer is the election among `run --role train` processes: the
 // holder runs ingest, fine-tunes and scheduled posts.
 const ElectionTrainer = "trainer"
@@ -93,7 +97,16 @@ func (rt *app) leadLoop(ctx context.Context) error {
 	register := sync.OnceFunc(func() {
 		s := rt.secrets
 		if s.DiscordToken != "" && s.DiscordAppID != "" {
-			if err := rt.bot.RegisterCommands(ctx, s.DiscordToken, s.DiscordAppID); err != nil {
+			last, err := rt.store.Setting(ctx, settingCommands)
+			if err != nil {
+				rt.log.Warn("the registered command set is unknown; registering it", "err", err)
+			}
+			saved := func(key string) {
+				if err := rt.store.SetSetting(context.WithoutCancel(ctx), settingCommands, key); err != nil {
+					rt.log.Warn("the registered command set was not recorded", "err", err)
+				}
+			}
+			if err := rt.bot.RegisterCommands(ctx, s.DiscordToken, s.DiscordAppID, last, saved); err != nil {
 				rt.log.Warn("commands not registered", "err", err)
 			}
 		}

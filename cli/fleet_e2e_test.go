@@ -261,6 +261,17 @@ func TestFleetEndToEnd(t *testing.T) {
 		t.Logf("%s serves word v%d %v after the promotion", r.name, last, time.Since(promoted).Round(time.Millisecond))
 	}
 
+	// A rollback from the CLI: the replicas follow it, measured from the
+	// command's exit, while polling them together.
+	rb := startBinary(t, map[string]string{"PGPASSWORD": f.env["PGPASSWORD"]}, "rollback", "--model", "word", "--config", standby.cfg)
+	if code := rb.exit(60 * time.Second); code != 0 || !strings.Contains(rb.stdout.String(), fmt.Sprintf("v%d is live (was v%d)", last-1, last)) {
+		t.Fatalf("rollback: exit %d, %s", code, rb.stdout.String())
+	}
+	rolled := time.Now()
+	r1.waitFor("every replica serving the rollback", 5*time.Second, func() bool { return r1.version("word") == last-1 && r2.version("word") == last-1 })
+	t.Logf("rollback to v%d followed by both replicas %v after the command exited", last-1, time.Since(rolled).Round(time.Millisecond))
+	last--
+
 	// kill -9 of the active trainer: the standby takes over and ingests.
 	ingestsBefore := standby.count("job=ingest")
 	if err := active.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -271,6 +282,9 @@ func TestFleetEndToEnd(t *testing.T) {
 	t.Logf("failover: %s leads %v after kill -9 of %s", standby.name, time.Since(killed).Round(time.Millisecond), active.name)
 	standby.waitFor("an ingest by the new trainer", 60*time.Second, func() bool { return standby.count("job=ingest") > ingestsBefore })
 
+	if _, puts := f.fake.Commands(e2eGuild); puts != 1 {
+		t.Errorf("after the failover the command set was registered %d times, want once: it did not change", puts)
+	}
 	i3, body3, stamp3, sig3 := f.comment("u2")
 	if code, resp := r2.post(t, body3, stamp3, sig3); code != http.StatusOK || !strings.Contains(resp, `"type":5`) {
 		t.Fatalf("/comment on replica2 after the failover: %d %s", code, resp)
