@@ -31,7 +31,7 @@ func nextBackoff(d time.Duration) time.Duration {
 type registrar struct {
 	session *discordgo.Session
 	appID   string
-	key     string // JSON of the set last registered through it ("" = none); guarded by registration.run
+	key     string           // JSON of the set last registered through it ("" = none); guarded by registration.run
 	saved   func(key string) // called after each registration (nil: none)
 }
 
