@@ -40,6 +40,7 @@ func commands() []command {
 		{"rollback", "make an earlier version of a model live again", rollbackCmd},
 		{"corpus stats", "print corpus statistics of the store or of a file", corpusStats},
 		{"corpus tokens", "print each sentence of the cleaned comments with its tokens", corpusTokens},
+		{"probe", "exit 0 when an HTTP URL answers 2xx (container health checks: /healthz, /readyz)", probeCmd},
 	}
 }
 

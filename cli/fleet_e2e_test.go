@@ -181,6 +181,14 @@ func TestFleetEndToEnd(t *testing.T) {
 		}
 		return all
 	})
+	probe := startBinary(t, nil, "probe", "http://"+r1.metrics+"/readyz")
+	if code := probe.exit(10 * time.Second); code != 0 {
+		t.Errorf("probe of a ready replica exited %d: %s", code, probe.stderr.String())
+	}
+	probe = startBinary(t, nil, "probe", "http://"+freeAddr(t)+"/readyz")
+	if code := probe.exit(10 * time.Second); code != 1 || !strings.Contains(probe.stderr.String(), "connection refused") {
+		t.Errorf("probe of a closed port exited %d: %s, want 1 with the reason", code, probe.stderr.String())
+	}
 	for i, seen := range sawNotReady {
 		if !seen {
 			t.Errorf("%s never reported not-ready before its models were loaded", replicas[i].name)
@@ -225,27 +233,8 @@ func TestFleetEndToEnd(t *testing.T) {
 	// Two trainings started together: distinct versions, the later continuing
 	// the earlier; the replicas follow the last promotion within 5 s.
 	before := r1.version("word")
-	outs, exited := make([]string, 2), make([]time.Time, 2)
-	var wg sync.WaitGroup
-	for k := range outs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := startBinary(t, map[string]string{"PGPASSWORD": f.env["PGPASSWORD"]}, "train", "--model", "word", "--steps", "2", "--config", active.cfg)
-			if code := c.exit(90 * time.Second); code != 0 {
-				t.Errorf("train %d exited %d: %s", k, code, c.stderr.String())
-			}
-			outs[k], exited[k] = c.stdout.String(), time.Now()
-		}()
-	}
-	wg.Wait()
-	var got []int
-	for _, o := range outs {
-		if m := liveLine.FindStringSubmatch(o); m != nil {
-			v, _ := strconv.Atoi(m[1])
-			got = append(got, v)
-		}
-	}
+	outs, exited := trainTogether(t, map[string]string{"PGPASSWORD": f.env["PGPASSWORD"]}, active.cfg)
+	got := liveVersions(outs)
 	if len(got) != 2 || got[0] == got[1] || min(got[0], got[1]) <= before {
 		t.Fatalf("two trains together made %v live (serving v%d before), want two distinct newer versions:\n%s", got, before, strings.Join(outs, "\n"))
 	}
@@ -302,5 +291,59 @@ func TestFleetEndToEnd(t *testing.T) {
 		if code := n.stop(30 * time.Second); code != 0 {
 			t.Errorf("%s exited %d after SIGTERM", n.name, code)
 		}
+	}
+}
+
+// trainTogether starts two `commentbot train --model word --steps 2` at once
+// over cfg and returns what each printed and when each exited.
+func trainTogether(t *testing.T, env map[string]string, cfg string) (outs []string, exited []time.Time) {
+	outs, exited = make([]string, 2), make([]time.Time, 2)
+	var wg sync.WaitGroup
+	for k := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := startBinary(t, env, "train", "--model", "word", "--steps", "2", "--config", cfg)
+			if code := c.exit(90 * time.Second); code != 0 {
+				t.Errorf("train %d exited %d: %s", k, code, c.stderr.String())
+			}
+			outs[k], exited[k] = c.stdout.String(), time.Now()
+		}()
+	}
+	wg.Wait()
+	return outs, exited
+}
+
+// liveVersions are the versions the outputs of train say went live.
+func liveVersions(outs []string) []int {
+	var got []int
+	for _, o := range outs {
+		if m := liveLine.FindStringSubmatch(o); m != nil {
+			v, _ := strconv.Atoi(m[1])
+			got = append(got, v)
+		}
+	}
+	return got
+}
+
+// Tried on the embedded SQLite store, with the real binary: two `commentbot
+// train` of one model started together. Survives: they take turns on the
+// model's lock file, so they make two distinct versions live, the later
+// continuing the earlier, and no temporary file is left behind.
+func TestTrainTogetherOnSQLite(t *testing.T) {
+	dir := t.TempDir()
+	cfg := binConfig(t, dir, false)
+	outs, _ := trainTogether(t, nil, cfg)
+	got := liveVersions(outs)
+	all := strings.Join(outs, "\n")
+	if len(got) != 2 || got[0] == got[1] {
+		t.Fatalf("two trains together made %v live, want two distinct versions:\n%s", got, all)
+	}
+	if !strings.Contains(all, fmt.Sprintf("continued v%d", min(got[0], got[1]))) {
+		t.Errorf("the later training did not continue the earlier one's version:\n%s", all)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "data", "models", "word", ".*"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
