@@ -347,3 +347,23 @@ func TestTrainTogetherOnSQLite(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// Tried with the real binary: `run --role serve` with COMMENTBOT_STORE_URL
+// naming a PostgreSQL that does not answer, its password in the URL.
+// Survives: the process does not exit; the log says it retries (backoff
+// growing) and names the store without the password.
+func TestRunStoreUnreachableRetries(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, deadReddit(t), deadReddit(t)+"token", fmt.Sprintf(binModels, false))
+	const secret = "s3cret-pw"
+	p := startBinary(t, map[string]string{"COMMENTBOT_STORE_URL": "postgres://bot:" + secret + "@" + freeAddr(t) + "/cb?connect_timeout=2"},
+		"run", "--role", "serve", "--config", cfg)
+	p.waitFor("two retries", 20*time.Second, func() bool { return p.count("the store cannot be reached; retrying") >= 2 })
+	if strings.Contains(p.stderr.String(), secret) {
+		t.Errorf("the log holds the password:\n%s", p.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), "retry_in=2s") || !strings.Contains(p.stderr.String(), "bot:xxxxx@") {
+		t.Errorf("the log does not show the backoff and the redacted URL:\n%s", p.logLines("store"))
+	}
+	p.stop(10 * time.Second)
+}
