@@ -38,6 +38,7 @@ type fleet struct {
 	key     ed25519.PrivateKey
 	env     map[string]string
 	storeDB string // the URL without its password (the config's store.url)
+	pg      *pgtest.Server
 }
 
 func newFleet(t *testing.T) *fleet {
@@ -49,7 +50,7 @@ func newFleet(t *testing.T) *fleet {
 	u.User = url.User(u.User.Username()) // the password goes through PGPASSWORD only
 	fake := fakediscord.Start(fakediscord.Options{})
 	t.Cleanup(fake.Close)
-	f := &fleet{t: t, fake: fake, storeDB: u.String(), key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, ed25519.SeedSize))}
+	f := &fleet{t: t, fake: fake, pg: pg, storeDB: u.String(), key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, ed25519.SeedSize))}
 	f.env = map[string]string{"DISCORD_TOKEN": e2eToken, "DISCORD_APP_ID": fake.AppID(), "PGPASSWORD": pg.Password(),
 		"DISCORD_PUBLIC_KEY": hex.EncodeToString(f.key.Public().(ed25519.PublicKey))}
 	return f
@@ -282,6 +283,7 @@ func TestFleetEndToEnd(t *testing.T) {
 		l, ok := f.fake.Interaction(i3.Token)
 		return ok && len(l.Edits) > 0 && strings.Contains(l.Edits[0].Text(), fmt.Sprintf("-# word v%d", last))
 	})
+	f.restartStore(replicas, standby, last)
 	for _, n := range append(trainers, replicas...) {
 		if strings.Contains(n.stderr.String(), f.env["PGPASSWORD"]) {
 			t.Errorf("%s logged the database password", n.name)
@@ -366,4 +368,51 @@ func TestRunStoreUnreachableRetries(t *testing.T) {
 		t.Errorf("the log does not show the backoff and the redacted URL:\n%s", p.logLines("store"))
 	}
 	p.stop(10 * time.Second)
+}
+
+// restartStore stops PostgreSQL under the fleet and starts it again. The
+// replicas report not-ready while it is away and keep answering /comment from
+// the models they hold; they are ready again after it returns, without a
+// restart, and follow the next rollback (made with cfg) within 5 s.
+func (f *fleet) restartStore(replicas []*fleetNode, any *fleetNode, live int) {
+	t := f.t
+	if err := f.pg.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			_ = f.pg.Start(t.Context())
+		}
+	}()
+	for _, r := range replicas {
+		r.waitFor(r.name+" not ready while the store is away", 15*time.Second, func() bool {
+			code, body := r.get("/readyz")
+			return code == http.StatusServiceUnavailable && strings.Contains(body, "store")
+		})
+	}
+	i, body, stamp, sig := f.comment("u3")
+	if code, resp := replicas[0].post(t, body, stamp, sig); code != http.StatusOK || !strings.Contains(resp, `"type":5`) {
+		t.Fatalf("/comment while the store is away: %d %s, want 200 deferred", code, resp)
+	}
+	replicas[0].waitFor("the edit while the store is away", 30*time.Second, func() bool {
+		l, ok := f.fake.Interaction(i.Token)
+		return ok && len(l.Edits) > 0 && strings.Contains(l.Edits[0].Text(), fmt.Sprintf("-# word v%d", live))
+	})
+	if err := f.pg.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	stopped = false
+	back := time.Now()
+	for _, r := range replicas {
+		r.waitFor(r.name+" ready again", 30*time.Second, func() bool { code, _ := r.get("/readyz"); return code == http.StatusOK })
+	}
+	t.Logf("replicas ready %v after PostgreSQL came back", time.Since(back).Round(time.Millisecond))
+	rb := startBinary(t, map[string]string{"PGPASSWORD": f.env["PGPASSWORD"]}, "rollback", "--model", "word", "--config", any.cfg)
+	if code := rb.exit(60 * time.Second); code != 0 {
+		t.Fatalf("rollback after the restart: exit %d, %s", code, rb.stderr.String())
+	}
+	for _, r := range replicas {
+		r.waitFor(fmt.Sprintf("%s serving word v%d after the restart", r.name, live-1), 5*time.Second, func() bool { return r.version("word") == live-1 })
+	}
 }
