@@ -20,8 +20,11 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"commentbot/corpus"
 	"commentbot/internal/fakediscord"
+	"commentbot/internal/fakereddit"
 	"commentbot/internal/pgtest"
+	"commentbot/store"
 )
 
 // fleetNode is one `commentbot run --role …` process of the fleet test.
@@ -38,19 +41,22 @@ type fleet struct {
 	key     ed25519.PrivateKey
 	env     map[string]string
 	storeDB string // the URL without its password (the config's store.url)
+	dbURL   string // with it, for the test's own look
 	pg      *pgtest.Server
+	reddit  *fakereddit.Server
 }
 
 func newFleet(t *testing.T) *fleet {
 	pg := pgtest.Start(t)
-	u, err := url.Parse(pg.Database(t))
+	dbURL := pg.Database(t)
+	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.User = url.User(u.User.Username()) // the password goes through PGPASSWORD only
 	fake := fakediscord.Start(fakediscord.Options{})
 	t.Cleanup(fake.Close)
-	f := &fleet{t: t, fake: fake, pg: pg, storeDB: u.String(), key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, ed25519.SeedSize))}
+	f := &fleet{t: t, fake: fake, pg: pg, dbURL: dbURL, reddit: fakereddit.New(t), storeDB: u.String(), key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, ed25519.SeedSize))}
 	f.env = map[string]string{"DISCORD_TOKEN": e2eToken, "DISCORD_APP_ID": fake.AppID(), "PGPASSWORD": pg.Password(),
 		"DISCORD_PUBLIC_KEY": hex.EncodeToString(f.key.Public().(ed25519.PublicKey))}
 	return f
@@ -61,7 +67,7 @@ func newFleet(t *testing.T) *fleet {
 func (f *fleet) config(name string) (cfg, metrics, listen string) {
 	dir := filepath.Join(f.t.TempDir(), name)
 	mkdir(f.t, dir)
-	cfg = writeConfig(f.t, dir, deadReddit(f.t), deadReddit(f.t)+"token", fmt.Sprintf(binModels, false))
+	cfg = writeConfig(f.t, dir, f.reddit.BaseURL(), f.reddit.TokenURL(), fmt.Sprintf(binModels, false))
 	metrics, listen = freeAddr(f.t), freeAddr(f.t)
 	rewriteConfig(f.t, cfg, "bot:\n  cooldown: 0s\n", fmt.Sprintf("store:\n  url: %q\nbot:\n  cooldown: 30s\n  guild_id: %q\n  api_url: %q\n  http_listen: %s\n",
 		f.storeDB, e2eGuild, f.fake.APIURL(), listen))
@@ -151,20 +157,25 @@ func leaders(ts ...*fleetNode) (who []*fleetNode) {
 
 var liveLine = regexp.MustCompile(`word v(\d+) is live`)
 
-// Tried, from outside with the real binaries: a real PostgreSQL, two trainers
-// (`run --role train`) and two serving replicas (`run --role serve`, HTTP
-// interactions) on one store, the password only in PGPASSWORD. Then a signed
-// /comment on one replica and the same request replayed to the other; the
-// same user's next /comment on the other replica; two `commentbot train`
-// started together against the store; kill -9 of the active trainer.
-// Survives: exactly one trainer leads and registers the commands; the replicas
-// report not-ready until they hold every model, then serve; the replay gets 401
-// and the second /comment the cooldown answer; the two trainings get distinct
-// versions, one continuing the other, and every replica serves the last within
-// 5 s; the standby takes over within 15 s and runs the next ingest; the
-// replicas keep answering.
+// Tried, from outside with the real binaries: a real PostgreSQL, a fake
+// Reddit and a fake Discord; two trainers (`run --role train`) and two serving
+// replicas (`run --role serve`, HTTP interactions) on one store, the password
+// only in PGPASSWORD. Then a signed /comment on one replica and the same
+// request replayed to the other; the same user's next /comment on the other
+// replica; two `commentbot train` started together against the store; a
+// rollback from the CLI; more comments on Reddit and kill -9 of the active
+// trainer; PostgreSQL stopped and started again under the fleet.
+// Survives: exactly one trainer leads and registers the commands, once; the
+// replicas report not-ready until they hold every model, then serve; the
+// replay gets 401 and the second /comment the cooldown answer; the two
+// trainings get distinct versions, one continuing the other, and the replicas
+// serve the last (and then the rollback) within 5 s; the standby takes over
+// within 15 s and ingests, every Reddit comment stored exactly once; while the
+// database is away the replicas answer from memory and say not-ready, then
+// recover and follow the next rollback without a restart.
 func TestFleetEndToEnd(t *testing.T) {
 	f := newFleet(t)
+	first := f.addReddit(30, "a")
 	t1, t2 := f.start("trainer1", "train"), f.start("trainer2", "train")
 	r1, r2 := f.start("replica1", "serve"), f.start("replica2", "serve")
 	trainers, replicas := []*fleetNode{t1, t2}, []*fleetNode{r1, r2}
@@ -262,7 +273,10 @@ func TestFleetEndToEnd(t *testing.T) {
 	t.Logf("rollback to v%d followed by both replicas %v after the command exited", last-1, time.Since(rolled).Round(time.Millisecond))
 	last--
 
-	// kill -9 of the active trainer: the standby takes over and ingests.
+	// kill -9 of the active trainer: the standby takes over and ingests; of
+	// the comments Reddit had before and after, none is lost or stored twice.
+	active.waitFor("the first ingest of the active trainer", 30*time.Second, func() bool { return active.count("job=ingest") > 0 })
+	wantIDs := append(first, f.addReddit(20, "b")...)
 	ingestsBefore := standby.count("job=ingest")
 	if err := active.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -271,6 +285,15 @@ func TestFleetEndToEnd(t *testing.T) {
 	standby.waitFor("the standby elected", 15*time.Second, func() bool { return standby.count("elected the active trainer") > 0 })
 	t.Logf("failover: %s leads %v after kill -9 of %s", standby.name, time.Since(killed).Round(time.Millisecond), active.name)
 	standby.waitFor("an ingest by the new trainer", 60*time.Second, func() bool { return standby.count("job=ingest") > ingestsBefore })
+	stored := f.redditIDs()
+	for _, id := range wantIDs {
+		if stored[id] != 1 {
+			t.Errorf("comment %s stored %d times across the failover, want once", id, stored[id])
+		}
+	}
+	if len(stored) != len(wantIDs) {
+		t.Errorf("%d Reddit comments stored, want %d", len(stored), len(wantIDs))
+	}
 
 	if _, puts := f.fake.Commands(e2eGuild); puts != 1 {
 		t.Errorf("after the failover the command set was registered %d times, want once: it did not change", puts)
@@ -415,4 +438,37 @@ func (f *fleet) restartStore(replicas []*fleetNode, any *fleetNode, live int) {
 	for _, r := range replicas {
 		r.waitFor(fmt.Sprintf("%s serving word v%d after the restart", r.name, live-1), 5*time.Second, func() bool { return r.version("word") == live-1 })
 	}
+}
+
+// addReddit adds n comments with distinct bodies to the fake Reddit and
+// returns their fullnames.
+func (f *fleet) addReddit(n int, tag string) []string {
+	var ids []string
+	for k := range n {
+		c := f.reddit.AddComments("cooking", fakereddit.Comment{Author: "fleetcook" + tag, Score: 1, Created: time.Now(),
+			Body: fmt.Sprintf("Batch %s comment %d: rest the dough before you roll it out thin.", tag, k)})
+		ids = append(ids, c[0].Fullname())
+	}
+	return ids
+}
+
+// redditIDs are the ids of the stored comments that came from the fake Reddit.
+func (f *fleet) redditIDs() map[string]int {
+	ctx := f.t.Context()
+	st, err := store.OpenPostgres(ctx, f.dbURL)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer st.Close()
+	ids := map[string]int{}
+	err = st.Comments(corpus.Filter{})(ctx, func(c corpus.Comment) error {
+		if strings.HasPrefix(c.Author, "fleetcook") {
+			ids[c.ID]++
+		}
+		return nil
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return ids
 }
