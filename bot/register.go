@@ -70,7 +70,8 @@ type Health struct {
 	GatewayError string `json:"gateway_error,omitempty"`
 	// Commands is "registered" (Discord has the current command set),
 	// "registering" (a transport's first registration is under way), "retrying"
-	// (the last attempt failed; another is scheduled) or "none" (no transport
+	// (the last attempt failed; another is scheduled), "trainer" (left to the
+	// fleet's trainer: Options.NoRegistration) or "none" (no transport
 	// registers commands: the console).
 	Commands       string     `json:"commands"`
 	FailedAttempts int        `json:"failed_attempts,omitempty"`
@@ -95,6 +96,8 @@ func (b *Bot) Health() Health {
 		h.Commands = "registered"
 	case len(r.targets) > 0:
 		h.Commands = "registering"
+	case b.noReg:
+		h.Commands = "trainer"
 	}
 	return h
 }

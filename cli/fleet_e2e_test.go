@@ -210,6 +210,11 @@ func TestFleetEndToEnd(t *testing.T) {
 	if l := leaders(t1, t2); len(l) != 1 {
 		t.Fatalf("%d trainers elected, want exactly 1", len(l))
 	}
+	for _, r := range replicas {
+		if code, body := r.get("/healthz"); code != http.StatusOK || !strings.Contains(body, `"commands":"trainer"`) {
+			t.Errorf("%s /healthz = %d %s, want the commands left to the trainer", r.name, code, body)
+		}
+	}
 	active := leaders(t1, t2)[0]
 	standby := t1
 	if active == t1 {
