@@ -113,6 +113,14 @@ type Options struct {
 	Seeds       rand.Source      // seeds for samples; default: PCG seeded from the clock
 	Originality Originality      // nil = every sample is accepted
 	Metrics     Metrics          // nil = none
+	// Shared, when set, keeps the replay cache of HTTP interactions and the
+	// /comment limits where every replica sees them (the shared store); nil:
+	// in this process only.
+	Shared SharedLimits
+	// NoRegistration leaves registering the command set to another process
+	// (the fleet's trainer, see RegisterCommands): transports never call
+	// Discord's REST API at start.
+	NoRegistration bool
 }
 
 // Stats are counters since New.
@@ -139,6 +147,8 @@ type Bot struct {
 	orig    Originality
 	metrics Metrics
 	limits  *limiter
+	shared  SharedLimits
+	noReg   bool
 	busy    slots
 
 	seedMu sync.Mutex
@@ -238,6 +248,8 @@ func New(cfg Config, gen Generator, opts Options) (*Bot, error) {
 		orig:    opts.Originality,
 		metrics: opts.Metrics,
 		limits:  newLimiter(cfg.Cooldown, cfg.ChannelRate),
+		shared:  opts.Shared,
+		noReg:   opts.NoRegistration,
 		seeds:   rand.New(opts.Seeds),
 		life:    life,
 		cancel:  cancel,

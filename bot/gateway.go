@@ -83,7 +83,9 @@ func (b *Bot) Connect(ctx context.Context, token, appID string) (*Gateway, error
 	}
 	b.gatewayState("connected", nil)
 	b.log.InfoContext(ctx, "gateway connected", "shard", s.ShardID, "shards", s.ShardCount, "guild", b.conf().cfg.GuildID)
-	b.attach(ctx, &registrar{session: s, appID: appID})
+	if !b.noReg {
+		b.attach(ctx, &registrar{session: s, appID: appID})
+	}
 	return g, nil
 }
 

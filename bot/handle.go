@@ -122,7 +122,7 @@ func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
 		return b.refuseWith(ctx, r, inv, err)
 	}
 	if !inv.trusted {
-		if wait, which := b.limits.allow(inv.userID, inv.channelID, b.now()); wait > 0 {
+		if wait, which := b.allow(ctx, inv.userID, inv.channelID); wait > 0 {
 			b.count(func(s *Stats) { s.Limited++ })
 			msg := "Easy there: you can ask for another comment in " + waitText(wait) + "."
 			if which == "channel" {

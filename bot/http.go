@@ -38,8 +38,9 @@ const maxInteractionBody = 1 << 20
 //
 // Replays are recognised by what a sender cannot spell differently: the interaction id
 // from the signed body and the decoded signature bytes (the hex header may come in any
-// case). The seen set lives in this process only: replicas behind a load balancer
-// need a shared one.
+// case). The seen set lives in the shared store when Options.Shared is set, so that
+// a replay reaching another replica behind a load balancer is refused too;
+// otherwise in this process only.
 type HTTPInteractions struct {
 	b      *Bot
 	key    ed25519.PublicKey
@@ -81,7 +82,9 @@ func (b *Bot) HTTPInteractions(ctx context.Context, token, appID string, publicK
 	}
 	s.Client = client
 	s.StateEnabled = false
-	b.attach(ctx, &registrar{session: s, appID: appID})
+	if !b.noReg {
+		b.attach(ctx, &registrar{session: s, appID: appID})
+	}
 	return &HTTPInteractions{b: b, key: publicKey, token: token, client: client, seen: map[string]time.Time{}}, nil
 }
 
@@ -103,7 +106,7 @@ func (h *HTTPInteractions) verify(header http.Header, body []byte) (sig []byte, 
 
 // fresh checks the timestamp window and remembers the interaction id and the
 // signature; false = refuse (stale, or either was seen before).
-func (h *HTTPInteractions) fresh(timestamp string, sig []byte, id string) bool {
+func (h *HTTPInteractions) fresh(ctx context.Context, timestamp string, sig []byte, id string) bool {
 	sec, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil {
 		return false
@@ -116,6 +119,9 @@ func (h *HTTPInteractions) fresh(timestamp string, sig []byte, id string) bool {
 	keys := []string{"sig:" + string(sig)}
 	if id != "" {
 		keys = append(keys, "id:"+id)
+	}
+	if fresh, ok := h.b.sharedSeen(ctx, sig, id, now, ts.Add(ReplayWindow)); ok {
+		return fresh
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -191,7 +197,7 @@ func (h *HTTPInteractions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed interaction", http.StatusBadRequest)
 		return
 	}
-	if !h.fresh(r.Header.Get("X-Signature-Timestamp"), sig, i.ID) {
+	if !h.fresh(r.Context(), r.Header.Get("X-Signature-Timestamp"), sig, i.ID) {
 		http.Error(w, "invalid request signature", http.StatusUnauthorized)
 		return
 	}

@@ -31,7 +31,8 @@ func nextBackoff(d time.Duration) time.Duration {
 type registrar struct {
 	session *discordgo.Session
 	appID   string
-	key     string // JSON of the set last registered through it ("" = none); guarded by registration.run
+	key     string           // JSON of the set last registered through it ("" = none); guarded by registration.run
+	saved   func(key string) // called after each registration (nil: none)
 }
 
 // registration tracks where the commands are registered and retries failures.
@@ -69,7 +70,8 @@ type Health struct {
 	GatewayError string `json:"gateway_error,omitempty"`
 	// Commands is "registered" (Discord has the current command set),
 	// "registering" (a transport's first registration is under way), "retrying"
-	// (the last attempt failed; another is scheduled) or "none" (no transport
+	// (the last attempt failed; another is scheduled), "trainer" (left to the
+	// fleet's trainer: Options.NoRegistration) or "none" (no transport
 	// registers commands: the console).
 	Commands       string     `json:"commands"`
 	FailedAttempts int        `json:"failed_attempts,omitempty"`
@@ -94,6 +96,8 @@ func (b *Bot) Health() Health {
 		h.Commands = "registered"
 	case len(r.targets) > 0:
 		h.Commands = "registering"
+	case b.noReg:
+		h.Commands = "trainer"
 	}
 	return h
 }
@@ -154,6 +158,9 @@ func (b *Bot) syncCommands(ctx context.Context) error {
 			continue
 		}
 		t.key = key
+		if t.saved != nil {
+			t.saved(key)
+		}
 		changed++
 	}
 	err := errors.Join(errs...)

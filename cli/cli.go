@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -42,6 +40,7 @@ func commands() []command {
 		{"rollback", "make an earlier version of a model live again", rollbackCmd},
 		{"corpus stats", "print corpus statistics of the store or of a file", corpusStats},
 		{"corpus tokens", "print each sentence of the cleaned comments with its tokens", corpusTokens},
+		{"probe", "exit 0 when an HTTP URL answers 2xx (container health checks: /healthz, /readyz)", probeCmd},
 	}
 }
 
@@ -171,17 +170,6 @@ func (c *common) load() (config.Config, error) {
 		cfg.DataDir = c.dataDir
 	}
 	return cfg, nil
-}
-
-// storePath is where the SQLite store lives under the data directory.
-func storePath(cfg config.Config) string { return filepath.Join(cfg.DataDir, "corpus.db") }
-
-// ensureDataDir creates the data directory.
-func ensureDataDir(cfg config.Config) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	return nil
 }
 
 // logger builds the process logger: text lines on stderr at the configured level.

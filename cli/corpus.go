@@ -31,14 +31,6 @@ func cleanRules(cfg config.Config) (text.CleanRules, error) {
 	return r, errors.Join(errs[:]...)
 }
 
-// openStore opens (creating if needed) the store under the data directory.
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
-	if err := ensureDataDir(cfg); err != nil {
-		return nil, err
-	}
-	return store.OpenSQLite(ctx, storePath(cfg))
-}
-
 func importCmd(ctx context.Context, args []string, env Env) error {
 	var c common
 	fs := flags("import", "[flags] FILE...",
@@ -57,7 +49,7 @@ func importCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, env.Getenv)
 	if err != nil {
 		return err
 	}
@@ -125,7 +117,7 @@ func corpusStats(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 	} else {
-		st, err := openStore(ctx, cfg)
+		st, err := openStore(ctx, cfg, env.Getenv)
 		if err != nil {
 			return err
 		}
@@ -177,7 +169,7 @@ func corpusTokens(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 	} else {
-		st, err := openStore(ctx, cfg)
+		st, err := openStore(ctx, cfg, env.Getenv)
 		if err != nil {
 			return err
 		}

@@ -37,10 +37,10 @@ func (g generator) Models(ctx context.Context) []bot.ModelInfo {
 			describe(&info, ld.Version, ld.Info)
 			info.Kind = ld.Model.Spec().Kind // what serves, which a reload may not have replaced yet
 			info.CorpusSize = comments
-			if png, err := g.sched.LossPNG(mc.Name); err == nil {
+			if png, err := g.sched.LossPNG(ctx, mc.Name); err == nil {
 				info.LossCurvePNG = png
 			}
-		} else if vi, ok := liveOnDisk(g.sched, mc.Name); ok && !mc.Enabled {
+		} else if vi, ok := liveOnDisk(ctx, g.sched, mc.Name); ok && !mc.Enabled {
 			describe(&info, vi.Version, vi) // disabled: not loaded, but trained
 		}
 		info.Note = troubleNote(g.sched, mc.Name, g.sched.Training(mc.Name))
@@ -59,12 +59,12 @@ func describe(info *bot.ModelInfo, v int, vi scheduler.VersionInfo) {
 }
 
 // liveOnDisk returns the metadata of the version the live file of name names.
-func liveOnDisk(s *scheduler.Scheduler, name string) (scheduler.VersionInfo, bool) {
-	v, err := s.Repo().Live(name)
+func liveOnDisk(ctx context.Context, s *scheduler.Scheduler, name string) (scheduler.VersionInfo, bool) {
+	v, err := s.Repo().Live(ctx, name)
 	if err != nil {
 		return scheduler.VersionInfo{}, false
 	}
-	vi, err := s.Repo().Info(name, v)
+	vi, err := s.Repo().Info(ctx, name, v)
 	return vi, err == nil
 }
 

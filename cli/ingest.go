@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"commentbot/config"
+	"commentbot/internal/leader"
 	"commentbot/reddit"
 	"commentbot/scheduler"
 	"commentbot/scheduler/runs"
@@ -54,7 +55,7 @@ func ingestCmd(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	log := logger(cfg, env)
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, env.Getenv)
 	if err != nil {
 		return err
 	}
@@ -64,6 +65,13 @@ func ingestCmd(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer in.CloseIdleConnections()
+	// One ingest at a time across the processes sharing the store (the fleet's
+	// trainer, another `ingest`): wait for the others.
+	ctx, release, err := st.Elector(scheduler.ElectionIngest, leader.Options{Log: log}).Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("ingest lock: %w", err)
+	}
+	defer release()
 	started := time.Now()
 	var rep reddit.Report
 	if len(subs) > 0 {

@@ -72,7 +72,7 @@ func TestIngestSkipsBots(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "2 new") || !strings.Contains(out, "bot_footer:2") || !strings.Contains(out, "bot_name:3") {
 		t.Fatalf("ingest: exit %d, want 2 new and 5 bots skipped\n%s\n%s", code, out, errs)
 	}
-	st, err := openStore(t.Context(), mustLoad(t, cfgPath))
+	st, err := openStore(t.Context(), mustLoad(t, cfgPath), os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

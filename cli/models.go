@@ -43,7 +43,7 @@ func openOfflineWith(ctx context.Context, c common, env Env, progress func(strin
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, env.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,9 @@ func openOfflineWith(ctx context.Context, c common, env Env, progress func(strin
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: st,
+	// Versions and locks are the store's: a `train` beside the running bot (or
+	// a second `train`) waits for the model's lock instead of racing it.
+	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: st, Versions: st, Fleet: st, LockWait: true,
 		Engine: scheduler.ModelEngine{}, Registry: prometheus.NewRegistry(), Logger: log, OnProgress: progress,
 		Seed: seed})
 	if err != nil {
@@ -109,13 +111,13 @@ func (o *offline) modelConfig(name string) (config.ModelConfig, error) {
 
 // load returns version v of name (0: the live one) and its number, checked against
 // the config (kind, level, sizes, lineage) like every load.
-func (o *offline) load(name string, v int) (scheduler.Model, int, error) {
+func (o *offline) load(ctx context.Context, name string, v int) (scheduler.Model, int, error) {
 	if v == 0 {
-		if _, err := o.sched.Repo().Live(name); err != nil {
+		if _, err := o.sched.Repo().Live(ctx, name); err != nil {
 			return nil, 0, fmt.Errorf("%s has no trained version yet (train it with `commentbot train --model %s`): %w", name, name, err)
 		}
 	}
-	return o.sched.LoadVersion(name, v)
+	return o.sched.LoadVersion(ctx, name, v)
 }
 
 func modelsCmd(ctx context.Context, args []string, env Env) error {
@@ -137,11 +139,11 @@ func modelsCmd(ctx context.Context, args []string, env Env) error {
 			state = "disabled"
 		}
 		fmt.Fprintf(tw, "%s\t%s, %s, hidden %v\n", mc.Name, mc.Kind, state, mc.Hidden)
-		list, err := o.sched.Versions(mc.Name)
+		list, err := o.sched.Versions(ctx, mc.Name)
 		if err != nil {
 			return err
 		}
-		asides, err := o.sched.Repo().SetAsides(mc.Name)
+		asides, err := o.sched.Repo().SetAsides(ctx, mc.Name)
 		if err != nil {
 			return err
 		}
@@ -189,7 +191,7 @@ func rollbackCmd(ctx context.Context, args []string, env Env) error {
 	if _, err := o.modelConfig(*name); err != nil {
 		return err
 	}
-	from, _ := o.sched.Repo().Live(*name)
+	from, _ := o.sched.Repo().Live(ctx, *name)
 	v, err := o.sched.Rollback(ctx, *name, *to)
 	if err != nil {
 		return err
@@ -227,7 +229,7 @@ func generateCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	m, v, err := o.load(*name, *version)
+	m, v, err := o.load(ctx, *name, *version)
 	if err != nil {
 		return err
 	}
@@ -268,7 +270,7 @@ func evalCmd(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer o.Close()
-	m, v, err := o.load(*name, *version)
+	m, v, err := o.load(ctx, *name, *version)
 	if err != nil {
 		return err
 	}

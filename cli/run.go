@@ -34,6 +34,8 @@ type runOptions struct {
 	ready func()
 	// waitReady makes the console wait for every enabled model before reading stdin.
 	waitReady bool
+	// role is --role ("" = COMMENTBOT_ROLE, else the config's).
+	role string
 }
 
 func runBot(ctx context.Context, args []string, env Env) error {
@@ -46,10 +48,12 @@ func runBot(ctx context.Context, args []string, env Env) error {
 			"The config file is reloaded when it changes or on SIGHUP.", env)
 	c.register(fs, env)
 	wait := fs.Bool("wait", true, "console: wait until every enabled model is trained before reading commands")
+	role := fs.String("role", "", "all (one process does everything), serve (answer interactions from the live models in the\n"+
+		"store) or train (ingest, fine-tune, post while elected); default: COMMENTBOT_ROLE, else the config's role")
 	if err := parse(fs, args, env); err != nil {
 		return err
 	}
-	return serve(ctx, c, env, runOptions{firstIngestTimeout: 20 * time.Second, waitReady: *wait})
+	return serve(ctx, c, env, runOptions{firstIngestTimeout: 20 * time.Second, waitReady: *wait, role: *role})
 }
 
 // serve is `run` after flag parsing: it wires the bot one named step at a
@@ -107,10 +111,13 @@ func newApp(c common, env Env, o runOptions) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Role, err = resolveRole(o.role, env.Getenv, cfg); err != nil {
+		return nil, err
+	}
 	rt := &app{c: c, env: env, o: o, cfg: cfg, secrets: config.SecretsFromEnv(env.Getenv), ing: &liveIngester{},
 		progress: newProgressView(env.Stderr, isTerminal(env.Stderr)), readyCh: make(chan struct{})}
 	rt.log, rt.level = newLogger(cfg, env)
-	rt.log.Info("starting", "data_dir", cfg.DataDir, "config", orDefault(c.configPath, "built-in defaults"), "blas", kernel.Name(), "secrets", rt.secrets)
+	rt.log.Info("starting", "role", cfg.Role, "store", store.RedactURL(storeURL(cfg, env.Getenv)), "data_dir", cfg.DataDir, "config", orDefault(c.configPath, "built-in defaults"), "blas", kernel.Name(), "secrets", rt.secrets)
 	if cfg.Bot.APIURL != "" {
 		if err := bot.UseAPI(cfg.Bot.APIURL); err != nil {
 			return nil, err
@@ -127,11 +134,14 @@ func newApp(c common, env Env, o runOptions) (*app, error) {
 
 // openStore opens the store and, on a fresh machine, loads the embedded sample.
 func (rt *app) openStore(ctx context.Context) error {
-	st, err := openStore(ctx, rt.cfg)
+	st, err := openStoreRetrying(ctx, rt.cfg, rt.env.Getenv, rt.log)
 	if err != nil {
 		return err
 	}
 	rt.store = st
+	if rt.cfg.Role == config.RoleServe {
+		return nil // a serving replica writes no comments
+	}
 	if err := seedStore(ctx, st, rt.cfg, rt.env, rt.log); err != nil {
 		return errors.Join(err, st.Close())
 	}
@@ -157,7 +167,7 @@ func (rt *app) wire(ctx context.Context) (err error) {
 	if err := rt.newBot(); err != nil {
 		return err
 	}
-	if rt.secrets.DiscordToken != "" {
+	if rt.secrets.DiscordToken != "" && rt.cfg.Role != config.RoleServe {
 		if rt.poster, err = rt.bot.Poster(rt.secrets.DiscordToken); err != nil {
 			return err
 		}
@@ -168,9 +178,13 @@ func (rt *app) wire(ctx context.Context) (err error) {
 // newScheduler builds the scheduler over the store, the model engine and the
 // indexing ingester; it reports progress, posts and ready models to the app.
 func (rt *app) newScheduler(ctx context.Context) (err error) {
+	var in scheduler.Ingester = rt.indexed
+	if rt.cfg.Role == config.RoleServe {
+		in = nil
+	}
 	rt.sched, err = scheduler.New(scheduler.Options{
-		Config: rt.cfg, Store: rt.store, Engine: scheduler.ModelEngine{},
-		Ingester: rt.indexed, Registry: prometheus.NewRegistry(), Logger: rt.log, Seed: uint64(time.Now().UnixNano()),
+		Config: rt.cfg, Store: rt.store, Engine: scheduler.ModelEngine{}, Versions: rt.store, Fleet: rt.store,
+		Follower: rt.cfg.Role != config.RoleAll, Ingester: in, Registry: prometheus.NewRegistry(), Logger: rt.log, Seed: uint64(time.Now().UnixNano()),
 		TrainSteps: rt.o.trainSteps, OnProgress: rt.progress.update, Poster: scheduler.PostFunc(rt.post),
 		OnModelsChanged: func(ready []string) { rt.modelsChanged(ctx, ready) },
 		Health:          func() map[string]any { return map[string]any{"discord": rt.bot.Health()} },
@@ -183,6 +197,7 @@ func (rt *app) newScheduler(ctx context.Context) (err error) {
 func (rt *app) newBot() (err error) {
 	rt.bot, err = bot.New(botConfig(rt.cfg), generator{rt.sched, rt.store}, bot.Options{
 		Logger: rt.log.With("component", "bot"), Originality: originalityCheck(rt.index),
+		Shared: sharedLimits(rt.store), NoRegistration: rt.cfg.Role != config.RoleAll,
 		Metrics: bot.MetricsFunc(func(command, outcome string, _, total time.Duration) {
 			var err error
 			if outcome != "ok" {
@@ -197,7 +212,9 @@ func (rt *app) newBot() (err error) {
 // start tries Reddit once in the background (offline is a normal state),
 // starts the scheduler (first trainings, cron jobs) and the config watcher.
 func (rt *app) start(ctx context.Context) error {
-	go firstIngest(ctx, rt.indexed, rt.o.firstIngestTimeout, rt.log)
+	if rt.cfg.Role == config.RoleAll {
+		go firstIngest(ctx, rt.indexed, rt.o.firstIngestTimeout, rt.log)
+	}
 	if err := rt.sched.Start(ctx); err != nil {
 		return err
 	}
@@ -259,6 +276,8 @@ func (rt *app) modelsChanged(ctx context.Context, ready []string) {
 func (rt *app) serveTransports(ctx context.Context) error {
 	s, cfg := rt.secrets, rt.cfg
 	switch {
+	case cfg.Role == config.RoleTrain:
+		return rt.leadLoop(ctx)
 	case s.DiscordPublicKey != "" && cfg.Bot.HTTPListen != "":
 		if s.DiscordToken == "" || s.DiscordAppID == "" {
 			return errors.New("HTTP interactions need DISCORD_TOKEN and DISCORD_APP_ID too (to register commands and send answers)")

@@ -28,16 +28,52 @@ const (
 
 // Config is the whole configuration of the bot.
 type Config struct {
-	// DataDir holds the SQLite store and the model checkpoints.
+	// DataDir holds the SQLite store and the model checkpoints (with a PostgreSQL
+	// store: lock files and scratch only).
 	DataDir string `yaml:"data_dir"`
 	// LogLevel is debug, info, warn or error.
-	LogLevel string       `yaml:"log_level"`
+	LogLevel string `yaml:"log_level"`
+	// Role is what `run` does: RoleAll (everything, one process), RoleServe
+	// (answer interactions from the live models in the store) or RoleTrain (ingest,
+	// fine-tune, post; one active among any number). `run --role` and
+	// COMMENTBOT_ROLE override it.
+	Role     string       `yaml:"role"`
+	Store    StoreConfig  `yaml:"store"`
 	Corpus   CorpusConfig `yaml:"corpus"`
 	Reddit   RedditConfig `yaml:"reddit"`
 	Models   Models       `yaml:"models"`
 	Schedule Schedule     `yaml:"schedule"`
 	Bot      BotConfig    `yaml:"bot"`
 	Metrics  Metrics      `yaml:"metrics"`
+}
+
+// Roles of `run`, in the order the help lists them.
+const (
+	RoleAll   = "all"
+	RoleServe = "serve"
+	RoleTrain = "train"
+)
+
+// Roles lists every role `run` accepts.
+func Roles() []string { return []string{RoleAll, RoleServe, RoleTrain} }
+
+// ValidRole reports whether role is one of Roles.
+func ValidRole(role string) bool {
+	for _, r := range Roles() {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// StoreConfig says where comments, runs, model versions and shared limits live.
+type StoreConfig struct {
+	// URL is "" for the embedded SQLite store under data_dir, or a PostgreSQL URL
+	// (postgres://user@host:5432/db?sslmode=require). It never holds a password:
+	// that comes from PGPASSWORD, or from a whole URL in COMMENTBOT_STORE_URL,
+	// which overrides this key.
+	URL string `yaml:"url"`
 }
 
 // CorpusConfig holds the cleaning rules and the split.
@@ -179,6 +215,7 @@ func Default() Config {
 	return Config{
 		DataDir:  "data",
 		LogLevel: "info",
+		Role:     RoleAll,
 		Corpus: CorpusConfig{
 			BotAccounts:       []string{"AutoModerator"},
 			BotNames:          []string{`(?i)bot\d*$`, `(?i)(^|[_-])bot([_-]|$)`, `^Bot[A-Z]`},
@@ -403,6 +440,10 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
 	}
+	if !ValidRole(c.Role) {
+		bad("role", "%q is not one of %s", c.Role, strings.Join(Roles(), ", "))
+	}
+	c.Store.validate(bad)
 	c.Corpus.validate(bad)
 	c.Reddit.validate(bad)
 	if len(c.Models) == 0 {
@@ -420,6 +461,37 @@ func (c *Config) Validate() error {
 	c.Bot.validate(bad)
 	if len(ps) > 0 {
 		return &ValidationError{Problems: ps}
+	}
+	return nil
+}
+
+func (sc *StoreConfig) validate(bad func(field, format string, a ...any)) {
+	if sc.URL == "" {
+		return
+	}
+	if err := CheckStoreURL(sc.URL); err != nil {
+		bad("store.url", "%v", err)
+		return
+	}
+	if u, _ := url.Parse(sc.URL); u.User != nil {
+		if _, set := u.User.Password(); set {
+			bad("store.url", "holds a password: put it in PGPASSWORD (or the whole URL in COMMENTBOT_STORE_URL), never in the config file")
+		}
+	}
+}
+
+// CheckStoreURL says whether s can name a store: a postgres:// or postgresql://
+// URL with a host. The error never repeats a password s may hold.
+func CheckStoreURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a URL (want postgres://user@host:5432/db)")
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Errorf("scheme %q: want postgres:// (or empty for the embedded SQLite store)", u.Scheme)
+	}
+	if u.Host == "" && u.Query().Get("host") == "" {
+		return errors.New("no host (want postgres://user@host:5432/db)")
 	}
 	return nil
 }

@@ -230,3 +230,38 @@ func TestDiff(t *testing.T) {
 		t.Errorf("Diff:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A fleet's keys: the role must be one `run` knows, and store.url a PostgreSQL URL
+// without a password — a password in the file is refused, and the error never repeats it.
+func TestRoleAndStoreURL(t *testing.T) {
+	ok := []string{
+		"role: serve\nstore:\n  url: postgres://bot@db.example.org:5432/commentbot?sslmode=require\n",
+		"role: train\nstore:\n  url: postgresql://db:5432/cb\n",
+		"role: all\n",
+	}
+	for _, y := range ok {
+		if _, err := Parse(strings.NewReader(y)); err != nil {
+			t.Errorf("Parse(%q) = %v, want it accepted", y, err)
+		}
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"role: replica\n", `role: "replica" is not one of all, serve, train`},
+		{"store:\n  url: mysql://db/cb\n", "store.url"},
+		{"store:\n  url: postgres:///cb\n", "no host"},
+		{"store:\n  url: postgres://bot:hunter2@db/cb\n", "PGPASSWORD"},
+	} {
+		_, err := Parse(strings.NewReader(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want an error naming %q", tc.yaml, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("the error repeats the password: %v", err)
+		}
+	}
+	for _, r := range Roles() {
+		if !ValidRole(r) {
+			t.Errorf("ValidRole(%q) = false for a listed role", r)
+		}
+	}
+}

@@ -44,7 +44,7 @@ func Check(mc config.ModelConfig, info VersionInfo, m Model) error {
 		why = append(why, fmt.Sprintf("%d vocabulary tokens, the config allows %d", sp.Vocab, limit))
 	}
 	if info.VocabHash != "" && info.VocabHash != m.VocabHash() {
-		why = append(why, fmt.Sprintf("its vocabulary is not the one recorded in %s (a checkpoint of another lineage)", metaFile(info.Version)))
+		why = append(why, fmt.Sprintf("its vocabulary is not the one recorded in the metadata of v%d (a checkpoint of another lineage)", info.Version))
 	}
 	if len(why) > 0 {
 		return fmt.Errorf("%w: %s v%d: %s", ErrMismatch, mc.Name, info.Version, strings.Join(why, "; "))

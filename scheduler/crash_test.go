@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"commentbot/store"
+	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -35,19 +37,19 @@ func (m slowModel) Encode(w io.Writer) error {
 // next save and prune recover cleanly.
 func TestKillDuringCheckpointWrite(t *testing.T) {
 	if dir := os.Getenv(crashEnv); dir != "" {
-		r := &Repo{Root: dir}
+		r := NewRepo(store.NewModelDir(dir))
 		m := &uniModel{eng: &uniEngine{}, Vocab: []string{uniUnknown}, Counts: []float64{0}}
-		_, err := r.Save("uni", slowModel{m}, VersionInfo{Job: JobFineTune})
+		_, err := r.Save(context.Background(), "uni", slowModel{m}, VersionInfo{Job: JobFineTune})
 		t.Fatalf("child: Save returned %v; it should have been killed", err)
 	}
 	dir := t.TempDir()
-	r := &Repo{Root: dir}
+	r := NewRepo(store.NewModelDir(dir))
 	eng := &uniEngine{}
 	v1 := &uniModel{eng: eng, Vocab: []string{uniUnknown, "hello", "world"}, Counts: []float64{0, 3, 5}, Total: 8}
-	if _, err := r.Save("uni", v1, VersionInfo{Job: JobBootstrap}); err != nil {
+	if _, err := r.Save(context.Background(), "uni", v1, VersionInfo{Job: JobBootstrap}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.SetLive("uni", 1); err != nil {
+	if err := r.SetLive(context.Background(), "uni", 1, store.AnyLive); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKillDuringCheckpointWrite$")
@@ -72,15 +74,15 @@ func TestKillDuringCheckpointWrite(t *testing.T) {
 		t.Fatal("the child never got to write the checkpoint")
 	}
 
-	vs, err := r.List("uni")
+	vs, err := r.List(context.Background(), "uni")
 	if err != nil || len(vs) != 1 || vs[0].Version != 1 || !vs[0].Live {
 		t.Fatalf("List after kill = %+v, %v; want only v1, live", vs, err)
 	}
-	live, err := r.Live("uni")
+	live, err := r.Live(context.Background(), "uni")
 	if err != nil || live != 1 {
 		t.Fatalf("Live after kill = %d, %v; want 1", live, err)
 	}
-	got, err := r.Load(eng, "uni", live)
+	got, err := r.Load(context.Background(), eng, "uni", live)
 	if err != nil {
 		t.Fatalf("v1 does not load after kill: %v", err)
 	}
@@ -89,11 +91,11 @@ func TestKillDuringCheckpointWrite(t *testing.T) {
 	}
 	// Recovery: the next save is v2 (the stray metadata is overwritten) and
 	// Prune removes the dead writer's temp file.
-	info, err := r.Save("uni", v1, VersionInfo{Job: JobFineTune, Parent: 1})
+	info, err := r.Save(context.Background(), "uni", v1, VersionInfo{Job: JobFineTune, Parent: 1})
 	if err != nil || info.Version != 2 {
 		t.Fatalf("Save after kill = v%d, %v; want v2", info.Version, err)
 	}
-	if _, err := r.Prune("uni", 5); err != nil {
+	if _, err := r.Prune(context.Background(), "uni", 5); err != nil {
 		t.Fatal(err)
 	}
 	ents, _ := os.ReadDir(r.Dir("uni"))
@@ -104,7 +106,7 @@ func TestKillDuringCheckpointWrite(t *testing.T) {
 	if want := []string{"live", "v000001.ckpt", "v000001.json", "v000002.ckpt", "v000002.json"}; !slices.Equal(names, want) {
 		t.Errorf("files after recovery = %v, want %v", names, want)
 	}
-	if _, err := r.Load(eng, "uni", 2); err != nil {
+	if _, err := r.Load(context.Background(), eng, "uni", 2); err != nil {
 		t.Errorf("v2 does not load: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"commentbot/store"
 	"context"
 	"errors"
 	"log/slog"
@@ -69,7 +70,7 @@ func TestForeignCheckpointsRefused(t *testing.T) {
 	e.start()
 	repo := e.s.Repo()
 	copyFile(t, repo.CheckpointPath("word", 1), repo.CheckpointPath("char", 2))
-	if err := repo.SetLive("char", 2); err != nil {
+	if err := repo.SetLive(context.Background(), "char", 2, store.AnyLive); err != nil {
 		t.Fatal(err)
 	}
 	dir := e.s.Config().DataDir
@@ -82,15 +83,15 @@ func TestForeignCheckpointsRefused(t *testing.T) {
 	if err != nil || ld.Version != 1 || ld.Model.Spec().Kind != config.KindCharLSTM {
 		t.Fatalf("char after a word checkpoint was made its live v2: %+v %v; want char-lstm v1", ld, err)
 	}
-	if v, _ := repo.Live("char"); v != 1 {
+	if v, _ := repo.Live(context.Background(), "char"); v != 1 {
 		t.Errorf("live file = v%d, want v1 again", v)
 	}
-	_, _, err = e2.s.loadVersion(tinyChar("char"), 2)
+	_, _, err = e2.s.loadVersion(context.Background(), tinyChar("char"), 2)
 	if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "word-lstm checkpoint and the config says char-lstm") ||
 		!strings.Contains(err.Error(), "word-level and char-lstm needs char-level") {
 		t.Errorf("loading the word file as char: %v", err)
 	}
-	if _, _, err := e2.s.LoadVersion("char", 2); !errors.Is(err, ErrMismatch) {
+	if _, _, err := e2.s.LoadVersion(context.Background(), "char", 2); !errors.Is(err, ErrMismatch) {
 		t.Errorf("LoadVersion (the CLI's generate/eval) of the word file: %v", err)
 	}
 	if _, err := e2.s.Rollback(context.Background(), "char", 2); !errors.Is(err, ErrMismatch) {
@@ -102,7 +103,7 @@ func TestForeignCheckpointsRefused(t *testing.T) {
 	backup := own + ".bak"
 	copyFile(t, own, backup)
 	copyFile(t, repo.CheckpointPath("word", 1), own)
-	if _, _, err := e2.s.loadVersion(tinyWord("char"), 1); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "another lineage") {
+	if _, _, err := e2.s.loadVersion(context.Background(), tinyWord("char"), 1); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "another lineage") {
 		t.Errorf("a word checkpoint under char's v1 metadata, loaded as a word model: %v", err)
 	}
 	if err := os.Rename(backup, own); err != nil {
@@ -121,12 +122,12 @@ func TestForeignCheckpointsRefused(t *testing.T) {
 	if err != nil || !slices.Equal(ld.Model.Spec().Hidden, []int{12, 12}) {
 		t.Fatalf("char after its sizes changed: %+v %v; want a new lineage of [12 12]", ld, err)
 	}
-	asides, _ := repo.SetAsides("char")
+	asides, _ := repo.SetAsides(context.Background(), "char")
 	tr, ok := e4.s.Trouble("char")
 	if len(asides) != 1 || !ok || tr.SetAside != asides[0] || !strings.Contains(tr.Reason, "hidden layers [8 8], the config says [12 12]") {
 		t.Fatalf("set aside %v, trouble %+v", asides, tr)
 	}
-	if _, err := os.Stat(filepath.Join(asides[0], ckptFile(1))); err != nil {
+	if _, err := os.Stat(filepath.Join(asides[0], "v000001.ckpt")); err != nil {
 		t.Errorf("the set-aside lineage lost its checkpoint: %v", err)
 	}
 	if got := e4.runs(JobSetAside); len(got) != 1 || !strings.Contains(got[0].Detail, asides[0]) {
@@ -177,12 +178,12 @@ func TestDamagedLineageSetAside(t *testing.T) {
 					t.Errorf("damaged model after restart: %+v %v; want a fresh bootstrap v1", ld, err)
 				}
 			}
-			asides, _ := repo.SetAsides("bad")
+			asides, _ := repo.SetAsides(context.Background(), "bad")
 			tr, _ := e2.s.Trouble("bad")
 			if len(asides) != 1 || tr.SetAside != asides[0] || !strings.Contains(tr.Reason, "corrupt") {
 				t.Fatalf("set aside %v, trouble %+v", asides, tr)
 			}
-			for _, f := range []string{ckptFile(1), ckptFile(2), "live"} {
+			for _, f := range []string{"v000001.ckpt", "v000002.ckpt", "live"} {
 				if _, err := os.Stat(filepath.Join(asides[0], f)); err != nil {
 					t.Errorf("set-aside lineage: %v", err)
 				}
@@ -204,7 +205,7 @@ func TestSyncLiveWarnsOnce(t *testing.T) {
 	if err := os.WriteFile(repo.CheckpointPath("uni", 2), []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.SetLive("uni", 2); err != nil {
+	if err := repo.SetLive(context.Background(), "uni", 2, store.AnyLive); err != nil {
 		t.Fatal(err)
 	}
 	for range 5 {
@@ -216,7 +217,7 @@ func TestSyncLiveWarnsOnce(t *testing.T) {
 	if tr, ok := e.s.Trouble("uni"); !ok || tr.Refused != 2 || e.liveVersion("uni") != 1 {
 		t.Errorf("trouble %+v, serving v%d; want v2 refused, v1 serving", tr, e.liveVersion("uni"))
 	}
-	if err := repo.SetLive("uni", 1); err != nil {
+	if err := repo.SetLive(context.Background(), "uni", 1, store.AnyLive); err != nil {
 		t.Fatal(err)
 	}
 	e.s.SyncLive(context.Background())
@@ -282,7 +283,7 @@ func TestSyncLiveRetriesAChangedFile(t *testing.T) {
 	good, err := os.ReadFile(repo.CheckpointPath("uni", 1))
 	must(err)
 	must(os.WriteFile(repo.CheckpointPath("uni", 2), []byte("garbage"), 0o644))
-	must(repo.SetLive("uni", 2))
+	must(repo.SetLive(context.Background(), "uni", 2, store.AnyLive))
 	e.s.SyncLive(context.Background())
 	if tr, ok := e.s.Trouble("uni"); !ok || tr.Refused != 2 {
 		t.Fatalf("trouble %+v", tr)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"time"
 
 	"commentbot/config"
@@ -26,11 +24,18 @@ const (
 	JobSetAside  = "set-aside"  // a lineage none of whose checkpoints could serve was moved aside
 )
 
+// ElectionIngest is the store's lock every ingest takes (the trainer's and
+// `commentbot ingest`), so that two never page one listing at once.
+const ElectionIngest = "ingest"
+
 // RunIngest runs one ingest and records it. Without an Ingester it does nothing.
 // Concurrent calls are serialised.
 func (s *Scheduler) RunIngest(ctx context.Context) error {
 	if s.opts.Ingester == nil {
 		return nil
+	}
+	if !s.Leading() {
+		return ErrNotLeading
 	}
 	ctx, done, err := s.begin(ctx)
 	if err != nil {
@@ -39,6 +44,11 @@ func (s *Scheduler) RunIngest(ctx context.Context) error {
 	defer done()
 	s.ingestMu.Lock()
 	defer s.ingestMu.Unlock()
+	ctx, unlock, err := s.lockFleet(ctx, ElectionIngest)
+	if err != nil {
+		return fmt.Errorf("scheduler: ingest: %w", err)
+	}
+	defer unlock()
 	r := runs.Run{Job: JobIngest, Started: s.now()}
 	n, err := s.opts.Ingester.Ingest(ctx)
 	r.Ended = s.now()
@@ -64,7 +74,7 @@ func (s *Scheduler) RunIngest(ctx context.Context) error {
 		// again now that there is data.
 		for _, st := range s.live.Models() {
 			if !st.Ready && !s.Training(st.Config.Name) {
-				if _, err := s.repo.Live(st.Config.Name); errors.Is(err, ErrNoLive) {
+				if _, err := s.repo.Live(ctx, st.Config.Name); errors.Is(err, ErrNoLive) {
 					s.startBootstrap(st.Config.Name)
 				}
 			}
@@ -161,6 +171,26 @@ func (s *Scheduler) RunPost(ctx context.Context, p config.Post) error {
 	return nil
 }
 
+// runScheduledPost sends the post of its cron slot unless some process has:
+// the slot (the minute it fires for) is claimed in the store before sending,
+// so that a trainer taking over after a failover never posts it twice.
+func (s *Scheduler) runScheduledPost(ctx context.Context, p config.Post) error {
+	if s.opts.Fleet != nil {
+		slot := s.now().Truncate(time.Minute)
+		key := fmt.Sprintf("%s|%s|%s", p.Channel, p.Model, p.Cron)
+		ok, err := s.opts.Fleet.ClaimSlot(ctx, key, slot)
+		if err != nil {
+			s.log.Error("scheduled post not sent: its slot could not be claimed", "channel", p.Channel, "err", err)
+			return fmt.Errorf("scheduler: claim post slot: %w", err)
+		}
+		if !ok {
+			s.log.Info("scheduled post already sent for this slot", "channel", p.Channel, "slot", slot)
+			return nil
+		}
+	}
+	return s.RunPost(ctx, p)
+}
+
 // FineTuneReport is the outcome of one fine-tune.
 type FineTuneReport struct {
 	Model                string
@@ -186,6 +216,9 @@ type FineTuneReport struct {
 // candidate; live is untouched.
 func (s *Scheduler) FineTune(ctx context.Context, name string) (FineTuneReport, error) {
 	rep := FineTuneReport{Model: name}
+	if !s.Leading() {
+		return rep, ErrNotLeading
+	}
 	ctx, done, err := s.begin(ctx)
 	if err != nil {
 		return rep, err
@@ -228,6 +261,11 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 		return ErrBusy
 	}
 	defer s.release(name)
+	ctx, unlock, err := s.lockModel(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	ld, err := s.live.Get(name)
 	if err != nil {
 		return err
@@ -303,7 +341,7 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	info, err := s.repo.Save(name, cand, VersionInfo{
+	info, err := s.repo.Save(ctx, name, cand, VersionInfo{
 		Parent: ld.Version, Job: JobFineTune, Created: now, VocabHash: cand.VocabHash(),
 		HeldOutLoss: rep.CandFixed, HeldOutTokens: 1, FreshLoss: rep.CandFresh, FreshTokens: rep.FreshTokens,
 		TrainLoss: rep.Train.Loss, TokensTrained: ld.Info.TokensTrained + rep.Train.Tokens, Steps: rep.Train.Steps,
@@ -312,7 +350,7 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 	if err != nil {
 		return err
 	}
-	if err := s.promote(name, info, cand); err != nil {
+	if err := s.promote(ctx, name, info, cand, ld.Version); err != nil {
 		return err
 	}
 	rep.Promoted, rep.Version = true, info.Version
@@ -323,28 +361,29 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 // candidate is then rejected (recorded as such), not treated as a crash.
 var ErrDiverged = errors.New("scheduler: training diverged")
 
-// promote makes a saved version live on disk, then in memory, prunes old
+// promote makes a saved version live in the store, provided the live version
+// is still expect (store.AnyLive: whatever it is), then in memory, prunes old
 // versions and redraws the loss plot.
-func (s *Scheduler) promote(name string, info VersionInfo, m Model) error {
-	if err := s.repo.SetLive(name, info.Version); err != nil {
+func (s *Scheduler) promote(ctx context.Context, name string, info VersionInfo, m Model, expect int) error {
+	if err := s.repo.SetLive(ctx, name, info.Version, expect); err != nil {
 		return err
 	}
 	info.Live = true
 	s.publish(name, info.Version, info, m)
-	if removed, err := s.repo.Prune(name, s.Config().Schedule.KeepVersions); err != nil {
+	if removed, err := s.repo.Prune(ctx, name, s.Config().Schedule.KeepVersions); err != nil {
 		s.log.Warn("prune failed", "model", name, "err", err)
 	} else if len(removed) > 0 {
 		s.log.Info("pruned versions", "model", name, "removed", removed)
 	}
-	s.writePlot(name, info.Version, m)
+	s.writePlot(ctx, name, info.Version, m)
 	s.notify()
 	return nil
 }
 
-func (s *Scheduler) writePlot(name string, v int, m Model) {
+func (s *Scheduler) writePlot(ctx context.Context, name string, v int, m Model) {
 	png, err := LossPlot(fmt.Sprintf("%s v%d", name, v), m.History())
 	if err == nil {
-		err = s.repo.WriteFile(name, "loss.png", png)
+		err = s.repo.WriteFile(ctx, name, "loss.png", png)
 	}
 	if err != nil {
 		s.log.Warn("loss plot not written", "model", name, "err", err)
@@ -352,8 +391,8 @@ func (s *Scheduler) writePlot(name string, v int, m Model) {
 }
 
 // LossPNG returns the loss-curve PNG of name (drawn after its last training).
-func (s *Scheduler) LossPNG(name string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(s.repo.Dir(name), "loss.png"))
+func (s *Scheduler) LossPNG(ctx context.Context, name string) ([]byte, error) {
+	b, err := s.repo.ReadFile(ctx, name, "loss.png")
 	if err == nil {
 		return b, nil
 	}
@@ -414,7 +453,11 @@ func (s *Scheduler) progress(name string) func(TrainProgress) {
 // startBootstrap trains name from scratch in the background (first start, or a
 // model enabled without a checkpoint); it is published when done.
 func (s *Scheduler) startBootstrap(name string) {
-	ctx, done, err := s.begin(s.ctx)
+	lctx := s.leadContext()
+	if lctx == nil {
+		return // a follower waits for the leader's version
+	}
+	ctx, done, err := s.begin(lctx)
 	if err != nil {
 		return
 	}
@@ -437,7 +480,11 @@ func (s *Scheduler) startBootstrap(name string) {
 // startFull trains a new lineage of name in the background (its kind or sizes
 // changed in the config); it goes live when done, the old one serving until then.
 func (s *Scheduler) startFull(name string) {
-	ctx, done, err := s.begin(s.ctx)
+	lctx := s.leadContext()
+	if lctx == nil {
+		return
+	}
+	ctx, done, err := s.begin(lctx)
 	if err != nil {
 		return
 	}
@@ -450,17 +497,19 @@ func (s *Scheduler) startFull(name string) {
 }
 
 // Versions lists the versions of name on disk, oldest first, with their figures.
-func (s *Scheduler) Versions(name string) ([]VersionInfo, error) { return s.repo.List(name) }
+func (s *Scheduler) Versions(ctx context.Context, name string) ([]VersionInfo, error) {
+	return s.repo.List(ctx, name)
+}
 
 // Rollback makes version to of name live again (to = 0: the newest version older
 // than the live one). It works while serving: the checkpoint is loaded first,
 // then the live file and the in-memory pointer are swapped.
 func (s *Scheduler) Rollback(ctx context.Context, name string, to int) (int, error) {
-	list, err := s.repo.List(name)
+	list, err := s.repo.List(ctx, name)
 	if err != nil {
 		return 0, err
 	}
-	live, err := s.repo.Live(name)
+	live, err := s.repo.Live(ctx, name)
 	if err != nil {
 		return 0, err
 	}
@@ -492,81 +541,76 @@ func (s *Scheduler) Rollback(ctx context.Context, name string, to int) (int, err
 	if !ok {
 		return 0, fmt.Errorf("%w: %q", ErrUnknownModel, name)
 	}
-	m, _, err := s.loadVersion(mc, to)
+	m, _, err := s.loadVersion(ctx, mc, to)
 	if err != nil {
 		return 0, err
 	}
-	if err := s.repo.SetLive(name, to); err != nil {
+	if err := s.repo.SetLive(ctx, name, to, live); err != nil {
 		return 0, err
 	}
 	info.Live = true
 	s.publish(name, to, info, m)
-	s.writePlot(name, to, m)
+	s.writePlot(ctx, name, to, m)
 	s.record(runs.Run{Job: "rollback", Model: name, Started: s.now(), Ended: s.now(), Outcome: runs.OutcomeOK,
 		Detail: fmt.Sprintf("v%d → v%d", live, to), Figures: map[string]float64{"from_version": float64(live), "version": float64(to)}})
 	return to, nil
 }
 
-// SyncLive reloads every enabled model whose "live" file names another
-// version than the one serving — a rollback made by another process (the CLI's
-// `commentbot rollback` while the bot runs). Models being trained are skipped
-// (their promotion publishes itself). A version that does not load or does not
-// match the config is refused: the serving one stays, the refusal is logged once
-// (not at every pass) and shown by Trouble. The scheduler runs it every few seconds.
+// SyncLive reloads every enabled model whose live pointer in the store names
+// another version than the one serving — a promotion or rollback made by
+// another process (the fleet's trainer, the CLI's `commentbot rollback`) — and
+// loads the live version of a model that has none yet. Models being trained
+// here are skipped (their promotion publishes itself). A version that does not
+// load or does not match the config is refused: the serving one stays, the
+// refusal is logged once (not at every pass) and shown by Trouble. The
+// scheduler runs it every syncEvery and whenever the store notifies.
 func (s *Scheduler) SyncLive(ctx context.Context) {
 	for _, st := range s.live.Models() {
-		name := st.Config.Name
-		v, err := s.repo.Live(name)
-		if err != nil || st.Live == nil {
-			continue
-		}
-		t, troubled := s.Trouble(name)
-		if st.Live.Version == v {
-			if troubled && t.Refused > 0 {
-				s.mu.Lock()
-				delete(s.trouble, name) // the live file names the serving version again
-				s.mu.Unlock()
-			}
-			continue
-		}
-		stamp := fileStamp(s.repo.CheckpointPath(name, v))
-		if troubled && t.Refused == v && t.stamp == stamp {
-			continue // refused already; neither file has changed since
-		}
-		if !s.acquire(name) {
-			continue
-		}
-		func() {
-			defer s.release(name)
-			if cur, err := s.live.Get(name); err == nil && cur.Version == v {
-				return
-			}
-			m, info, err := s.loadVersion(st.Config, v)
-			if err != nil {
-				s.mu.Lock()
-				s.trouble[name] = Trouble{Refused: v, Reason: err.Error(), At: s.now(), stamp: stamp}
-				s.mu.Unlock()
-				s.log.Warn("the live file names a version that cannot serve; the current one serves on",
-					"model", name, "version", v, "serving", st.Live.Version, "err", err)
-				return
-			}
-			s.mu.Lock()
-			delete(s.trouble, name)
-			s.mu.Unlock()
-			info.Live = true
-			s.publish(name, v, info, m)
-		}()
+		s.syncModel(ctx, st.Config, st.Live)
 	}
+	s.notify()
 }
 
-// fileStamp identifies the content of a file cheaply: its size and modification
-// time ("" when it cannot be read).
-func fileStamp(path string) string {
-	st, err := os.Stat(path)
+func (s *Scheduler) syncModel(ctx context.Context, mc config.ModelConfig, serving *Loaded) {
+	name := mc.Name
+	v, err := s.repo.Live(ctx, name)
 	if err != nil {
-		return ""
+		return
 	}
-	return fmt.Sprintf("%d@%d", st.Size(), st.ModTime().UnixNano())
+	t, troubled := s.Trouble(name)
+	if serving != nil && serving.Version == v {
+		if troubled && t.Refused > 0 {
+			s.mu.Lock()
+			delete(s.trouble, name) // the pointer names the serving version again
+			s.mu.Unlock()
+		}
+		return
+	}
+	stamp := s.repo.Stamp(ctx, name, v)
+	if troubled && t.Refused == v && t.stamp == stamp {
+		return // refused already; the version has not changed since
+	}
+	if !s.acquire(name) {
+		return
+	}
+	defer s.release(name)
+	if cur, err := s.live.Get(name); err == nil && cur.Version == v {
+		return
+	}
+	m, info, err := s.loadVersion(ctx, mc, v)
+	if err != nil {
+		s.mu.Lock()
+		s.trouble[name] = Trouble{Refused: v, Reason: err.Error(), At: s.now(), stamp: stamp}
+		s.mu.Unlock()
+		s.log.Warn("the live file names a version that cannot serve; the current one serves on",
+			"model", name, "version", v, "err", err)
+		return
+	}
+	s.mu.Lock()
+	delete(s.trouble, name)
+	s.mu.Unlock()
+	info.Live = true
+	s.publish(name, v, info, m)
 }
 
 // collect reads all of src.

@@ -25,12 +25,12 @@ func (e *UnloadableError) Error() string {
 func (e *UnloadableError) Unwrap() []error { return e.Errs }
 
 // loadVersion decodes version v of mc.Name and checks it against mc.
-func (s *Scheduler) loadVersion(mc config.ModelConfig, v int) (Model, VersionInfo, error) {
-	m, err := s.repo.Load(s.engine, mc.Name, v)
+func (s *Scheduler) loadVersion(ctx context.Context, mc config.ModelConfig, v int) (Model, VersionInfo, error) {
+	m, err := s.repo.Load(ctx, s.engine, mc.Name, v)
 	if err != nil {
 		return nil, VersionInfo{Version: v}, err
 	}
-	info, err := s.repo.Info(mc.Name, v)
+	info, err := s.repo.Info(ctx, mc.Name, v)
 	if err != nil {
 		info = VersionInfo{Version: v}
 	}
@@ -42,20 +42,20 @@ func (s *Scheduler) loadVersion(mc config.ModelConfig, v int) (Model, VersionInf
 
 // LoadVersion loads version v of name (0: the live one) for a command that samples
 // or evaluates it, checked against the config in force like every load.
-func (s *Scheduler) LoadVersion(name string, v int) (Model, int, error) {
+func (s *Scheduler) LoadVersion(ctx context.Context, name string, v int) (Model, int, error) {
 	cfg := s.Config()
 	mc, ok := cfg.Model(name)
 	if !ok {
 		return nil, 0, fmt.Errorf("%w: %q", ErrUnknownModel, name)
 	}
 	if v == 0 {
-		live, err := s.repo.Live(name)
+		live, err := s.repo.Live(ctx, name)
 		if err != nil {
 			return nil, 0, err
 		}
 		v = live
 	}
-	m, _, err := s.loadVersion(mc, v)
+	m, _, err := s.loadVersion(ctx, mc, v)
 	return m, v, err
 }
 
@@ -65,11 +65,11 @@ func (s *Scheduler) LoadVersion(name string, v int) (Model, int, error) {
 // can serve.
 func (s *Scheduler) loadBest(ctx context.Context, mc config.ModelConfig) (Model, VersionInfo, error) {
 	name := mc.Name
-	v, err := s.repo.Live(name)
+	v, err := s.repo.Live(ctx, name)
 	if err != nil && !errors.Is(err, ErrNoLive) {
 		return nil, VersionInfo{}, err
 	}
-	list, err := s.repo.List(name)
+	list, err := s.repo.List(ctx, name)
 	if err != nil {
 		return nil, VersionInfo{}, err
 	}
@@ -90,14 +90,14 @@ func (s *Scheduler) loadBest(ctx context.Context, mc config.ModelConfig) (Model,
 		if ctx.Err() != nil {
 			return nil, VersionInfo{}, ctx.Err()
 		}
-		m, info, err := s.loadVersion(mc, c)
+		m, info, err := s.loadVersion(ctx, mc, c)
 		if err != nil {
 			errs = append(errs, err)
 			s.log.Warn("checkpoint refused", "model", name, "version", c, "err", err)
 			continue
 		}
-		if c != v {
-			if err := s.repo.SetLive(name, c); err != nil {
+		if c != v && s.Leading() {
+			if err := s.repo.SetLive(ctx, name, c, v); err != nil {
 				return nil, VersionInfo{}, err
 			}
 			s.log.Warn("made the newest usable version live", "model", name, "version", c, "live_file_named", v)
@@ -141,9 +141,9 @@ func (s *Scheduler) Trouble(name string) (Trouble, bool) {
 // setAside moves a lineage none of whose versions can serve out of the way (kept on
 // disk, see Repo.SetAside) so that a new one trains; it is logged, recorded as a run
 // and remembered for /models.
-func (s *Scheduler) setAside(name string, cause error) error {
+func (s *Scheduler) setAside(ctx context.Context, name string, cause error) error {
 	now := s.now()
-	dst, err := s.repo.SetAside(name, now)
+	dst, err := s.repo.SetAside(ctx, name, now)
 	if err != nil {
 		s.log.Error("cannot set the unusable lineage aside", "model", name, "err", err, "cause", cause)
 		return err

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -87,18 +88,14 @@ func (s *Scheduler) ObserveCommand(command string, latency time.Duration, err er
 	s.met.commandSeconds.WithLabelValues(command).Observe(latency.Seconds())
 }
 
-// Handler serves /metrics (the registry given to New) and /healthz: 200 with the
-// live models (and Options.Health's entries) as JSON while running; 503 once
-// Shutdown has begun.
+// Handler serves /metrics (the registry given to New), /healthz (liveness: 200
+// with the live models and Options.Health's entries as JSON while running, 503
+// once Shutdown has begun) and /readyz (readiness: 200 once every enabled model
+// is loaded and the store answers, 503 with the reasons otherwise).
 func (s *Scheduler) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		type model struct {
-			Name    string `json:"name"`
-			Ready   bool   `json:"ready"`
-			Version int    `json:"version,omitempty"`
-		}
 		body := map[string]any{}
 		if s.opts.Health != nil {
 			for k, v := range s.opts.Health() {
@@ -109,18 +106,62 @@ func (s *Scheduler) Handler() http.Handler {
 		if s.stopping.Load() {
 			status, code = "stopping", http.StatusServiceUnavailable
 		}
-		models := []model{}
-		for _, st := range s.live.Models() {
-			m := model{Name: st.Config.Name, Ready: st.Ready}
-			if st.Live != nil {
-				m.Version = st.Live.Version
-			}
-			models = append(models, m)
+		body["status"], body["models"] = status, s.modelStates()
+		writeJSON(w, code, body)
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		why := s.notReady(r.Context())
+		code := http.StatusOK
+		if len(why) > 0 {
+			code = http.StatusServiceUnavailable
 		}
-		body["status"], body["models"] = status, models
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(body)
+		writeJSON(w, code, map[string]any{"ready": len(why) == 0, "not_ready": why, "models": s.modelStates()})
 	})
 	return mux
+}
+
+type modelState struct {
+	Name    string `json:"name"`
+	Ready   bool   `json:"ready"`
+	Version int    `json:"version,omitempty"`
+}
+
+func (s *Scheduler) modelStates() []modelState {
+	models := []modelState{}
+	for _, st := range s.live.Models() {
+		m := modelState{Name: st.Config.Name, Ready: st.Ready}
+		if st.Live != nil {
+			m.Version = st.Live.Version
+		}
+		models = append(models, m)
+	}
+	return models
+}
+
+// notReady lists why this process should get no traffic: stopping, an enabled
+// model not loaded, the shared store not answering.
+func (s *Scheduler) notReady(ctx context.Context) []string {
+	why := []string{}
+	if s.stopping.Load() {
+		why = append(why, "stopping")
+	}
+	for _, st := range s.live.Models() {
+		if !st.Ready {
+			why = append(why, "model "+st.Config.Name+" not loaded")
+		}
+	}
+	if s.opts.Fleet != nil {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := s.opts.Fleet.Ping(ctx); err != nil {
+			why = append(why, "store: "+err.Error())
+		}
+	}
+	return why
+}
+
+func writeJSON(w http.ResponseWriter, code int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
 }

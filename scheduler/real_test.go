@@ -254,7 +254,7 @@ func TestRealRunsEvaluateWithOnePlan(t *testing.T) {
 			t.Errorf("%s run record: figures %v, detail %q; want the best held-out loss, its standard error and where", job, r.Figures, r.Detail)
 		}
 	}
-	m, err := e.s.Repo().Load(e.s.engine, "word", e.liveVersion("word"))
+	m, err := e.s.Repo().Load(context.Background(), e.s.engine, "word", e.liveVersion("word"))
 	if err != nil {
 		t.Fatal(err)
 	}

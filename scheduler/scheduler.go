@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -15,7 +14,9 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"commentbot/config"
+	"commentbot/internal/leader"
 	"commentbot/scheduler/runs"
+	"commentbot/store"
 )
 
 // Errors of the scheduler.
@@ -26,6 +27,9 @@ var (
 	// ErrUnoriginal is what a Poster wraps when it refuses text that copies training
 	// data; RunPost then samples again, up to postAttempts times.
 	ErrUnoriginal = errors.New("scheduler: sample copies training data")
+	// ErrNotLeading: a Follower that does not lead (a serving replica, a
+	// standby trainer) ingests, trains and posts nothing; the elected trainer does.
+	ErrNotLeading = errors.New("scheduler: this process does not lead the fleet; the active trainer runs ingest, fine-tunes and posts")
 )
 
 // Options configure a Scheduler. Config, Store, Engine and Registry are required.
@@ -64,6 +68,29 @@ type Options struct {
 	// link to Discord). They do not change the status code: /healthz says the
 	// process is alive.
 	Health func() map[string]any
+	// Versions keeps the model versions; nil: files under Config.DataDir/models.
+	Versions VersionStore
+	// Fleet, when set, is what the processes sharing the store coordinate
+	// through: locks (one ingest at a time, one writer per model), the slots of
+	// scheduled posts, notifications of live moves, and the store's health for
+	// /readyz. Nil: this process is alone.
+	Fleet Fleet
+	// Follower makes Start only load and follow the live versions: first
+	// trainings, ingest, fine-tunes and posts run only while Lead runs (the
+	// fleet's elected trainer). A serving replica never calls Lead.
+	Follower bool
+	// LockWait makes a training wait for another process's lock on the model
+	// (the CLI) instead of failing with ErrBusy (the scheduler's own jobs).
+	LockWait bool
+}
+
+// Fleet is what the processes sharing a store coordinate through; a
+// store.Store is one.
+type Fleet interface {
+	Elector(name string, o leader.Options) leader.Elector
+	ClaimSlot(ctx context.Context, post string, slot time.Time) (bool, error)
+	WatchLive(ctx context.Context, fn func(model string)) error
+	Ping(ctx context.Context) error
 }
 
 // Scheduler runs the jobs (ingest, fine-tune, scheduled posts) on cron schedules,
@@ -81,6 +108,7 @@ type Scheduler struct {
 
 	ctx      context.Context // cancelled by Shutdown; every job's context ends with it
 	cancel   context.CancelFunc
+	watched  chan struct{} // closed when the WatchLive loop has returned
 	stopping atomic.Bool
 	seq      atomic.Uint64
 	ingestMu sync.Mutex // one ingest at a time, whatever the cron entries
@@ -93,9 +121,10 @@ type Scheduler struct {
 	booting map[string]bool    // first trainings scheduled or running
 	trouble map[string]Trouble // why a model does not serve what its files say
 	started bool
-	ready   []string      // last ready set reported to OnModelsChanged
-	running int           // jobs running (see begin)
-	idle    chan struct{} // closed when running drops to 0
+	leadCtx context.Context // while Lead runs: the leadership's context
+	ready   []string        // last ready set reported to OnModelsChanged
+	running int             // jobs running (see begin)
+	idle    chan struct{}   // closed when running drops to 0
 }
 
 // New builds a scheduler; nothing runs until Start.
@@ -116,10 +145,14 @@ func New(o Options) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: metrics: %w", err)
 	}
+	if o.Versions == nil {
+		o.Versions = store.NewModelDir(filepath.Join(o.Config.DataDir, "models"))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Scheduler{
 		opts: o, store: o.Store, engine: o.Engine,
-		repo:     &Repo{Root: filepath.Join(o.Config.DataDir, "models")},
+		repo:     NewRepo(o.Versions),
+		watched:  make(chan struct{}),
 		live:     NewLive(),
 		met:      met,
 		gatherer: o.Registry,
@@ -147,7 +180,7 @@ func (c cronLogger) Error(err error, msg string, kv ...any) {
 // Live is the set of live models the bot samples from.
 func (s *Scheduler) Live() *Live { return s.live }
 
-// Repo is the versions on disk.
+// Repo is the model versions.
 func (s *Scheduler) Repo() *Repo { return s.repo }
 
 // Config returns the config in force.
@@ -157,9 +190,12 @@ func (s *Scheduler) Config() config.Config {
 	return s.cfg
 }
 
-// Start loads the live version of every enabled model, starts training (in the
-// background) those that have none, and starts the cron jobs. It returns without
-// waiting for any training: models become available as they finish.
+// Start loads the live version of every enabled model and follows the live
+// versions other processes set (polling every 2 s, and at once when the store
+// notifies). Unless Options.Follower, it also leads from now on (see Lead):
+// it starts training, in the background, the models that have none, and the
+// cron jobs. It returns without waiting for any training: models become
+// available as they finish.
 func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	if s.started {
@@ -168,13 +204,67 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 	s.started = true
 	s.mu.Unlock()
-	if err := os.MkdirAll(s.repo.Root, 0o755); err != nil {
-		return fmt.Errorf("scheduler: %w", err)
-	}
 	s.apply(ctx, s.Config())
 	s.cron.Start()
+	go func() {
+		defer close(s.watched)
+		if s.opts.Fleet != nil {
+			_ = s.opts.Fleet.WatchLive(s.ctx, func(string) { s.SyncLive(s.ctx) })
+		}
+	}()
 	return nil
 }
+
+// Lead runs the leader's part — first trainings of models without a version,
+// then ingest, fine-tunes and scheduled posts on their schedules — until ctx
+// ends (the leadership was lost or given up; a leader.Elector's held context),
+// then stops it: jobs in progress are cancelled (a fine-tune abandons its
+// candidate, live stays), the cron entries go. It returns once they have
+// stopped, with the context's cause. Writes that move a live pointer carry
+// ctx's leaderships, which the store checks in their own transaction (a
+// fence). Only a Follower needs Lead; Start was called before.
+func (s *Scheduler) Lead(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.started || !s.opts.Follower || s.leadCtx != nil {
+		s.mu.Unlock()
+		return errors.New("scheduler: Lead needs a started Follower that is not leading yet")
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+	s.leadCtx = lctx
+	s.mu.Unlock()
+	s.log.Info("leading: first trainings, ingest, fine-tunes and scheduled posts run in this process")
+	s.apply(lctx, s.Config())
+	<-lctx.Done()
+	s.mu.Lock()
+	s.leadCtx = nil
+	s.mu.Unlock()
+	s.rebuildCron(s.Config())
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	err := s.Wait(wctx)
+	s.log.Info("no longer leading", "cause", context.Cause(ctx))
+	if err != nil {
+		return fmt.Errorf("scheduler: jobs still running after leading: %w", err)
+	}
+	return context.Cause(ctx)
+}
+
+// leadContext is the context leader's jobs run under, nil when this process
+// does not lead.
+func (s *Scheduler) leadContext() context.Context {
+	if !s.opts.Follower {
+		return s.ctx
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leadCtx
+}
+
+// Leading reports whether this process runs the leader's part now.
+func (s *Scheduler) Leading() bool { return s.leadContext() != nil }
 
 // Apply puts a new (already validated) config in force while running: models
 // disabled or removed leave the live set at once (their next Get fails), models
@@ -211,7 +301,7 @@ func (s *Scheduler) apply(ctx context.Context, cfg config.Config) {
 	}
 	for _, mc := range enabled {
 		if ld, err := s.live.Get(mc.Name); err == nil {
-			if err := Check(mc, ld.Info, ld.Model); err != nil && !s.Training(mc.Name) {
+			if err := Check(mc, ld.Info, ld.Model); err != nil && !s.Training(mc.Name) && s.Leading() {
 				// Kind or sizes changed in the config: the serving lineage cannot
 				// become that model; a new one trains while it serves.
 				s.log.Warn("the config no longer matches the serving lineage; a new lineage trains while it serves",
@@ -223,8 +313,13 @@ func (s *Scheduler) apply(ctx context.Context, cfg config.Config) {
 		if err := s.loadLive(ctx, mc); err != nil {
 			var ue *UnloadableError
 			switch {
+			case !s.Leading():
+				if !errors.Is(err, ErrNoLive) {
+					s.log.Warn("the live version cannot serve here; waiting for another", "model", mc.Name, "err", err)
+				}
+				continue // a follower never writes: the leader trains or sets aside
 			case errors.As(err, &ue):
-				_ = s.setAside(mc.Name, ue) // logged; the bootstrap reports what follows
+				_ = s.setAside(ctx, mc.Name, ue) // logged; the bootstrap reports what follows
 			case !errors.Is(err, ErrNoLive):
 				s.log.Warn("no loadable checkpoint; training a new one", "model", mc.Name, "err", err)
 			}
@@ -272,8 +367,10 @@ func (s *Scheduler) notify() {
 	}
 }
 
-// rebuildCron replaces every cron entry with the schedules of cfg.
+// rebuildCron replaces every cron entry with the schedules of cfg: following
+// the live versions always, ingest, fine-tunes and posts only while leading.
 func (s *Scheduler) rebuildCron(cfg config.Config) {
+	lctx := s.leadContext()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range s.entries {
@@ -291,23 +388,31 @@ func (s *Scheduler) rebuildCron(cfg config.Config) {
 		}
 		s.entries = append(s.entries, id)
 	}
+	// Other processes (the CLI, the fleet's trainer) move live pointers:
+	// follow them (at once too when the store notifies, see Start).
+	add("sync-live", fmt.Sprintf("@every %s", syncEvery), func() { s.SyncLive(s.ctx) })
+	if lctx == nil {
+		return
+	}
 	if s.opts.Ingester != nil {
-		add("ingest", cfg.Schedule.Ingest, func() { _ = s.RunIngest(s.ctx) })
+		add("ingest", cfg.Schedule.Ingest, func() { _ = s.RunIngest(lctx) })
 	}
 	add("fine-tune", cfg.Schedule.FineTune, func() {
 		for _, name := range s.live.Names() {
-			if s.ctx.Err() != nil {
+			if lctx.Err() != nil {
 				return
 			}
-			_, _ = s.FineTune(s.ctx, name)
+			_, _ = s.FineTune(lctx, name)
 		}
 	})
-	// Another process (the CLI) may roll a model back: follow the live files.
-	add("sync-live", "@every 5s", func() { s.SyncLive(s.ctx) })
 	for _, p := range cfg.Schedule.Posts {
-		add("post", p.Cron, func() { _ = s.RunPost(s.ctx, p) })
+		add("post", p.Cron, func() { _ = s.runScheduledPost(lctx, p) })
 	}
 }
+
+// syncEvery is how often every process compares its live models with the
+// store's live pointers (a PostgreSQL store also notifies at once).
+const syncEvery = 2 * time.Second
 
 // cronEntries returns the next run times of the scheduled entries.
 func (s *Scheduler) cronEntries() []time.Time {
@@ -399,15 +504,30 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 	}
 	cronDone := s.cron.Stop()
 	s.cancel()
-	select {
-	case <-cronDone.Done():
-	case <-ctx.Done():
-		return fmt.Errorf("scheduler: shutdown: %w", ctx.Err())
+	for _, done := range []<-chan struct{}{cronDone.Done(), s.watchDone()} {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return fmt.Errorf("scheduler: shutdown: %w", ctx.Err())
+		}
 	}
 	if err := s.Wait(ctx); err != nil {
 		return fmt.Errorf("scheduler: shutdown: %w", err)
 	}
 	return nil
+}
+
+// watchDone is closed once the follower's watch has returned (at once when the
+// scheduler never started).
+func (s *Scheduler) watchDone() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started {
+		done := make(chan struct{})
+		close(done)
+		return done
+	}
+	return s.watched
 }
 
 // nextSeed hands out run seeds: Seed+1, Seed+2, …

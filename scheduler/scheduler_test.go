@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"commentbot/store"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,14 +39,14 @@ func TestBootstrap(t *testing.T) {
 	if got := e.liveVersion("uni"); got != 1 {
 		t.Fatalf("live version = %d, want 1", got)
 	}
-	vs, err := e.s.Versions("uni")
+	vs, err := e.s.Versions(context.Background(), "uni")
 	if err != nil || len(vs) != 1 || !vs[0].Live || vs[0].Job != JobBootstrap || vs[0].HeldOutTokens == 0 {
 		t.Fatalf("Versions = %+v, %v; want one live bootstrap version with a held-out loss", vs, err)
 	}
 	if got := e.lastChange(); !slices.Equal(got, []string{"uni"}) {
 		t.Errorf("OnModelsChanged last = %v, want [uni]", got)
 	}
-	png, err := e.s.LossPNG("uni")
+	png, err := e.s.LossPNG(context.Background(), "uni")
 	if err != nil || len(png) < 8 || string(png[1:4]) != "PNG" {
 		t.Errorf("LossPNG = %d bytes, %v; want a PNG", len(png), err)
 	}
@@ -121,10 +122,10 @@ func TestFineTuneGate(t *testing.T) {
 			if got := e.liveVersion("uni"); got != wantLive {
 				t.Errorf("live version = %d, want %d", got, wantLive)
 			}
-			if v, _ := e.s.Repo().Live("uni"); v != wantLive {
+			if v, _ := e.s.Repo().Live(context.Background(), "uni"); v != wantLive {
 				t.Errorf("live file = %d, want %d", v, wantLive)
 			}
-			if vs, _ := e.s.Versions("uni"); len(vs) != wantVersions {
+			if vs, _ := e.s.Versions(context.Background(), "uni"); len(vs) != wantVersions {
 				t.Errorf("%d versions on disk, want %d", len(vs), wantVersions)
 			}
 			rs := e.runs(JobFineTune)
@@ -166,7 +167,7 @@ func TestRollbackAndRetention(t *testing.T) {
 		}
 	}
 	var got []int
-	vs, _ := e.s.Versions("uni")
+	vs, _ := e.s.Versions(context.Background(), "uni")
 	for _, v := range vs {
 		got = append(got, v.Version)
 	}
@@ -233,7 +234,7 @@ func TestRollbackAndRetention(t *testing.T) {
 		t.Fatalf("fine-tune after rollback = %+v, %v; want v3 → v6", rep, err)
 	}
 	got = got[:0]
-	vs, _ = e.s.Versions("uni")
+	vs, _ = e.s.Versions(context.Background(), "uni")
 	for _, v := range vs {
 		got = append(got, v.Version)
 	}
@@ -350,7 +351,7 @@ func TestStartLoadsFromDisk(t *testing.T) {
 			if got := e2.liveVersion("uni"); got != tt.wantLive {
 				t.Errorf("live after restart = %d, want %d", got, tt.wantLive)
 			}
-			if v, _ := e2.s.Repo().Live("uni"); v != tt.wantLive {
+			if v, _ := e2.s.Repo().Live(context.Background(), "uni"); v != tt.wantLive {
 				t.Errorf("live file after restart = %d, want %d", v, tt.wantLive)
 			}
 			if n := len(e2.runs(JobBootstrap)); n != 0 {
@@ -392,7 +393,7 @@ func TestShutdownAbandonsFineTune(t *testing.T) {
 	if len(rs) != 1 || rs[0].Outcome != runs.OutcomeCancelled {
 		t.Errorf("runs = %+v, want one cancelled fine-tune", rs)
 	}
-	if vs, _ := e.s.Versions("uni"); len(vs) != 1 || !vs[0].Live {
+	if vs, _ := e.s.Versions(context.Background(), "uni"); len(vs) != 1 || !vs[0].Live {
 		t.Errorf("versions = %+v, want only v1, live", vs)
 	}
 	if e.liveVersion("uni") != 1 {
@@ -469,7 +470,7 @@ func TestSyncLiveFollowsAnotherProcess(t *testing.T) {
 	if rep, err := e.s.FineTune(context.Background(), "uni"); err != nil || !rep.Promoted {
 		t.Fatalf("fine-tune: %+v %v", rep, err)
 	}
-	other := &Repo{Root: e.s.Repo().Root} // what the CLI process opens
+	other := NewRepo(store.NewModelDir(e.s.Repo().Store().(*store.ModelDir).Root)) // what the CLI process opens
 	steps := []struct {
 		setLive, want int
 	}{
@@ -479,7 +480,7 @@ func TestSyncLiveFollowsAnotherProcess(t *testing.T) {
 	}
 	for _, st := range steps {
 		decodes := e.eng.decodes.Load()
-		if err := other.SetLive("uni", st.setLive); err != nil {
+		if err := other.SetLive(context.Background(), "uni", st.setLive, store.AnyLive); err != nil {
 			t.Fatal(err)
 		}
 		e.s.SyncLive(context.Background())

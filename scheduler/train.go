@@ -7,12 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"commentbot/config"
 	"commentbot/corpus"
+	"commentbot/internal/leader"
 	"commentbot/scheduler/runs"
+	"commentbot/store"
 )
 
 // TrainRequest is a training run outside the fine-tune gate: the first training of a
@@ -105,6 +106,11 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 		return rep, ErrBusy
 	}
 	defer s.release(name)
+	ctx, unlock, err := s.lockModel(ctx, name)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 	cfg := s.Config()
 	mc, ok := cfg.Model(name)
 	if !ok {
@@ -136,7 +142,7 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 	rep.Result = res
 	if ctx.Err() != nil {
 		if res.Steps > 0 || resume {
-			if serr := s.saveInterrupted(name, m, meta); serr != nil {
+			if serr := s.saveInterrupted(context.WithoutCancel(ctx), name, m, meta); serr != nil {
 				return rep, errors.Join(ctx.Err(), serr)
 			}
 			return rep, fmt.Errorf("%w (%w)", ErrInterrupted, ctx.Err())
@@ -155,12 +161,12 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 	}
 	var prevTokens int64
 	if meta.Parent > 0 {
-		if pi, err := s.repo.Info(name, meta.Parent); err == nil {
+		if pi, err := s.repo.Info(ctx, name, meta.Parent); err == nil {
 			prevTokens = pi.TokensTrained
 		}
 	}
 	now := s.now()
-	info, err := s.repo.Save(name, m, VersionInfo{
+	info, err := s.repo.Save(ctx, name, m, VersionInfo{
 		Parent: meta.Parent, Job: meta.Job, Created: now, VocabHash: m.VocabHash(), HeldOutLoss: loss, HeldOutTokens: toks,
 		TrainLoss: res.Loss, TokensTrained: prevTokens + res.Tokens, Steps: res.Steps, DataUntil: now,
 	})
@@ -168,8 +174,8 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 		return rep, err
 	}
 	rep.Info = info
-	s.removeInterrupted(name)
-	if err := s.promote(name, info, m); err != nil {
+	s.removeInterrupted(ctx, name)
+	if err := s.promote(ctx, name, info, m, store.AnyLive); err != nil {
 		return rep, err
 	}
 	rep.Info.Live = true
@@ -184,7 +190,7 @@ func (s *Scheduler) startingPoint(ctx context.Context, mc config.ModelConfig, fu
 	if full {
 		return nil, false, nil
 	}
-	im, imeta, err := s.loadInterrupted(mc)
+	im, imeta, err := s.loadInterrupted(ctx, mc)
 	if err == nil {
 		*meta = imeta
 		s.log.Info("resuming an interrupted training run", "model", mc.Name, "job", imeta.Job)
@@ -201,7 +207,7 @@ func (s *Scheduler) startingPoint(ctx context.Context, mc config.ModelConfig, fu
 		return m, false, nil
 	case errors.As(err, &ue):
 		// Every version is damaged or foreign: keep them aside, start anew.
-		return nil, false, s.setAside(mc.Name, ue)
+		return nil, false, s.setAside(ctx, mc.Name, ue)
 	case errors.Is(err, ErrNoLive):
 		return nil, false, nil
 	default:
@@ -230,7 +236,7 @@ func (s *Scheduler) splits(data corpus.Source) (train, valid corpus.Source) {
 	return part(corpus.Train), part(corpus.Validation)
 }
 
-func (s *Scheduler) saveInterrupted(name string, m Model, meta interrupted) error {
+func (s *Scheduler) saveInterrupted(ctx context.Context, name string, m Model, meta interrupted) error {
 	var buf bytes.Buffer
 	if err := m.Encode(&buf); err != nil {
 		return err
@@ -239,29 +245,27 @@ func (s *Scheduler) saveInterrupted(name string, m Model, meta interrupted) erro
 	if err != nil {
 		return err
 	}
-	if err := s.repo.WriteFile(name, interruptedCkpt, buf.Bytes()); err != nil {
+	if err := s.repo.WriteFile(ctx, name, interruptedCkpt, buf.Bytes()); err != nil {
 		return err
 	}
-	return s.repo.WriteFile(name, interruptedMeta, js)
+	return s.repo.WriteFile(ctx, name, interruptedMeta, js)
 }
 
 // loadInterrupted loads the interrupted run of mc, checked against mc.
-func (s *Scheduler) loadInterrupted(mc config.ModelConfig) (Model, interrupted, error) {
+func (s *Scheduler) loadInterrupted(ctx context.Context, mc config.ModelConfig) (Model, interrupted, error) {
 	var meta interrupted
-	dir := s.repo.Dir(mc.Name)
-	js, err := os.ReadFile(filepath.Join(dir, interruptedMeta))
+	js, err := s.repo.ReadFile(ctx, mc.Name, interruptedMeta)
 	if err != nil {
 		return nil, meta, err
 	}
 	if err := json.Unmarshal(js, &meta); err != nil {
 		return nil, meta, fmt.Errorf("%s: %w", interruptedMeta, err)
 	}
-	f, err := os.Open(filepath.Join(dir, interruptedCkpt))
+	ckpt, err := s.repo.ReadFile(ctx, mc.Name, interruptedCkpt)
 	if err != nil {
 		return nil, meta, err
 	}
-	defer f.Close()
-	m, err := s.engine.Decode(f)
+	m, err := s.engine.Decode(bytes.NewReader(ckpt))
 	if err != nil {
 		return nil, meta, fmt.Errorf("%s: %w", interruptedCkpt, err)
 	}
@@ -271,10 +275,40 @@ func (s *Scheduler) loadInterrupted(mc config.ModelConfig) (Model, interrupted, 
 	return m, meta, nil
 }
 
-func (s *Scheduler) removeInterrupted(name string) {
+func (s *Scheduler) removeInterrupted(ctx context.Context, name string) {
 	for _, f := range []string{interruptedCkpt, interruptedMeta} {
-		if err := os.Remove(filepath.Join(s.repo.Dir(name), f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := s.repo.RemoveFile(ctx, name, f); err != nil {
 			s.log.Warn("cannot remove the interrupted run's file", "model", name, "file", f, "err", err)
 		}
 	}
+}
+
+// lockModel takes the store's lock on writing versions of name, so that no
+// other process (a second `commentbot train`, the fleet's trainer) trains it
+// meanwhile: two trainings never continue from the same version, and neither
+// removes the other's interrupted run. It fails with ErrBusy when another
+// holds it, or waits for it with Options.LockWait. The returned context ends
+// when the lock is lost; writes made under it are fenced by it.
+func (s *Scheduler) lockModel(ctx context.Context, name string) (context.Context, func(), error) {
+	return s.lockFleet(ctx, "model-"+name)
+}
+
+// lockFleet takes the store's lock called election (see lockModel).
+func (s *Scheduler) lockFleet(ctx context.Context, election string) (context.Context, func(), error) {
+	if s.opts.Fleet == nil {
+		return ctx, func() {}, nil
+	}
+	el := s.opts.Fleet.Elector(election, leader.Options{Log: s.log})
+	acquire := el.TryAcquire
+	if s.opts.LockWait {
+		acquire = el.Acquire
+	}
+	held, release, err := acquire(ctx)
+	if errors.Is(err, leader.ErrHeld) {
+		return nil, nil, fmt.Errorf("%w: %w", ErrBusy, err)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock %s: %w", election, err)
+	}
+	return held, release, nil
 }

@@ -42,7 +42,7 @@ func TestRealTrainInterruptAndResume(t *testing.T) {
 	if ld, _ := e.s.Live().Get("word"); ld.Version != 1 {
 		t.Errorf("live = v%d after an interrupted run, want v1", ld.Version)
 	}
-	if live, _ := e.s.Repo().Live("word"); live != 1 {
+	if live, _ := e.s.Repo().Live(context.Background(), "word"); live != 1 {
 		t.Errorf("live file = v%d, want v1", live)
 	}
 
@@ -55,7 +55,7 @@ func TestRealTrainInterruptAndResume(t *testing.T) {
 		t.Errorf("resumed Train = %+v, want resumed from v1 into v2 (job %s)", rep, JobTrain)
 	}
 	hist := e.s.Repo()
-	m2, err := hist.Load(e.s.engine, "word", 2)
+	m2, err := hist.Load(context.Background(), e.s.engine, "word", 2)
 	if err != nil {
 		t.Fatal(err)
 	}

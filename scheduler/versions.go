@@ -2,31 +2,29 @@ package scheduler
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"commentbot/config"
-	"commentbot/internal/atomicfile"
+	"commentbot/store"
 )
 
-// Errors of the version repository.
+// Errors of the version repository: the store's, so that errors.Is holds
+// whichever package a caller names.
 var (
-	ErrNoVersion = errors.New("scheduler: no such version")
-	ErrNoLive    = errors.New("scheduler: model has no live version")
+	ErrNoVersion = store.ErrNoVersion
+	ErrNoLive    = store.ErrNoLive
 	ErrBadName   = errors.New("scheduler: bad model name")
+	// ErrLiveMoved: another process promoted or rolled back meanwhile; the
+	// write that expected the old live version was refused whole.
+	ErrLiveMoved = store.ErrLiveMoved
 )
 
-// VersionInfo describes one checkpoint on disk. Losses are mean nats per token;
+// VersionInfo describes one stored version. Losses are mean nats per token;
 // a loss with zero tokens was not measured.
 type VersionInfo struct {
 	Version int `json:"version"`
@@ -49,17 +47,40 @@ type VersionInfo struct {
 	Size int64 `json:"-"`
 }
 
-// Repo keeps model versions on disk: Root/<name>/v000007.ckpt with its metadata
-// v000007.json, and a file "live" holding the live version number. Every file is
-// written atomically (temp file, fsync, rename, fsync dir), so a crash at any point
-// leaves the previous live version loadable. Repo is safe for concurrent use.
+// VersionStore keeps model versions as bytes: the store's ModelStore, in
+// files beside SQLite (store.ModelDir) or in PostgreSQL.
+type VersionStore = store.ModelStore
+
+// Repo is the typed view of a VersionStore: versions as VersionInfo and Model,
+// the checks a model name must pass, and the side files the scheduler keeps.
+// It is safe for concurrent use, also by several processes sharing the store
+// (every write is one transaction of the store).
 type Repo struct {
-	Root string
-	mu   sync.Mutex // serialises writes (save, set-live, prune)
+	vs VersionStore
 }
 
-// Dir is the directory of model name.
-func (r *Repo) Dir(name string) string { return filepath.Join(r.Root, name) }
+// NewRepo returns the repository over vs.
+func NewRepo(vs VersionStore) *Repo { return &Repo{vs: vs} }
+
+// Store is the VersionStore under r.
+func (r *Repo) Store() VersionStore { return r.vs }
+
+// Dir is the directory of name's versions when they are files ("" otherwise).
+func (r *Repo) Dir(name string) string {
+	if d, ok := r.vs.(interface{ Dir(string) string }); ok {
+		return d.Dir(name)
+	}
+	return ""
+}
+
+// CheckpointPath is the checkpoint file of version v of name when versions are
+// files ("" otherwise).
+func (r *Repo) CheckpointPath(name string, v int) string {
+	if d, ok := r.vs.(interface{ CheckpointPath(string, int) string }); ok {
+		return d.CheckpointPath(name, v)
+	}
+	return ""
+}
 
 func (r *Repo) check(name string) error {
 	if !config.ValidModelName(name) {
@@ -68,71 +89,29 @@ func (r *Repo) check(name string) error {
 	return nil
 }
 
-func ckptFile(v int) string { return fmt.Sprintf("v%06d.ckpt", v) }
-func metaFile(v int) string { return fmt.Sprintf("v%06d.json", v) }
-
-// CheckpointPath is the checkpoint file of version v of name.
-func (r *Repo) CheckpointPath(name string, v int) string {
-	return filepath.Join(r.Dir(name), ckptFile(v))
-}
-
-// versions lists the version numbers with a checkpoint file, ascending.
-func (r *Repo) versions(name string) ([]int, error) {
-	ents, err := os.ReadDir(r.Dir(name))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("scheduler: versions of %s: %w", name, err)
-	}
-	var vs []int
-	for _, e := range ents {
-		n := e.Name()
-		if e.IsDir() || !strings.HasPrefix(n, "v") || !strings.HasSuffix(n, ".ckpt") {
-			continue
-		}
-		v, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(n, "v"), ".ckpt"))
-		if err == nil && v > 0 {
-			vs = append(vs, v)
-		}
-	}
-	sort.Ints(vs)
-	return vs, nil
-}
-
 // List returns the versions of name, oldest first, with their metadata.
-func (r *Repo) List(name string) ([]VersionInfo, error) {
+func (r *Repo) List(ctx context.Context, name string) ([]VersionInfo, error) {
 	if err := r.check(name); err != nil {
 		return nil, err
 	}
-	vs, err := r.versions(name)
+	list, err := r.vs.ModelVersions(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	live, err := r.Live(name)
-	if err != nil && !errors.Is(err, ErrNoLive) {
-		return nil, err
-	}
-	out := make([]VersionInfo, 0, len(vs))
-	for _, v := range vs {
-		info := VersionInfo{Version: v}
-		if b, err := os.ReadFile(filepath.Join(r.Dir(name), metaFile(v))); err == nil {
-			// A missing or damaged metadata file only loses the figures.
-			_ = json.Unmarshal(b, &info)
-			info.Version = v
-		}
-		if st, err := os.Stat(r.CheckpointPath(name, v)); err == nil {
-			info.Size = st.Size()
-		}
-		info.Live = v == live
+	out := make([]VersionInfo, 0, len(list))
+	for _, mv := range list {
+		info := VersionInfo{}
+		// A missing or damaged metadata file only loses the figures.
+		_ = json.Unmarshal(mv.Meta, &info)
+		info.Version, info.Live, info.Size = mv.Version, mv.Live, mv.Size
 		out = append(out, info)
 	}
 	return out, nil
 }
 
 // Info returns the metadata of version v of name.
-func (r *Repo) Info(name string, v int) (VersionInfo, error) {
-	list, err := r.List(name)
+func (r *Repo) Info(ctx context.Context, name string, v int) (VersionInfo, error) {
+	list, err := r.List(ctx, name)
 	if err != nil {
 		return VersionInfo{}, err
 	}
@@ -144,70 +123,72 @@ func (r *Repo) Info(name string, v int) (VersionInfo, error) {
 	return VersionInfo{}, fmt.Errorf("%w: %s v%d", ErrNoVersion, name, v)
 }
 
-// Save writes m as the next version of name (one above the highest on disk) with
-// the figures in info, and returns the info as stored. It does not make it live.
-func (r *Repo) Save(name string, m Model, info VersionInfo) (VersionInfo, error) {
+// Stamp identifies the stored bytes of version v of name ("" when unknown):
+// a version refused once is tried again only when its stamp changes.
+func (r *Repo) Stamp(ctx context.Context, name string, v int) string {
+	list, err := r.vs.ModelVersions(ctx, name)
+	if err != nil {
+		return ""
+	}
+	for _, mv := range list {
+		if mv.Version == v {
+			return mv.Stamp
+		}
+	}
+	return ""
+}
+
+// Save stores m as the next version of name with the figures in info and
+// returns the info as stored. It does not make it live.
+func (r *Repo) Save(ctx context.Context, name string, m Model, info VersionInfo) (VersionInfo, error) {
+	return r.save(ctx, name, m, info, store.NewVersion{})
+}
+
+// SaveLive stores m as the next version of name and makes it live in the same
+// transaction, provided the live version is still expect (0: none): otherwise
+// nothing is stored and the error wraps ErrLiveMoved.
+func (r *Repo) SaveLive(ctx context.Context, name string, m Model, info VersionInfo, expect int) (VersionInfo, error) {
+	return r.save(ctx, name, m, info, store.NewVersion{MakeLive: true, Expect: expect})
+}
+
+func (r *Repo) save(ctx context.Context, name string, m Model, info VersionInfo, nv store.NewVersion) (VersionInfo, error) {
 	if err := r.check(name); err != nil {
 		return VersionInfo{}, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	dir := r.Dir(name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return VersionInfo{}, fmt.Errorf("scheduler: save %s: %w", name, err)
-	}
-	vs, err := r.versions(name)
-	if err != nil {
-		return VersionInfo{}, err
-	}
-	info.Version = 1
-	if len(vs) > 0 {
-		info.Version = vs[len(vs)-1] + 1
 	}
 	for _, p := range []*float64{&info.HeldOutLoss, &info.FreshLoss, &info.TrainLoss} {
 		if math.IsNaN(*p) || math.IsInf(*p, 0) {
 			*p = 0 // JSON has no NaN; zero tokens says "not measured"
 		}
 	}
-	meta, err := json.MarshalIndent(info, "", "  ")
+	nv.Meta = func(v int) ([]byte, error) {
+		info.Version = v
+		meta, err := json.MarshalIndent(info, "", "  ")
+		return append(meta, '\n'), err
+	}
+	nv.Checkpoint = m.Encode
+	v, err := r.vs.SaveVersion(ctx, name, nv)
 	if err != nil {
 		return VersionInfo{}, fmt.Errorf("scheduler: save %s: %w", name, err)
 	}
-	// Metadata first: a checkpoint never exists without its figures; a stray
-	// metadata file without checkpoint is ignored and overwritten by the next save.
-	if err := atomicfile.WriteFile(filepath.Join(dir, metaFile(info.Version)), append(meta, '\n'), 0o644); err != nil {
-		return VersionInfo{}, fmt.Errorf("scheduler: save %s: %w", name, err)
-	}
-	if err := atomicfile.Write(r.CheckpointPath(name, info.Version), 0o644, func(w io.Writer) error {
-		bw := bufio.NewWriterSize(w, 1<<20)
-		if err := m.Encode(bw); err != nil {
-			return err
-		}
-		return bw.Flush()
-	}); err != nil {
-		return VersionInfo{}, fmt.Errorf("scheduler: save %s v%d: %w", name, info.Version, err)
-	}
+	info.Version, info.Live = v, nv.MakeLive
 	return info, nil
 }
 
 // Load decodes version v of name.
-func (r *Repo) Load(e Engine, name string, v int) (m Model, err error) {
+func (r *Repo) Load(ctx context.Context, e Engine, name string, v int) (m Model, err error) {
 	if err := r.check(name); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(r.CheckpointPath(name, v))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s v%d", ErrNoVersion, name, v)
-	}
+	rc, err := r.vs.OpenVersion(ctx, name, v)
 	if err != nil {
-		return nil, fmt.Errorf("scheduler: load %s v%d: %w", name, v, err)
+		return nil, err
 	}
 	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
+		if cerr := rc.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("scheduler: load %s v%d: %w", name, v, cerr)
 		}
 	}()
-	m, err = e.Decode(bufio.NewReaderSize(f, 1<<20))
+	m, err = e.Decode(bufio.NewReaderSize(rc, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: load %s v%d: %w", name, v, err)
 	}
@@ -215,123 +196,71 @@ func (r *Repo) Load(e Engine, name string, v int) (m Model, err error) {
 }
 
 // Live returns the live version of name (ErrNoLive when none is set).
-func (r *Repo) Live(name string) (int, error) {
+func (r *Repo) Live(ctx context.Context, name string) (int, error) {
 	if err := r.check(name); err != nil {
 		return 0, err
 	}
-	b, err := os.ReadFile(filepath.Join(r.Dir(name), "live"))
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, fmt.Errorf("%w: %s", ErrNoLive, name)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("scheduler: live of %s: %w", name, err)
-	}
-	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("%w: %s: live file holds %q", ErrNoLive, name, b)
-	}
-	return v, nil
+	return r.vs.LiveVersion(ctx, name)
 }
 
-// SetLive records v as the live version of name; v must exist on disk.
-func (r *Repo) SetLive(name string, v int) error {
+// SetLive makes the stored version v of name live, provided the live version
+// is still expect (store.AnyLive: whatever it is; 0: none).
+func (r *Repo) SetLive(ctx context.Context, name string, v, expect int) error {
 	if err := r.check(name); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, err := os.Stat(r.CheckpointPath(name, v)); err != nil {
-		return fmt.Errorf("%w: %s v%d: %w", ErrNoVersion, name, v, err)
-	}
-	if err := atomicfile.WriteFile(filepath.Join(r.Dir(name), "live"), []byte(strconv.Itoa(v)+"\n"), 0o644); err != nil {
-		return fmt.Errorf("scheduler: set live %s v%d: %w", name, v, err)
-	}
-	return nil
+	return r.vs.SetLiveVersion(ctx, name, v, expect)
 }
 
-// SetAside moves the whole directory of name (every version, the live file, an
-// interrupted run) to Root/<name>.set-aside-<UTC time>, where nothing loads it again
-// (no model name contains a dot) and an operator can inspect or delete it. It
-// returns the new path.
-func (r *Repo) SetAside(name string, at time.Time) (string, error) {
+// SetAside moves the whole lineage of name (every version, the live pointer, an
+// interrupted run) to <name>.set-aside-<UTC time>, where nothing loads it again
+// and an operator can inspect or delete it; it returns where (a path when
+// versions are files).
+func (r *Repo) SetAside(ctx context.Context, name string, at time.Time) (string, error) {
 	if err := r.check(name); err != nil {
 		return "", err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	base := filepath.Join(r.Root, name+".set-aside-"+at.UTC().Format("20060102T150405Z"))
-	dst := base
-	for i := 2; ; i++ {
-		if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		dst = fmt.Sprintf("%s-%d", base, i)
-	}
-	if err := os.Rename(r.Dir(name), dst); err != nil {
-		return "", fmt.Errorf("scheduler: set aside %s: %w", name, err)
-	}
-	if err := atomicfile.SyncDir(r.Root); err != nil {
-		return dst, fmt.Errorf("scheduler: set aside %s: %w", name, err)
-	}
-	return dst, nil
+	return r.vs.SetAsideModel(ctx, name, at)
 }
 
-// SetAsides lists the directories SetAside made for name, oldest first.
-func (r *Repo) SetAsides(name string) ([]string, error) {
+// SetAsides lists what SetAside made for name, oldest first.
+func (r *Repo) SetAsides(ctx context.Context, name string) ([]string, error) {
 	if err := r.check(name); err != nil {
 		return nil, err
 	}
-	out, err := filepath.Glob(filepath.Join(r.Root, name+".set-aside-*"))
-	if err != nil {
-		return nil, fmt.Errorf("scheduler: set-aside lineages of %s: %w", name, err)
-	}
-	sort.Strings(out)
-	return out, nil
+	return r.vs.SetAsideModels(ctx, name)
 }
 
-// WriteFile atomically writes a side file (such as loss.png) into name's directory.
-func (r *Repo) WriteFile(name, file string, data []byte) error {
+// WriteFile stores a side file (such as loss.png) of name.
+func (r *Repo) WriteFile(ctx context.Context, name, file string, data []byte) error {
 	if err := r.check(name); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := os.MkdirAll(r.Dir(name), 0o755); err != nil {
-		return fmt.Errorf("scheduler: write %s/%s: %w", name, file, err)
-	}
-	if err := atomicfile.WriteFile(filepath.Join(r.Dir(name), file), data, 0o644); err != nil {
-		return fmt.Errorf("scheduler: write %s/%s: %w", name, file, err)
-	}
-	return nil
+	return r.vs.PutModelFile(ctx, name, file, data)
 }
 
-// Prune keeps the newest keep versions of name (and always the live one) and
-// removes the others, with leftovers of interrupted writes; it returns the
-// versions removed.
-func (r *Repo) Prune(name string, keep int) ([]int, error) {
+// ReadFile reads a side file of name; the error wraps os.ErrNotExist when
+// there is none.
+func (r *Repo) ReadFile(ctx context.Context, name, file string) ([]byte, error) {
 	if err := r.check(name); err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	vs, err := r.versions(name)
-	if err != nil || len(vs) == 0 {
+	return r.vs.ModelFile(ctx, name, file)
+}
+
+// RemoveFile removes a side file of name (a missing one is fine).
+func (r *Repo) RemoveFile(ctx context.Context, name, file string) error {
+	if err := r.check(name); err != nil {
+		return err
+	}
+	return r.vs.RemoveModelFile(ctx, name, file)
+}
+
+// Prune keeps the newest keep versions of name (and always the live one) and
+// removes the others; it returns the versions removed.
+func (r *Repo) Prune(ctx context.Context, name string, keep int) ([]int, error) {
+	if err := r.check(name); err != nil {
 		return nil, err
 	}
-	if _, err := atomicfile.CleanTemp(r.Dir(name)); err != nil {
-		return nil, err
-	}
-	live, _ := r.Live(name)
-	var removed []int
-	for i, v := range vs {
-		if i >= len(vs)-keep || v == live {
-			continue
-		}
-		if err := os.Remove(r.CheckpointPath(name, v)); err != nil {
-			return removed, fmt.Errorf("scheduler: prune %s v%d: %w", name, v, err)
-		}
-		_ = os.Remove(filepath.Join(r.Dir(name), metaFile(v)))
-		removed = append(removed, v)
-	}
-	return removed, nil
+	return r.vs.PruneVersions(ctx, name, keep)
 }

@@ -9,9 +9,8 @@ import (
 	"commentbot/scheduler/runs"
 )
 
-func TestRuns(t *testing.T) {
+func testRuns(t *testing.T, s Store) {
 	ctx := context.Background()
-	s := openTestStore(t)
 	recs := []runs.Run{
 		{Job: "ingest", Started: ts(10), Ended: ts(11), Outcome: "ok", Figures: map[string]float64{"comments": 120}},
 		{Job: "finetune", Model: "word-lstm", Started: ts(20), Ended: ts(25), Outcome: "promoted", Figures: map[string]float64{"val_ppl": 88.5, "train_loss": 4.1}},

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"commentbot/corpus"
@@ -38,8 +41,17 @@ const pageSize = 256
 // memory store uses exactly one connection: a call that needs the database
 // while another holds it (a write inside a Comments callback is fine, since
 // Comments holds no connection while calling back) waits for it.
+//
+// Model versions are files in the directory "models" beside the database
+// (ModelDir), and elections lock files in "locks": both hold between the
+// processes of one machine. A memory store keeps them in a temporary directory
+// removed by Close.
 type SQLite struct {
 	db *sql.DB
+	*ModelDir
+	dir     string // beside the database: models/, locks/
+	tempDir bool   // dir was made for a memory store; Close removes it
+	writes  atomic.Uint64
 }
 
 var _ Store = (*SQLite)(nil)
@@ -99,10 +111,39 @@ CREATE TABLE run_figures (
 ) WITHOUT ROWID;
 `
 
+// The limits of the Discord commands and the fleet's records: interaction
+// replays (seen), the last allowed command of each user, the recent commands
+// of each channel, the claimed slots of scheduled posts, and settings.
+const schemaV3 = `
+CREATE TABLE seen (
+	key   TEXT    PRIMARY KEY,
+	until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE limit_users (
+	user_id TEXT    PRIMARY KEY,
+	last    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE limit_hits (
+	channel TEXT    NOT NULL,
+	at      INTEGER NOT NULL
+);
+CREATE INDEX limit_hits_channel ON limit_hits(channel, at);
+CREATE TABLE post_slots (
+	post    TEXT    NOT NULL,
+	slot    INTEGER NOT NULL,
+	claimed INTEGER NOT NULL,
+	PRIMARY KEY (post, slot)
+) WITHOUT ROWID;
+CREATE TABLE settings (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+`
+
 // migrations returns the schema steps in order; step i brings the database
 // from user_version i to i+1. Steps are only ever appended.
 func migrations() []string {
-	return []string{schemaV1, schemaV2}
+	return []string{schemaV1, schemaV2, schemaV3}
 }
 
 // SchemaVersion is the schema version this program writes.
@@ -129,6 +170,13 @@ func openSQLite(ctx context.Context, path string, target int) (*SQLite, error) {
 	if !memory {
 		dsn += "&_journal_mode=WAL&_synchronous=NORMAL"
 	}
+	dir := filepath.Dir(path)
+	if memory {
+		var err error
+		if dir, err = os.MkdirTemp("", "commentbot-memory-store-"); err != nil {
+			return nil, fmt.Errorf("store: open store %q: %w", path, err)
+		}
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open store %q: %w", path, err)
@@ -138,20 +186,24 @@ func openSQLite(ctx context.Context, path string, target int) (*SQLite, error) {
 		db.SetConnMaxIdleTime(0)
 		db.SetConnMaxLifetime(0)
 	}
-	s := &SQLite{db: db}
+	s := &SQLite{db: db, ModelDir: NewModelDir(filepath.Join(dir, "models")), dir: dir, tempDir: memory}
 	if err := s.migrate(ctx, target); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: open store %q: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("store: open store %q: %w", path, err), s.Close())
 	}
 	return s, nil
 }
 
-// Close closes the database. Streams still running fail with an error.
+// Close closes the database (and removes a memory store's directory). Streams
+// still running fail with an error.
 func (s *SQLite) Close() error {
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("store: close store: %w", err)
+	var err error
+	if cerr := s.db.Close(); cerr != nil {
+		err = fmt.Errorf("store: close store: %w", cerr)
 	}
-	return nil
+	if s.tempDir {
+		err = errors.Join(err, os.RemoveAll(s.dir))
+	}
+	return err
 }
 
 // Version returns the schema version of the open database.

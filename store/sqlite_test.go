@@ -43,9 +43,8 @@ func ids(cs []corpus.Comment) []string {
 	return out
 }
 
-func TestUpsertSemantics(t *testing.T) {
+func testUpsertSemantics(t *testing.T, s Store) {
 	ctx := context.Background()
-	s := openTestStore(t)
 	first := []corpus.Comment{
 		{ID: "t1_a", Subreddit: "go", Author: "ann", Body: "Hello  World", Score: 3, Created: ts(100), Ingested: ts(1000)},
 		{ID: "t1_b", Subreddit: "go", Author: "bob", Body: "something else", Score: 1, Created: ts(101), Ingested: ts(1000)},
@@ -99,9 +98,8 @@ func TestUpsertSemantics(t *testing.T) {
 	}
 }
 
-func TestUpsertRefusesWholeBatch(t *testing.T) {
+func testUpsertRefusesWholeBatch(t *testing.T, s Store) {
 	ctx := context.Background()
-	s := openTestStore(t)
 	_, err := s.Upsert(ctx, []corpus.Comment{{ID: "t1_ok", Body: "fine"}, {ID: "", Body: "no id"}})
 	if !errors.Is(err, ErrInvalidComment) {
 		t.Fatalf("Upsert with an empty id: err = %v, want ErrInvalidComment", err)
@@ -111,9 +109,8 @@ func TestUpsertRefusesWholeBatch(t *testing.T) {
 	}
 }
 
-func TestFilter(t *testing.T) {
+func testFilter(t *testing.T, s Store) {
 	ctx := context.Background()
-	s := openTestStore(t)
 	var cs []corpus.Comment
 	for i := range 200 {
 		sub := []string{"golang", "Rust", "cooking"}[i%3]
@@ -170,9 +167,8 @@ func TestFilter(t *testing.T) {
 	}
 }
 
-func TestCommentsStopsAndWritesInsideCallback(t *testing.T) {
+func testCommentsStopsAndWritesInsideCallback(t *testing.T, s Store) {
 	ctx := context.Background()
-	s := openTestStore(t)
 	var cs []corpus.Comment
 	for i := range 10 {
 		cs = append(cs, corpus.Comment{ID: fmt.Sprintf("t1_%d", i), Body: fmt.Sprintf("body %d", i)})
@@ -204,9 +200,8 @@ func TestCommentsStopsAndWritesInsideCallback(t *testing.T) {
 	}
 }
 
-func TestCursorAndCommitPage(t *testing.T) {
+func testCursorAndCommitPage(t *testing.T, s Store) {
 	ctx := context.Background()
-	s := openTestStore(t)
 	c, err := s.Cursor(ctx, "r/golang")
 	if err != nil || c != (Cursor{}) {
 		t.Fatalf("Cursor of an unknown source = %+v, %v; want zero", c, err)
@@ -341,15 +336,10 @@ func TestNormalizeText(t *testing.T) {
 	}
 }
 
-func TestConcurrentWritersAndReaders(t *testing.T) {
-	// Several writers and a reader on one file store: BEGIN IMMEDIATE and the
-	// busy timeout make writers queue, WAL lets the reader run alongside.
+func testConcurrentWritersAndReaders(t *testing.T, s Store) {
+	// Several writers and a reader on one store: writers queue (SQLite: BEGIN
+	// IMMEDIATE and the busy timeout; PostgreSQL: row locks), readers run alongside.
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "c.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	const writers, batches, per = 4, 20, 10
 	errs := make(chan error, writers+1)
 	for w := range writers {
@@ -386,9 +376,8 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 	}
 }
 
-func TestCommitPageForgetsGone(t *testing.T) {
+func testCommitPageForgetsGone(t *testing.T, s Store) {
 	ctx := context.Background()
-	s := openTestStore(t)
 	if _, err := s.Upsert(ctx, []corpus.Comment{
 		{ID: "t1_a", Body: "same text"}, {ID: "t1_b", Body: "other"}, {ID: "t1_c", Body: "SAME  text"},
 	}); err != nil {

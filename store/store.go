@@ -10,12 +10,19 @@ import (
 	"time"
 
 	"commentbot/corpus"
+	"commentbot/internal/leader"
 	"commentbot/scheduler/runs"
 )
 
-// A Store keeps comments, ingestion cursors and run records. SQLite
-// (OpenSQLite) implements it; every implementation keeps the contract
-// documented on each method and is safe for concurrent use.
+// A Store keeps everything commentbot shares between its processes: comments,
+// ingestion cursors, run records, model versions and live pointers
+// (ModelStore), the limits of the Discord commands (LimitStore), the slots of
+// scheduled posts, a few settings, and the locks that elect one process for a
+// job. SQLite (OpenSQLite: one file, model versions in files beside it, locks
+// between the processes of one machine) and PostgreSQL (OpenPostgres: a
+// database several machines share) implement it; both keep the contract
+// documented on each method, which contract_test.go runs against both, and are
+// safe for concurrent use, also by several processes.
 type Store interface {
 	// Upsert stores cs in one transaction: all or nothing.
 	//
@@ -61,8 +68,50 @@ type Store interface {
 	// Runs returns the newest limit runs of job ("" = every job), newest
 	// first, with their ids; limit ≤ 0 means no limit.
 	Runs(ctx context.Context, job string, limit int) ([]runs.Run, error)
+
+	ModelStore
+	LimitStore
+
+	// ClaimSlot records that the scheduled post named post is sent for the
+	// slot (its scheduled time): true when this call recorded it, false when
+	// some process already had. Record before sending: a post goes out at most
+	// once per slot, whatever fails over.
+	ClaimSlot(ctx context.Context, post string, slot time.Time) (bool, error)
+	// Setting returns the value stored under key, "" when none is.
+	Setting(ctx context.Context, key string) (string, error)
+	// SetSetting stores value under key.
+	SetSetting(ctx context.Context, key, value string) error
+	// Elector returns the election called name among the processes that share
+	// this store (a PostgreSQL advisory lock; a lock file beside SQLite).
+	Elector(name string, o leader.Options) leader.Elector
+	// WatchLive calls fn with the model's name whenever another process moves
+	// a live pointer, and with "" whenever notifications may have been missed
+	// (at the start, after a lost connection), until ctx ends. A store that
+	// cannot notify (SQLite) only waits for ctx: its followers poll.
+	WatchLive(ctx context.Context, fn func(model string)) error
+	// Shared reports whether processes on other machines may use this store.
+	Shared() bool
+	// Ping reports whether the store answers now.
+	Ping(ctx context.Context) error
 	// Close releases the store; streams still running fail with an error.
 	Close() error
+}
+
+// LimitStore keeps the limits of the Discord commands, so that they hold
+// across the replicas that share the store.
+type LimitStore interface {
+	// MarkSeen records each key as seen until until, unless it is seen already
+	// (until at or after now: its time stays), and reports whether none of them
+	// was: the replay check of an HTTP interaction, keyed by its id and its
+	// signature.
+	MarkSeen(ctx context.Context, keys []string, now, until time.Time) (fresh bool, err error)
+	// AllowCommand applies the cooldown of user (the time since their last
+	// allowed command, measured against cooldown) and the rate of channel (at
+	// most perMinute commands over the last minute) at now, in one transaction:
+	// it records the command and returns 0, or refuses it, records nothing and
+	// returns how long to wait and which limit applied ("user" or "channel").
+	// Zero cooldown or perMinute disables that limit.
+	AllowCommand(ctx context.Context, user, channel string, now time.Time, cooldown time.Duration, perMinute int) (time.Duration, string, error)
 }
 
 // Errors of the store.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -27,12 +28,12 @@ func NewFile(path string, o Options) *File { return &File{path: path, o: o.withD
 
 // Acquire implements Elector.
 func (f *File) Acquire(ctx context.Context) (context.Context, func(), error) {
-	return acquire(ctx, &fileLock{path: f.path}, f.o, true)
+	return acquire(ctx, &fileLock{path: f.path, gone: new(atomic.Bool)}, f.o, true)
 }
 
 // TryAcquire implements Elector.
 func (f *File) TryAcquire(ctx context.Context) (context.Context, func(), error) {
-	return acquire(ctx, &fileLock{path: f.path}, f.o, false)
+	return acquire(ctx, &fileLock{path: f.path, gone: new(atomic.Bool)}, f.o, false)
 }
 
 // fileLock is one attempt: the open file that is, or will be, locked.
@@ -40,6 +41,7 @@ type fileLock struct {
 	path   string
 	f      *os.File // close-on-exec, so no child process inherits the lock
 	locked bool
+	gone   *atomic.Bool // set when a held lock is given up (read by its Token)
 }
 
 func (l *fileLock) try(context.Context) (bool, error) {
@@ -80,6 +82,27 @@ func (l *fileLock) holder(context.Context) string {
 	return strings.TrimSpace(string(b))
 }
 
+// token's check compares the path with the file locked now, and fails once the
+// lock is given up (it may run on any goroutine, after unlock too).
+func (l *fileLock) token() Token {
+	var held unix.Stat_t
+	_ = unix.Fstat(int(l.f.Fd()), &held)
+	path, gone := l.path, l.gone
+	return Token{Name: path, check: func() error {
+		if gone.Load() {
+			return fmt.Errorf("leader: lock file %s: released", path)
+		}
+		var now unix.Stat_t
+		if err := unix.Stat(path, &now); err != nil {
+			return fmt.Errorf("leader: lock file %s: %w", path, err)
+		}
+		if held.Dev != now.Dev || held.Ino != now.Ino {
+			return fmt.Errorf("leader: lock file %s was replaced", path)
+		}
+		return nil
+	}}
+}
+
 // check confirms that the path still names the file this attempt opened.
 func (l *fileLock) check(context.Context) error {
 	var held, now unix.Stat_t
@@ -100,6 +123,7 @@ func (l *fileLock) unlock() {
 		return
 	}
 	if l.locked {
+		l.gone.Store(true)
 		_ = l.f.Truncate(0) // no stale description for the next reader
 	}
 	l.close()

@@ -38,3 +38,39 @@ func TestFileUnusable(t *testing.T) {
 		t.Errorf("TryAcquire in a missing directory: %v; want a not-exist error", err)
 	}
 }
+
+// TestFileTokens: a held context carries the tokens of every leadership it comes from,
+// outermost first; a file token checks out while held and fails once released or
+// once its file is replaced, so that a fenced write refuses then.
+func TestFileTokens(t *testing.T) {
+	dir := t.TempDir()
+	outer, inner := filepath.Join(dir, "outer.lock"), filepath.Join(dir, "inner.lock")
+	held, release := mustAcquire(t, NewFile(outer, fast))
+	defer release()
+	held2, release2, err := NewFile(inner, fast).Acquire(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := Tokens(held2)
+	if len(ts) != 2 || ts[0].Name != outer || ts[1].Name != inner || ts[0].Session != 0 {
+		t.Fatalf("Tokens = %+v, want the outer then the inner lock file", ts)
+	}
+	if len(Tokens(context.Background())) != 0 {
+		t.Errorf("a context without leadership has tokens")
+	}
+	for _, tok := range ts {
+		if err := tok.Check(); err != nil {
+			t.Errorf("token %s while held: %v", tok.Name, err)
+		}
+	}
+	release2()
+	if err := ts[1].Check(); err == nil {
+		t.Errorf("token of a released lock still checks out")
+	}
+	if err := os.Rename(inner, outer); err != nil { // replace the outer lock's file
+		t.Fatal(err)
+	}
+	if err := ts[0].Check(); err == nil || !strings.Contains(err.Error(), "replaced") {
+		t.Errorf("token of a replaced lock file: %v, want replaced", err)
+	}
+}

@@ -93,6 +93,46 @@ type lock interface {
 	check(ctx context.Context) error
 	// unlock gives the lock up (best effort) and frees what the attempt keeps.
 	unlock()
+	// token describes the lock once held, for fencing (see Token).
+	token() Token
+}
+
+// A Token is one held leadership. The held context carries the tokens of every
+// leadership it was derived from (Tokens), so that a write made under them can
+// check, inside its own transaction, that each is still held: a fence against the
+// moments when a holder that lost its lock has not noticed yet.
+type Token struct {
+	Name string // the election's name
+	// Key and Session identify a PostgreSQL advisory lock: its key and the backend
+	// pid of the session that holds it (pg_locks.pid). Session is 0 for a file lock.
+	Key     int64
+	Session uint32
+	check   func() error // a file lock's own check; nil for PostgreSQL
+}
+
+// Check confirms a file lock is still held (its path still names the locked file).
+// A PostgreSQL token returns nil: only the database can tell, in the writer's
+// transaction (pg_locks where pid = Session).
+func (t Token) Check() error {
+	if t.check == nil {
+		return nil
+	}
+	return t.check()
+}
+
+type tokensKey struct{}
+
+// Tokens returns the tokens of the leaderships ctx was derived from, outermost first.
+func Tokens(ctx context.Context) []Token {
+	ts, _ := ctx.Value(tokensKey{}).([]Token)
+	return ts
+}
+
+func withToken(ctx context.Context, t Token) context.Context {
+	outer := Tokens(ctx)
+	ts := make([]Token, 0, len(outer)+1)
+	ts = append(append(ts, outer...), t)
+	return context.WithValue(ctx, tokensKey{}, ts)
 }
 
 // acquire runs the election loop over l: once when wait is false.
@@ -151,7 +191,7 @@ func holderOf(ctx context.Context, l lock, o Options) string {
 // hold keeps the lock l until release, a failed check, or ctx's end; held is cancelled
 // before the lock is given up.
 func hold(ctx context.Context, l lock, o Options) (context.Context, func()) {
-	held, cancel := context.WithCancelCause(ctx)
+	held, cancel := context.WithCancelCause(withToken(ctx, l.token()))
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)

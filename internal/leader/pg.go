@@ -27,13 +27,19 @@ func NewPG(url, name string, o Options) (*PG, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leader: store URL: %w", err)
 	}
+	return NewPGConfig(cfg, name, o), nil
+}
+
+// NewPGConfig is NewPG over a parsed connection config, which it copies.
+func NewPGConfig(cfg *pgx.ConnConfig, name string, o Options) *PG {
+	cfg = cfg.Copy()
 	// Who we are, for the holder's description; and server-side keepalives so that
 	// the server ends the session (freeing the lock) of a holder whose machine is gone.
 	cfg.RuntimeParams["application_name"] = truncate("commentbot "+name+" "+identity(), 63)
 	cfg.RuntimeParams["tcp_keepalives_idle"] = "5"
 	cfg.RuntimeParams["tcp_keepalives_interval"] = "2"
 	cfg.RuntimeParams["tcp_keepalives_count"] = "3"
-	return &PG{config: cfg, name: name, key: Key(name), o: o.withDefaults()}, nil
+	return &PG{config: cfg, name: name, key: Key(name), o: o.withDefaults()}
 }
 
 // Key is the advisory lock key of the election called name: FNV-1a (64 bit) of
@@ -103,6 +109,10 @@ func (l *pgLock) holder(ctx context.Context) string {
 		return ""
 	}
 	return who
+}
+
+func (l *pgLock) token() Token {
+	return Token{Name: l.p.name, Key: l.p.key, Session: l.conn.PgConn().PID()}
 }
 
 func (l *pgLock) check(ctx context.Context) error {

@@ -182,3 +182,36 @@ func TestPGURLRefused(t *testing.T) {
 		t.Errorf("the error shows the password: %v", err)
 	}
 }
+
+// TestPGToken: the held context's token names the session that holds the advisory
+// lock, as pg_locks shows it, so a writer can check the lock in its own transaction.
+func TestPGToken(t *testing.T) {
+	url := pg.Database(t)
+	e, err := NewPG(url, "test", fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, release := mustAcquire(t, e)
+	defer release()
+	ts := Tokens(held)
+	if len(ts) != 1 || ts[0].Name != "test" || ts[0].Key != Key("test") || ts[0].Session == 0 {
+		t.Fatalf("Tokens = %+v", ts)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	u := uint64(ts[0].Key)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1 AND pid = $3`,
+		int64(u>>32), int64(u&0xffffffff), int64(ts[0].Session)).Scan(&n); err != nil || n != 1 {
+		t.Errorf("pg_locks rows for the token's session: %d, %v; want 1", n, err)
+	}
+	if err := ts[0].Check(); err != nil {
+		t.Errorf("a PostgreSQL token's Check = %v, want nil (only the database can tell)", err)
+	}
+}
