@@ -236,14 +236,15 @@ func rewriteConfig(t *testing.T, path, old, new string) {
 // scheduler and freshly trained tiny models, started through serve as production does
 // (secrets from the environment, Reddit offline), against the fake Discord.
 //
-// Tried: registration, a /comment with every option and one with none, bad input,
-// then a hot reload of the config file that switches the char model off, then
-// cancelling the run. Survives: the guild gets /comment, /models, /retrain with the
+// Tried: registration, a /comment with every option and one with none, a burst of
+// ten at once, bad input, then a hot reload of the config file that switches the
+// char model off, then cancelling the run. Survives: the guild gets /comment, /models, /retrain with the
 // enabled models as choices (nothing global); each /comment is deferred within 3 s
 // then edited into a comment whose footer names model, version, temperature and seed,
 // with allowed_mentions empty, and `generate` with that footer's seed reproduces it
-// exactly; a temperature of 7, an unknown model and (after the reload) the disabled
-// model are refused ephemerally at once; the reload re-registers the commands without
+// exactly, for the burst's comments (written together in batches) too; a
+// temperature of 7, an unknown model and (after the reload) the disabled model are
+// refused ephemerally at once; the reload re-registers the commands without
 // "char" over the same gateway session; cancelling makes serve return nil.
 func TestRunServesDiscordGateway(t *testing.T) {
 	dir := t.TempDir()
@@ -314,6 +315,9 @@ func TestRunServesDiscordGateway(t *testing.T) {
 		}
 	}
 
+	// Comments written together, in one batch, are the comments written alone.
+	r.reproduceBurst(t, cfg, 10)
+
 	// Bad input is refused at once, ephemerally, in plain words.
 	for _, tc := range []struct {
 		name string
@@ -378,6 +382,57 @@ func TestRunServesDiscordGateway(t *testing.T) {
 		}
 	case <-time.After(45 * time.Second):
 		t.Fatalf("serve did not return within 45 s of cancel")
+	}
+}
+
+// reproduceBurst dispatches n /comment at once (word and char alternating, with
+// and without prompts, temperatures 0.5 to 1.4), so that the bot writes them in
+// its models' batches, and wants each answer reproduced exactly, offline, by
+// `generate` with the seed, model and temperature its footer names.
+func (r *discordRun) reproduceBurst(t *testing.T, cfg string, n int) {
+	t.Helper()
+	is := make([]*discordgo.Interaction, n)
+	prompts := make([]string, n)
+	for k := range is {
+		opts := []*discordgo.ApplicationCommandInteractionDataOption{
+			strOption("model", []string{"word", "char"}[k%2]), numOption("temperature", 0.5+float64(k%10)/10)}
+		if k%3 == 0 {
+			prompts[k] = "i think"
+			opts = append(opts, strOption("prompt", prompts[k]))
+		}
+		is[k] = r.comment(opts...)
+	}
+	for _, i := range is {
+		if err := r.fake.DispatchInteraction(i); err != nil {
+			t.Fatalf("dispatch: %v", err)
+		}
+	}
+	for k, i := range is {
+		l, err := r.await(i.Token, time.Minute, edited)
+		if err != nil || len(l.Edits) != 1 {
+			t.Errorf("burst %d: %v; %d edits, refused %v", k, err, len(l.Edits), l.Refused)
+			continue
+		}
+		got := l.Edits[0].Text()
+		m := footerRE.FindStringSubmatch(got)
+		if m == nil {
+			t.Errorf("burst %d: answer %q has no footer", k, got)
+			continue
+		}
+		args := []string{"generate", "--config", cfg, "--model", m[1], "--temperature", m[3], "--seed", m[4]}
+		if prompts[k] != "" {
+			args = append(args, "--prompt="+prompts[k])
+		}
+		code, out, errs := run(t, "", args...)
+		// The bot trims the white space a char model may end with before its
+		// footer; generate prints the text as sampled.
+		body := func(s string) string {
+			s = strings.TrimSpace(s)
+			return strings.TrimSpace(strings.TrimSuffix(s, m[0][1:]))
+		}
+		if code != 0 || body(out) != body(got) || !strings.HasSuffix(strings.TrimSpace(out), m[0]) {
+			t.Errorf("burst %d: %v exit %d\n got %q\nwant %q (the Discord answer)\n%s", k, args, code, strings.TrimSpace(out), got, errs)
+		}
 	}
 }
 
