@@ -77,7 +77,7 @@ func sameSample(got, want Sample) string {
 // TestBatchSamplerTextIsTheLoneText is the batch-invariance promise: for
 // word, char and RNN models and 64 mixed requests each (seeds, prompts,
 // temperatures, nucleus, lengths), every sample drawn in a batch — of 1, or
-// among 7 or 31 others, all starting at the same step, and again with the
+// among 1, 7 or 31 others, all starting at the same step, and again with the
 // rest joining while the first are under way and each leaving when it ends
 // — has the tokens, log-probability and stop reason that LM.Sample gives it
 // alone, bit for bit.
@@ -94,7 +94,7 @@ func TestBatchSamplerTextIsTheLoneText(t *testing.T) {
 				}
 				want[i] = s
 			}
-			for _, size := range []int{1, 8, 32} {
+			for _, size := range []int{1, 2, 8, 32} {
 				b := NewBatchSampler(m)
 				lim := BatchLimits{MaxBatch: size, MaxQueued: len(reqs)}
 				// The first size requests are queued before the batch steps
