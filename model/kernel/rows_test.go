@@ -23,7 +23,7 @@ func TestGemvTRowsIsGemvTPerRow(t *testing.T) {
 	shapes := []struct{ m, n int }{{0, 64}, {1, 16}, {7, 63}, {128, 512}, {300, 96}, {512, 2048}, {513, 130}, {40, 4003}}
 	for name, be := range backends {
 		for _, s := range shapes {
-			for _, rows := range []int{1, 2, 3, 4, 5, 8, 13, 32, 33} {
+			for _, rows := range []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 16, 32, 33} {
 				lda, ldx, ldy := s.n+16, s.m+3, s.n+5
 				fill := func(n int, scale float64) []float32 {
 					v := make([]float32, n)

@@ -10,14 +10,18 @@ func sgemvTKernel64(m int, x *float32, a *float32, lda int, y *float32)
 //go:noescape
 func sgemvTRowsKernel4x16(k int, x *float32, ldx int, a *float32, lda int, y *float32, ldy int)
 
+//go:noescape
+func sgemvTRowsKernel6x16(k int, x *float32, ldx int, a *float32, lda int, y *float32, ldy int)
+
 // haveRowKernel reports whether the CPU runs the AVX2+FMA row kernels
 // (sgemv_amd64.s). They are compiled into every build but purego, OpenBLAS's
 // included, so that a sampled text depends on the CPU, not on the BLAS.
 func haveRowKernel() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
 // rowKC is the depth of the blocks of a that sgemvTRowsFast reuses across
-// rows: rowKC × 16 floats, 16 KiB, stay in L1.
-const rowKC = 256
+// rows: rowKC × 16 floats of a (8 KiB) and rowKC floats of each row of x (8
+// KiB for 16 rows) stay in L1.
+const rowKC = 128
 
 // sgemvTFast computes y += aᵀx for a row-major m×n float32 matrix a with the
 // 64-column AVX2 kernel, and gonum's Sgemv for the last n mod 64 columns.
@@ -39,8 +43,8 @@ func sgemvTFast(m, n int, a []float32, lda int, x, y []float32) {
 // sgemvTRowsFast computes y_r += aᵀx_r for the rows r of x (m wide, row
 // stride ldx) and y (n wide, stride ldy) with the arithmetic sgemvTFast
 // does on each row alone: the first n&^63 columns by fused multiply-adds in
-// increasing l from y as it was (four rows at a time in
-// sgemvTRowsKernel4x16, the last rows mod 4 in sgemvTKernel64; blocking the
+// increasing l from y as it was (six rows at a time in sgemvTRowsKernel6x16,
+// then four in sgemvTRowsKernel4x16, the last rows in sgemvTKernel64; blocking the
 // depth only stores y between blocks, which changes no sum), the rest by
 // gonum's Sgemv on each row.
 func sgemvTRowsFast(rows, m, n int, a []float32, lda int, x []float32, ldx int, y []float32, ldy int) {
@@ -51,12 +55,17 @@ func sgemvTRowsFast(rows, m, n int, a []float32, lda int, x []float32, ldx int, 
 		len(x) < (rows-1)*ldx+m || len(y) < (rows-1)*ldy+n {
 		panic("kernel: sgemvTRowsFast: bad shape")
 	}
-	n64, r4 := n&^63, rows&^3
+	n64 := n &^ 63
+	r6 := rows - rows%6
+	r4 := r6 + (rows-r6)&^3
 	for k0 := 0; k0 < m && n64 > 0; k0 += rowKC {
 		kk := min(rowKC, m-k0)
 		for j := 0; j < n64; j += 16 {
-			for r := 0; r < r4; r += 4 {
-				sgemvTRowsKernel4x16(kk, &x[r*ldx+k0], ldx, &a[k0*lda+j], lda, &y[r*ldy+j], ldy)
+			for r := 0; r < r6; r += 6 {
+				sgemvTRowsKernel6x16(kk, &x[r*ldx+k0], ldx, &a[k0*lda+j], lda, &y[r*ldy+j], ldy)
+			}
+			if r6 < r4 {
+				sgemvTRowsKernel4x16(kk, &x[r6*ldx+k0], ldx, &a[k0*lda+j], lda, &y[r6*ldy+j], ldy)
 			}
 		}
 		for r := r4; r < rows; r++ {
