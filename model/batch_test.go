@@ -19,7 +19,7 @@ import (
 // the trained checkpoints of testdata (word LSTM with an embedding, two-layer
 // char LSTM, tanh RNN — widths with and without the kernels' 64-column
 // panels and their edges) and wider untrained ones whose every product runs
-// the four-row kernel on whole panels.
+// the six- and four-row kernels on whole panels.
 func invarianceModels(t *testing.T) map[string]*LM {
 	t.Helper()
 	ms := map[string]*LM{}
