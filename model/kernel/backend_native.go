@@ -24,7 +24,7 @@ func nativeBackend(kernel bool) Backend {
 		be.sgemm = func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 			sgemmFast(sgemmEdge, tA, m, n, k, a, lda, b, ldb, beta, c, ldc)
 		}
-		be.rowKernel = true
+		be.rowKernel = haveRowKernel()
 		be.split = be.par
 	}
 	return be
