@@ -33,7 +33,7 @@ func TestRealBatchedGenerateIsTheLoneText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v2 := &Loaded{Name: "word", Version: 2, Info: ld2.Info, Model: ld2.Model}
+	v2 := &Loaded{Name: "word", Config: v1.Config, Version: 2, Info: ld2.Info, Model: ld2.Model}
 	byVersion := map[int]*Loaded{1: v1, 2: v2}
 
 	type ask struct {
@@ -58,7 +58,8 @@ func TestRealBatchedGenerateIsTheLoneText(t *testing.T) {
 				return
 			default:
 			}
-			e.s.live.publish(byVersion[1+(n+1)%2])
+			ld := *byVersion[1+(n+1)%2] // a Loaded is immutable once published
+			e.s.live.publish(&ld)
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
