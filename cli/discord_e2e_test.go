@@ -518,17 +518,35 @@ func (r *discordRun) loadComments(t *testing.T, n, conc int) latencies {
 }
 
 // measureConfig writes e2eConfig's settings with the default model sizes (word-lstm
-// embedding 128 → LSTM 256, vocabulary 4000; char-lstm 128 → 512), Reddit offline.
-func measureConfig(t *testing.T, dir, dead string) string {
+// embedding 128 → LSTM 256, vocabulary 4000; char-lstm 128 → 512), Reddit offline,
+// and room for inFlight generations at once.
+func measureConfig(t *testing.T, dir, dead string, inFlight int) string {
 	t.Helper()
 	path := writeConfig(t, dir, dead, dead+"api/v1/access_token", "  - name: word\n    kind: word-lstm\n  - name: char\n    kind: char-lstm\n")
-	rewriteConfig(t, path, "bot:\n", "bot:\n  guild_id: \""+e2eGuild+"\"\n  max_concurrent: 10\n")
+	rewriteConfig(t, path, "bot:\n", fmt.Sprintf("bot:\n  guild_id: \"%s\"\n  max_concurrent: %d\n", e2eGuild, inFlight))
 	return path
+}
+
+// measureEnv reads the measurement's knobs: COMMENTBOT_MEASURE_INFLIGHT, the
+// interactions in flight (default 10), and COMMENTBOT_MEASURE_PHASES=idle, which
+// leaves out the phase under a training run.
+func measureEnv(t *testing.T) (inFlight int, training bool) {
+	t.Helper()
+	inFlight = 10
+	if v := os.Getenv("COMMENTBOT_MEASURE_INFLIGHT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("COMMENTBOT_MEASURE_INFLIGHT=%q: want a count ≥ 1", v)
+		}
+		inFlight = n
+	}
+	return inFlight, os.Getenv("COMMENTBOT_MEASURE_PHASES") != "idle"
 }
 
 // Measurement, behind COMMENTBOT_MEASURE=1: /comment latency through the gateway with
 // the default-size models (trained a few steps), 300 interactions 10 at a time
-// alternating word and char, first on an otherwise idle CPU, then while a training run
+// (COMMENTBOT_MEASURE_INFLIGHT) alternating word and char, first on an otherwise idle
+// CPU, then (unless COMMENTBOT_MEASURE_PHASES=idle) while a training run
 // of the char model (`commentbot train` in this process, its own scheduler on the same
 // data directory) competes for the cores. Logged: p50/p99/max from INTERACTION_CREATE
 // to the first response (callback) and to the answer (edit). Asserted: none lost,
@@ -537,25 +555,35 @@ func TestRunDiscordLatencyMeasure(t *testing.T) {
 	if os.Getenv("COMMENTBOT_MEASURE") != "1" {
 		t.Skip("measurement of /comment latency at default model sizes with and without a concurrent training run; set COMMENTBOT_MEASURE=1 to run it (several minutes, both cores)")
 	}
-	const n, conc, steps = 300, 10, 3
+	const n, steps = 300, 3
+	conc, training := measureEnv(t)
 	dir := t.TempDir()
-	cfg := measureConfig(t, dir, deadReddit(t))
+	cfg := measureConfig(t, dir, deadReddit(t), conc)
 	t0 := time.Now()
 	r := startDiscordRun(t, cfg, steps, 10*time.Minute)
 	t.Logf("first start at default sizes, %d training steps per model: ready and registered after %v", steps, time.Since(t0).Round(time.Millisecond))
 
-	type row struct {
-		phase string
-		lat   latencies
-		took  time.Duration
-	}
-	var rows []row
-
 	start := time.Now()
 	idle := r.loadComments(t, n, conc)
-	rows = append(rows, row{"idle", idle, time.Since(start)})
+	rows := []latencyRow{{"idle", idle, time.Since(start)}}
+	if training {
+		rows = append(rows, measureUnderTraining(t, r, cfg, n, conc))
+	}
+	logLatencies(t, r, rows, n, conc)
+}
 
-	// A char training run in the same process, through the CLI's train command.
+// latencyRow is one phase of TestRunDiscordLatencyMeasure.
+type latencyRow struct {
+	phase string
+	lat   latencies
+	took  time.Duration
+}
+
+// measureUnderTraining loads r with n /comment, conc in flight, while a char
+// training run (`commentbot train` in this process, its own scheduler on the same
+// data directory) competes for the cores.
+func measureUnderTraining(t *testing.T, r *discordRun, cfg string, n, conc int) latencyRow {
+	t.Helper()
 	trainLog := &lockedBuffer{}
 	tctx, tcancel := context.WithCancel(context.Background())
 	defer tcancel()
@@ -576,7 +604,7 @@ func TestRunDiscordLatencyMeasure(t *testing.T) {
 			t.Fatalf("train not stepping after 3 minutes:\n%s", trainLog.String())
 		}
 	}
-	start = time.Now()
+	start := time.Now()
 	busy := r.loadComments(t, n, conc)
 	took := time.Since(start)
 	select {
@@ -584,7 +612,6 @@ func TestRunDiscordLatencyMeasure(t *testing.T) {
 		t.Fatalf("train ended (exit %d) before the load did: the figures are not under training\n%s", code, trainLog.String())
 	default:
 	}
-	rows = append(rows, row{"char training", busy, took})
 	tcancel()
 	select {
 	case code := <-trainDone:
@@ -594,7 +621,13 @@ func TestRunDiscordLatencyMeasure(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Errorf("train did not stop within 2 minutes of cancel")
 	}
+	return latencyRow{"char training", busy, took}
+}
 
+// logLatencies logs the measurement's table: p50/p99/max per phase to the
+// callback and to the answer (both models, then each).
+func logLatencies(t *testing.T, r *discordRun, rows []latencyRow, n, conc int) {
+	t.Helper()
 	t.Logf("%d /comment per phase, %d in flight, word/char alternating, GOMAXPROCS=%d; gateway %d IDENTIFY, %d RESUME",
 		n, conc, runtime.GOMAXPROCS(0), len(r.fake.Identifies()), r.fake.Resumes())
 	t.Logf("%-14s %-12s %9s %9s %9s %11s %11s", "phase", "to", "p50", "p99", "max", "comments/s", "mean chars")
