@@ -12,11 +12,13 @@ import (
 )
 
 // Sentinel errors. A Generator returns (wrapped) ErrUnknownModel, ErrModelDisabled or
-// ErrBadRequest for input it refuses; the bot turns them into plain-language replies.
+// ErrBadRequest for input it refuses, and ErrBusy when the model's batch and queue are
+// full; the bot turns them into plain-language replies.
 var (
 	ErrUnknownModel  = errors.New("bot: unknown model")
 	ErrModelDisabled = errors.New("bot: model disabled")
 	ErrBadRequest    = errors.New("bot: bad request") // temperature, length or prompt refused
+	ErrBusy          = errors.New("bot: busy")        // the model writes as many comments as it may, with a full queue
 	ErrConfig        = errors.New("bot: invalid config")
 	ErrShutdown      = errors.New("bot: shut down")
 )
@@ -131,7 +133,7 @@ type Stats struct {
 	Rejected      int64 // samples discarded by the originality filter
 	Exhausted     int64 // /comment answered without a comment: every retry copied
 	Timeouts      int64 // generations that ran out of time
-	Busy          int64 // refused: all generation slots taken
+	Busy          int64 // refused: all generation slots taken, or the model's batch and queue full
 	Limited       int64 // refused: user cooldown or channel rate
 	BadInput      int64 // refused: bad options, wrong place, missing permission
 	RespondErrors int64 // Discord calls (respond, edit, follow-up) that failed

@@ -23,7 +23,7 @@ type Config struct {
 
 	Cooldown          time.Duration // per user between /comment (10 s)
 	ChannelRate       int           // /comment per channel per minute (6)
-	MaxConcurrent     int           // generations at once; more are told "busy" (4)
+	MaxConcurrent     int           // generations at once; more are told "busy" (32)
 	GenerationTimeout time.Duration // per /comment, retries included (30 s)
 
 	ModeratorRole      string // role id allowed to /retrain besides Manage Server / Administrator
@@ -42,7 +42,7 @@ func DefaultConfig() Config {
 		MaxLength:          500,
 		Cooldown:           10 * time.Second,
 		ChannelRate:        6,
-		MaxConcurrent:      4,
+		MaxConcurrent:      32,
 		GenerationTimeout:  30 * time.Second,
 		OriginalityRetries: 5,
 		ShardCount:         1,

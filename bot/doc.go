@@ -26,6 +26,8 @@
 //     · seed S": `commentbot generate --model M --temperature T --seed S` reproduces it.
 //   - Abuse limits. A per-user cooldown, a per-channel rate over a sliding minute and
 //     a cap on concurrent generations; refusals are ephemeral and say when to retry.
+//     A Generator whose model is writing all it may, with a full queue, returns
+//     ErrBusy, answered with the same plain "busy" message.
 //   - Bad input (unknown or disabled model, temperature out of range or not a number,
 //     prompt too long, missing options, /retrain in a DM or without Manage Server) gets
 //     an ephemeral plain-language answer; the handler never panics on missing options

@@ -20,6 +20,7 @@ import (
 //	"slow"     blocks until ctx ends
 //	"stubborn" sleeps 300 ms ignoring ctx, then returns a comment
 //	"explode"  returns an internal error
+//	"full"     returns ErrBusy: the model's batch and queue are full
 type fakeGen struct {
 	mu        sync.Mutex
 	models    []ModelInfo
@@ -105,6 +106,8 @@ func (g *fakeGen) Generate(ctx context.Context, req GenerateRequest) (Generated,
 		time.Sleep(300 * time.Millisecond)
 	case req.Prompt == "explode":
 		return Generated{}, fmt.Errorf("checkpoint mismatch")
+	case req.Prompt == "full":
+		return Generated{}, fmt.Errorf("%w: model: busy: 32 comments being written and 64 waiting", ErrBusy)
 	}
 	if delay > 0 {
 		select {

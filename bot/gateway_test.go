@@ -297,10 +297,10 @@ func TestGatewayAbuseLimits(t *testing.T) {
 }
 
 // Tried: texts that are too long (multi-byte runes), contain filtered words in any
-// case or are blank, a generator that never returns, one that ignores ctx, and one
-// that fails. Survives: ≤ 2000 valid UTF-8 characters with the footer intact, masked
-// words only as whole words, never an empty message, plain messages for timeout and
-// failure.
+// case or are blank, a generator that never returns, one that ignores ctx, one
+// that fails and one whose batch and queue are full. Survives: ≤ 2000 valid UTF-8
+// characters with the footer intact, masked words only as whole words, never an
+// empty message, plain messages for timeout, failure and load.
 func TestGatewayOutputSafety(t *testing.T) {
 	gen := newFakeGen()
 	cfg := testConfig()
@@ -358,6 +358,11 @@ func TestGatewayOutputSafety(t *testing.T) {
 				t.Errorf("explode: %q", got)
 			}
 		}},
+		{"full", func(t *testing.T, got string) {
+			if got != busyText {
+				t.Errorf("full batch and queue: %q, want %q", got, busyText)
+			}
+		}},
 	} {
 		t.Run(tc.prompt, func(t *testing.T) {
 			l := h.dispatch(t, guildCmd("comment", "u", "c", 0, strOpt("prompt", tc.prompt)), edited)
@@ -367,8 +372,8 @@ func TestGatewayOutputSafety(t *testing.T) {
 			tc.check(t, l.Edits[0].Text())
 		})
 	}
-	if s := h.bot.Stats(); s.Timeouts != 2 {
-		t.Errorf("timeouts = %d, want 2", s.Timeouts)
+	if s := h.bot.Stats(); s.Timeouts != 2 || s.Busy != 1 {
+		t.Errorf("timeouts = %d, busy = %d, want 2 and 1", s.Timeouts, s.Busy)
 	}
 }
 

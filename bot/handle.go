@@ -112,6 +112,10 @@ func (b *Bot) refuseWith(ctx context.Context, r responder, inv invocation, err e
 	return "bad_input"
 }
 
+// busyText answers a /comment refused for load: every generation slot taken
+// (MaxConcurrent), or the model's batch and its queue full (ErrBusy).
+const busyText = "I'm busy writing other comments; try again in a few seconds."
+
 // comment answers /comment: validate, limit, defer, generate (resampling copies of
 // training text), edit the deferred answer.
 func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
@@ -134,7 +138,7 @@ func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
 	}
 	if !b.busy.take(cfg.MaxConcurrent) {
 		b.count(func(s *Stats) { s.Busy++ })
-		b.send(ctx, r, inv, reply{content: "I'm busy writing other comments; try again in a few seconds.", ephemeral: true})
+		b.send(ctx, r, inv, reply{content: busyText, ephemeral: true})
 		return "busy"
 	}
 	// The slot is released by the generating goroutine, so a Generator that ignores
@@ -183,6 +187,10 @@ func (b *Bot) comment(ctx context.Context, inv invocation, r responder) string {
 		b.count(func(s *Stats) { s.Generated++ })
 		b.send(ctx, r, inv, reply{content: set.compose(res.g)})
 		return "ok"
+	case errors.Is(res.err, ErrBusy):
+		b.count(func(s *Stats) { s.Busy++ })
+		b.send(ctx, r, inv, reply{content: busyText})
+		return "busy"
 	case errors.Is(res.err, context.DeadlineExceeded) && ctx.Err() == nil:
 		b.count(func(s *Stats) { s.Timeouts++ })
 		b.send(ctx, r, inv, reply{content: fmt.Sprintf("Writing took longer than %s, so I stopped. Try a shorter length.", cfg.GenerationTimeout)})

@@ -236,14 +236,15 @@ func rewriteConfig(t *testing.T, path, old, new string) {
 // scheduler and freshly trained tiny models, started through serve as production does
 // (secrets from the environment, Reddit offline), against the fake Discord.
 //
-// Tried: registration, a /comment with every option and one with none, bad input,
-// then a hot reload of the config file that switches the char model off, then
-// cancelling the run. Survives: the guild gets /comment, /models, /retrain with the
+// Tried: registration, a /comment with every option and one with none, a burst of
+// ten at once, bad input, then a hot reload of the config file that switches the
+// char model off, then cancelling the run. Survives: the guild gets /comment, /models, /retrain with the
 // enabled models as choices (nothing global); each /comment is deferred within 3 s
 // then edited into a comment whose footer names model, version, temperature and seed,
 // with allowed_mentions empty, and `generate` with that footer's seed reproduces it
-// exactly; a temperature of 7, an unknown model and (after the reload) the disabled
-// model are refused ephemerally at once; the reload re-registers the commands without
+// exactly, for the burst's comments (written together in batches) too; a
+// temperature of 7, an unknown model and (after the reload) the disabled model are
+// refused ephemerally at once; the reload re-registers the commands without
 // "char" over the same gateway session; cancelling makes serve return nil.
 func TestRunServesDiscordGateway(t *testing.T) {
 	dir := t.TempDir()
@@ -309,10 +310,13 @@ func TestRunServesDiscordGateway(t *testing.T) {
 		code, out, errs := run(t, "", args...)
 		t.Logf("%s: Discord answer %q after %v (callback %v); reproduced by %v", tc.name, got,
 			l.Edits[0].At.Sub(l.Dispatched).Round(time.Millisecond), l.Latency().Round(time.Millisecond), args[5:])
-		if code != 0 || strings.TrimSpace(out) != got {
+		if code != 0 || !sameComment(out, got, m[0]) {
 			t.Errorf("%s: %v exit %d\n got %q\nwant %q (the Discord answer)\n%s", tc.name, args, code, strings.TrimSpace(out), got, errs)
 		}
 	}
+
+	// Comments written together, in one batch, are the comments written alone.
+	r.reproduceBurst(t, cfg, 10)
 
 	// Bad input is refused at once, ephemerally, in plain words.
 	for _, tc := range []struct {
@@ -379,6 +383,62 @@ func TestRunServesDiscordGateway(t *testing.T) {
 	case <-time.After(45 * time.Second):
 		t.Fatalf("serve did not return within 45 s of cancel")
 	}
+}
+
+// reproduceBurst dispatches n /comment at once (word and char alternating, with
+// and without prompts, temperatures 0.5 to 1.4), so that the bot writes them in
+// its models' batches, and wants each answer reproduced exactly, offline, by
+// `generate` with the seed, model and temperature its footer names.
+func (r *discordRun) reproduceBurst(t *testing.T, cfg string, n int) {
+	t.Helper()
+	is := make([]*discordgo.Interaction, n)
+	prompts := make([]string, n)
+	for k := range is {
+		opts := []*discordgo.ApplicationCommandInteractionDataOption{
+			strOption("model", []string{"word", "char"}[k%2]), numOption("temperature", 0.5+float64(k%10)/10)}
+		if k%3 == 0 {
+			prompts[k] = "i think"
+			opts = append(opts, strOption("prompt", prompts[k]))
+		}
+		is[k] = r.comment(opts...)
+	}
+	for _, i := range is {
+		if err := r.fake.DispatchInteraction(i); err != nil {
+			t.Fatalf("dispatch: %v", err)
+		}
+	}
+	for k, i := range is {
+		l, err := r.await(i.Token, time.Minute, edited)
+		if err != nil || len(l.Edits) != 1 {
+			t.Errorf("burst %d: %v; %d edits, refused %v", k, err, len(l.Edits), l.Refused)
+			continue
+		}
+		got := l.Edits[0].Text()
+		m := footerRE.FindStringSubmatch(got)
+		if m == nil {
+			t.Errorf("burst %d: answer %q has no footer", k, got)
+			continue
+		}
+		args := []string{"generate", "--config", cfg, "--model", m[1], "--temperature", m[3], "--seed", m[4]}
+		if prompts[k] != "" {
+			args = append(args, "--prompt="+prompts[k])
+		}
+		code, out, errs := run(t, "", args...)
+		if code != 0 || !sameComment(out, got, m[0]) {
+			t.Errorf("burst %d: %v exit %d\n got %q\nwant %q (the Discord answer)\n%s", k, args, code, strings.TrimSpace(out), got, errs)
+		}
+	}
+}
+
+// sameComment reports whether generate's output is the Discord answer got, whose
+// footer (as footerRE matched it) is footer: the same footer, and the same text
+// but for the white space a char model may end with, which the bot trims before
+// the footer and generate prints as sampled.
+func sameComment(out, got, footer string) bool {
+	body := func(s string) string {
+		return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), footer[1:]))
+	}
+	return strings.HasSuffix(strings.TrimSpace(out), footer) && body(out) == body(got)
 }
 
 // e2ePercentile returns the q-quantile (0…1) of sorted durations, nearest rank.
@@ -463,17 +523,35 @@ func (r *discordRun) loadComments(t *testing.T, n, conc int) latencies {
 }
 
 // measureConfig writes e2eConfig's settings with the default model sizes (word-lstm
-// embedding 128 → LSTM 256, vocabulary 4000; char-lstm 128 → 512), Reddit offline.
-func measureConfig(t *testing.T, dir, dead string) string {
+// embedding 128 → LSTM 256, vocabulary 4000; char-lstm 128 → 512), Reddit offline,
+// and room for inFlight generations at once.
+func measureConfig(t *testing.T, dir, dead string, inFlight int) string {
 	t.Helper()
 	path := writeConfig(t, dir, dead, dead+"api/v1/access_token", "  - name: word\n    kind: word-lstm\n  - name: char\n    kind: char-lstm\n")
-	rewriteConfig(t, path, "bot:\n", "bot:\n  guild_id: \""+e2eGuild+"\"\n  max_concurrent: 10\n")
+	rewriteConfig(t, path, "bot:\n", fmt.Sprintf("bot:\n  guild_id: \"%s\"\n  max_concurrent: %d\n", e2eGuild, inFlight))
 	return path
+}
+
+// measureEnv reads the measurement's knobs: COMMENTBOT_MEASURE_INFLIGHT, the
+// interactions in flight (default 10), and COMMENTBOT_MEASURE_PHASES=idle, which
+// leaves out the phase under a training run.
+func measureEnv(t *testing.T) (inFlight int, training bool) {
+	t.Helper()
+	inFlight = 10
+	if v := os.Getenv("COMMENTBOT_MEASURE_INFLIGHT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("COMMENTBOT_MEASURE_INFLIGHT=%q: want a count ≥ 1", v)
+		}
+		inFlight = n
+	}
+	return inFlight, os.Getenv("COMMENTBOT_MEASURE_PHASES") != "idle"
 }
 
 // Measurement, behind COMMENTBOT_MEASURE=1: /comment latency through the gateway with
 // the default-size models (trained a few steps), 300 interactions 10 at a time
-// alternating word and char, first on an otherwise idle CPU, then while a training run
+// (COMMENTBOT_MEASURE_INFLIGHT) alternating word and char, first on an otherwise idle
+// CPU, then (unless COMMENTBOT_MEASURE_PHASES=idle) while a training run
 // of the char model (`commentbot train` in this process, its own scheduler on the same
 // data directory) competes for the cores. Logged: p50/p99/max from INTERACTION_CREATE
 // to the first response (callback) and to the answer (edit). Asserted: none lost,
@@ -482,25 +560,35 @@ func TestRunDiscordLatencyMeasure(t *testing.T) {
 	if os.Getenv("COMMENTBOT_MEASURE") != "1" {
 		t.Skip("measurement of /comment latency at default model sizes with and without a concurrent training run; set COMMENTBOT_MEASURE=1 to run it (several minutes, both cores)")
 	}
-	const n, conc, steps = 300, 10, 3
+	const n, steps = 300, 3
+	conc, training := measureEnv(t)
 	dir := t.TempDir()
-	cfg := measureConfig(t, dir, deadReddit(t))
+	cfg := measureConfig(t, dir, deadReddit(t), conc)
 	t0 := time.Now()
 	r := startDiscordRun(t, cfg, steps, 10*time.Minute)
 	t.Logf("first start at default sizes, %d training steps per model: ready and registered after %v", steps, time.Since(t0).Round(time.Millisecond))
 
-	type row struct {
-		phase string
-		lat   latencies
-		took  time.Duration
-	}
-	var rows []row
-
 	start := time.Now()
 	idle := r.loadComments(t, n, conc)
-	rows = append(rows, row{"idle", idle, time.Since(start)})
+	rows := []latencyRow{{"idle", idle, time.Since(start)}}
+	if training {
+		rows = append(rows, measureUnderTraining(t, r, cfg, n, conc))
+	}
+	logLatencies(t, r, rows, n, conc)
+}
 
-	// A char training run in the same process, through the CLI's train command.
+// latencyRow is one phase of TestRunDiscordLatencyMeasure.
+type latencyRow struct {
+	phase string
+	lat   latencies
+	took  time.Duration
+}
+
+// measureUnderTraining loads r with n /comment, conc in flight, while a char
+// training run (`commentbot train` in this process, its own scheduler on the same
+// data directory) competes for the cores.
+func measureUnderTraining(t *testing.T, r *discordRun, cfg string, n, conc int) latencyRow {
+	t.Helper()
 	trainLog := &lockedBuffer{}
 	tctx, tcancel := context.WithCancel(context.Background())
 	defer tcancel()
@@ -521,7 +609,7 @@ func TestRunDiscordLatencyMeasure(t *testing.T) {
 			t.Fatalf("train not stepping after 3 minutes:\n%s", trainLog.String())
 		}
 	}
-	start = time.Now()
+	start := time.Now()
 	busy := r.loadComments(t, n, conc)
 	took := time.Since(start)
 	select {
@@ -529,7 +617,6 @@ func TestRunDiscordLatencyMeasure(t *testing.T) {
 		t.Fatalf("train ended (exit %d) before the load did: the figures are not under training\n%s", code, trainLog.String())
 	default:
 	}
-	rows = append(rows, row{"char training", busy, took})
 	tcancel()
 	select {
 	case code := <-trainDone:
@@ -539,7 +626,13 @@ func TestRunDiscordLatencyMeasure(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Errorf("train did not stop within 2 minutes of cancel")
 	}
+	return latencyRow{"char training", busy, took}
+}
 
+// logLatencies logs the measurement's table: p50/p99/max per phase to the
+// callback and to the answer (both models, then each).
+func logLatencies(t *testing.T, r *discordRun, rows []latencyRow, n, conc int) {
+	t.Helper()
 	t.Logf("%d /comment per phase, %d in flight, word/char alternating, GOMAXPROCS=%d; gateway %d IDENTIFY, %d RESUME",
 		n, conc, runtime.GOMAXPROCS(0), len(r.fake.Identifies()), r.fake.Resumes())
 	t.Logf("%-14s %-12s %9s %9s %9s %11s %11s", "phase", "to", "p50", "p99", "max", "comments/s", "mean chars")

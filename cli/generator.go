@@ -96,6 +96,8 @@ func (g generator) Generate(ctx context.Context, req bot.GenerateRequest) (bot.G
 		return bot.Generated{}, fmt.Errorf("%w: model %q is still training its first version, try again in a few minutes", bot.ErrBadRequest, req.Model)
 	case errors.Is(err, scheduler.ErrNotReady):
 		return bot.Generated{}, fmt.Errorf("%w: model %q has no trained version: its first training failed (the log says why); it is tried again after the next ingest", bot.ErrBadRequest, req.Model)
+	case errors.Is(err, model.ErrBusy):
+		return bot.Generated{}, fmt.Errorf("%w: %w", bot.ErrBusy, err)
 	case errors.Is(err, model.ErrTemperature), errors.Is(err, model.ErrSampleOptions):
 		return bot.Generated{}, fmt.Errorf("%w: %w", bot.ErrBadRequest, err)
 	case err != nil:

@@ -19,6 +19,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// MaxBatchLimit is the largest bot.max_batch accepted.
+const MaxBatchLimit = 1024
+
 // Model kinds, as named in the config file: the model package's kinds.
 const (
 	KindWordLSTM = string(model.WordLSTM)
@@ -196,6 +199,8 @@ type BotConfig struct {
 	Cooldown           time.Duration `yaml:"cooldown"`
 	ChannelRate        int           `yaml:"channel_rate_per_minute"`
 	MaxConcurrent      int           `yaml:"max_concurrent"`
+	MaxBatch           int           `yaml:"max_batch"`  // comments one model version writes at once, stepped together
+	MaxQueued          int           `yaml:"max_queued"` // requests waiting for a place in a full batch; more are told "busy"
 	GenerationTimeout  time.Duration `yaml:"generation_timeout"`
 	WordFilter         []string      `yaml:"word_filter"`
 	ModeratorRole      string        `yaml:"moderator_role"`
@@ -257,7 +262,9 @@ func Default() Config {
 			MaxPromptChars:     200,
 			Cooldown:           10 * time.Second,
 			ChannelRate:        6,
-			MaxConcurrent:      4,
+			MaxConcurrent:      32,
+			MaxBatch:           32,
+			MaxQueued:          64,
 			GenerationTimeout:  30 * time.Second,
 			WordFilter:         DefaultWordFilter(),
 			OriginalityRetries: 5,
@@ -605,6 +612,12 @@ func (b *BotConfig) validate(bad func(field, format string, a ...any)) {
 	}
 	if b.MaxConcurrent <= 0 {
 		bad("bot.max_concurrent", "must be > 0, got %d", b.MaxConcurrent)
+	}
+	if b.MaxBatch < 1 || b.MaxBatch > MaxBatchLimit {
+		bad("bot.max_batch", "must be in 1…%d, got %d", MaxBatchLimit, b.MaxBatch)
+	}
+	if b.MaxQueued < 0 {
+		bad("bot.max_queued", "must be ≥ 0, got %d", b.MaxQueued)
 	}
 	if b.GenerationTimeout <= 0 {
 		bad("bot.generation_timeout", "must be > 0, got %v", b.GenerationTimeout)

@@ -99,6 +99,8 @@ schedule:
       temperature: 9
 `, []string{"schedule.ingest", "posts[0].channel", "posts[0].cron", "posts[0].model", "posts[0].temperature"}},
 		{"temperatures", "bot:\n  temperature: 5\n  min_temperature: 0\n", []string{"bot.temperature", "bot.min_temperature"}},
+		{"batch caps", "bot:\n  max_batch: 0\n  max_queued: -1\n", []string{"bot.max_batch", "got 0", "bot.max_queued", "got -1"}},
+		{"batch too large", "bot:\n  max_batch: 5000\n", []string{"bot.max_batch", "1…1024", "got 5000"}},
 		{"subreddit", "reddit:\n  subreddits: [\"r/golang\", \"a+\"]\n", []string{"subreddits[0]", "subreddits[1]"}},
 		{"bot patterns", "corpus:\n  bot_names: ['(?i)bot$', '(unclosed']\n  bot_name_exceptions: ['']\n  bot_footers: ['[z-a]']\n",
 			[]string{"corpus.bot_names[1]", "missing closing )", "corpus.bot_name_exceptions[0]: empty pattern", "corpus.bot_footers[0]"}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -166,3 +167,80 @@ func trainFLOPs(lo *layout) float64 {
 	}
 	return f + 3*2*float64(lo.top()*lo.vocab)
 }
+
+// BenchmarkSampleConcurrent: conc concurrent requests (char-lstm [128, 512],
+// 96 symbols, 300 characters each, T=0.8), served by a BatchSampler and by
+// the path before it, one LM.Sample per goroutine, measured in the same run:
+// each iteration is one round of conc requests on each path, the order
+// alternating, so that both see the same machine. chars/s is the batched
+// throughput, speedup its ratio to the per-goroutine path's (base-chars/s);
+// cpu-speedup the same ratio in characters per CPU-second, which a shared
+// machine's load disturbs less; mean-batch the sequences per batch step.
+func BenchmarkSampleConcurrent(b *testing.B) {
+	m, err := New(benchChar(), benchVocab(96, true), rand.NewPCG(1, 2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, conc := range []int{1, 4, 16, 64} {
+		b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
+			bs := NewBatchSampler(m)
+			lim := BatchLimits{MaxBatch: 64, MaxQueued: 64}
+			lone := func(o SampleOptions) (Sample, error) { return m.Sample(ctx, o) }
+			batched := func(o SampleOptions) (Sample, error) { return bs.Sample(ctx, o, lim) }
+			var base, batch roundTotals
+			b.ResetTimer()
+			for i := range b.N {
+				seed := uint64(i * conc)
+				if i%2 == 0 {
+					base.add(b, conc, seed, lone)
+					batch.add(b, conc, seed, batched)
+				} else {
+					batch.add(b, conc, seed, batched)
+					base.add(b, conc, seed, lone)
+				}
+			}
+			b.ReportMetric(batch.rate(), "chars/s")
+			b.ReportMetric(base.rate(), "base-chars/s")
+			b.ReportMetric(batch.rate()/base.rate(), "speedup")
+			b.ReportMetric(batch.cpuRate()/base.cpuRate(), "cpu-speedup")
+			st := bs.Stats()
+			b.ReportMetric(float64(st.Rows)/float64(max(st.Steps, 1)), "mean-batch")
+		})
+	}
+}
+
+// roundTotals adds up the characters, wall and CPU seconds of rounds of
+// concurrent requests on one path.
+type roundTotals struct {
+	chars     int
+	sec, cpuS float64
+}
+
+// add runs conc requests of 300 characters at T=0.8 at once through sample
+// (seeds seed…seed+conc−1) and adds them to t.
+func (t *roundTotals) add(b *testing.B, conc int, seed uint64, sample func(SampleOptions) (Sample, error)) {
+	var wg sync.WaitGroup
+	chars := make([]int, conc)
+	start, cpu := time.Now(), cpuSeconds()
+	for g := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := sample(SampleOptions{Temperature: 0.8, MinTokens: 300, MaxTokens: 300, Seed: seed + uint64(g)})
+			if err != nil {
+				b.Error(err)
+			}
+			chars[g] = len(s.Tokens)
+		}()
+	}
+	wg.Wait()
+	t.sec += time.Since(start).Seconds()
+	t.cpuS += cpuSeconds() - cpu
+	for _, c := range chars {
+		t.chars += c
+	}
+}
+
+func (t *roundTotals) rate() float64    { return float64(t.chars) / t.sec }
+func (t *roundTotals) cpuRate() float64 { return float64(t.chars) / t.cpuS }

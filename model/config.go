@@ -74,6 +74,9 @@ var (
 	ErrDiverged = errors.New("model: training diverged (NaN or Inf)")
 	// ErrBatch reports a batch whose shape or token ids do not fit the model.
 	ErrBatch = errors.New("model: bad batch")
+	// ErrBusy reports a BatchSampler whose batch and queue are full: the
+	// request was refused at once, try again later.
+	ErrBusy = errors.New("model: busy")
 )
 
 // Config holds every size and hyper-parameter of a language model and of its

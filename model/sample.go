@@ -63,19 +63,18 @@ type Sample struct {
 	Stop StopReason
 }
 
-// sampler is per-call scratch for batch-1 decoding: states, gates and
-// logits. Samplers are pooled per model so steady-state sampling allocates
-// only its output.
+// sampler is per-call scratch for batch-1 decoding: states, gates, logits
+// and the draw's scratch. Samplers are pooled per model so steady-state
+// sampling allocates only its output.
 type sampler struct {
 	h, c, g [][]float32
 	x       []float32
 	logits  []float32
-	prob    []float64
-	order   []int32
+	draw    drawScratch
 }
 
 func newSampler(lo *layout) *sampler {
-	s := &sampler{logits: make([]float32, lo.vocab), prob: make([]float64, lo.vocab), order: make([]int32, lo.vocab)}
+	s := &sampler{logits: make([]float32, lo.vocab), draw: newDrawScratch(lo.vocab)}
 	for l, h := range lo.hidden {
 		s.h = append(s.h, make([]float32, h))
 		s.c = append(s.c, make([]float32, h))
@@ -85,11 +84,23 @@ func newSampler(lo *layout) *sampler {
 	return s
 }
 
+// drawScratch is what a draw from the logits needs besides them: the
+// tempered probabilities and the candidate ids.
+type drawScratch struct {
+	prob  []float64
+	order []int32
+}
+
+func newDrawScratch(vocab int) drawScratch {
+	return drawScratch{prob: make([]float64, vocab), order: make([]int32, vocab)}
+}
+
 func (s *sampler) reset() {
 	for l := range s.h {
 		clear(s.h[l])
 		clear(s.c[l])
 	}
+	clear(s.logits)
 }
 
 // step feeds token id and leaves the next-token logits in s.logits. It is the
@@ -171,7 +182,9 @@ func (m *LM) checkSampleOptions(o SampleOptions) (int, error) {
 }
 
 // Sample generates one comment. It is safe for concurrent use; it checks ctx
-// between tokens.
+// between tokens. It steps the one sequence alone (batch 1, GEMVs); a
+// BatchSampler steps concurrent calls together and gives each the same
+// text.
 //
 // The model first writes a short burn-in to itself (burnIn), is then fed its
 // end token — a comment (word models: a sentence) starts after the previous
@@ -183,60 +196,104 @@ func (m *LM) checkSampleOptions(o SampleOptions) (int, error) {
 // end character is masked until MinTokens are reached and then ends the
 // comment.
 func (m *LM) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
-	maxTok, err := m.checkSampleOptions(o)
+	q, err := m.newSeq(o)
 	if err != nil {
 		return Sample{}, err
 	}
-	char := m.cfg.Kind == CharLSTM
-	voc := m.voc
-	prompt := o.Prompt
-	if !char && voc.start >= 0 && (len(prompt) == 0 || prompt[0] != voc.start) {
-		prompt = append([]int{voc.start}, prompt...)
-	}
 	s := m.pool.Get().(*sampler)
 	defer m.pool.Put(s)
-	m.warm(s)
-	if voc.end >= 0 {
-		m.step(s, voc.end) // a comment (word: a sentence) starts after the previous one ended
-	}
-	prev := -1
-	for _, id := range prompt {
+	st := m.warm(s)
+	id, done := q.begin(m, st, &s.draw)
+	for !done {
 		if err := ctx.Err(); err != nil {
 			return Sample{}, fmt.Errorf("model: sample: %w", err)
-		}
-		prev = id
-		m.step(s, prev)
-	}
-	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
-	out := Sample{Stop: StopMaxTokens}
-	for len(out.Tokens) < maxTok {
-		if err := ctx.Err(); err != nil {
-			return Sample{}, fmt.Errorf("model: sample: %w", err)
-		}
-		allowEnd := voc.end >= 0
-		if char {
-			allowEnd = allowEnd && len(out.Tokens) >= o.MinTokens
-		} else {
-			allowEnd = allowEnd && prev != voc.start // no empty sentence
-		}
-		id, lp := m.pick(s, o, rng, allowEnd)
-		out.LogProb += lp
-		out.Tokens = append(out.Tokens, id)
-		if id == voc.end {
-			if len(out.Tokens) >= o.MinTokens {
-				out.Stop = StopEnd
-				break
-			}
-			m.step(s, id)
-			id = voc.start
-			if id < 0 {
-				id = voc.end
-			}
 		}
 		m.step(s, id)
-		prev = id
+		id, done = q.next(m, s.logits, &s.draw)
 	}
-	return out, nil
+	return q.out, nil
+}
+
+// seq is one comment being sampled, whichever path steps it: its options,
+// its random stream, the ids still to feed before the next draw, and what it
+// has drawn. The stepping code feeds it the logits of each id it asked for
+// (next); a seq never sees its neighbours.
+type seq struct {
+	o      SampleOptions
+	maxTok int
+	char   bool
+	feed   []int // ids to feed before the next draw, in order
+	prev   int   // the last id fed that was not a comment's opening end token
+	rng    *rand.Rand
+	out    Sample
+}
+
+// newSeq validates o and lays out what the sequence is fed before its first
+// draw: its end token (when the vocabulary has one), then the prompt.
+func (m *LM) newSeq(o SampleOptions) (*seq, error) {
+	maxTok, err := m.checkSampleOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	voc := m.voc
+	q := &seq{o: o, maxTok: maxTok, char: m.cfg.Kind == CharLSTM, prev: -1, out: Sample{Stop: StopMaxTokens},
+		rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))}
+	if voc.end >= 0 {
+		q.feed = append(q.feed, voc.end) // a comment (word: a sentence) starts after the previous one ended
+	}
+	if !q.char && voc.start >= 0 && (len(o.Prompt) == 0 || o.Prompt[0] != voc.start) {
+		q.feed = append(q.feed, voc.start)
+	}
+	q.feed = append(q.feed, o.Prompt...)
+	if n := len(q.feed); n > 0 && (n > 1 || voc.end < 0) {
+		q.prev = q.feed[n-1]
+	}
+	return q, nil
+}
+
+// begin is the sequence's first move from the model's start state st: the
+// first id to feed, or, when there is nothing to feed, a draw from the start
+// state's logits.
+func (q *seq) begin(m *LM, st *startState, sc *drawScratch) (id int, done bool) {
+	return q.next(m, st.logits, sc)
+}
+
+// next is the sequence's move once logits, the next-token logits after what
+// it was fed last, are ready: the id to feed next (the prompt's, or a draw's
+// — a word model's SENTENCE_END below MinTokens feeds SENTENCE_START after
+// it), or done when the comment is over (its end token, or MaxTokens).
+func (q *seq) next(m *LM, logits []float32, sc *drawScratch) (id int, done bool) {
+	if len(q.feed) > 0 {
+		id, q.feed = q.feed[0], q.feed[1:]
+		return id, false
+	}
+	voc := m.voc
+	allowEnd := voc.end >= 0
+	if q.char {
+		allowEnd = allowEnd && len(q.out.Tokens) >= q.o.MinTokens
+	} else {
+		allowEnd = allowEnd && q.prev != voc.start // no empty sentence
+	}
+	id, lp := m.pick(logits, sc, q.o, q.rng, allowEnd)
+	q.out.LogProb += lp
+	q.out.Tokens = append(q.out.Tokens, id)
+	if id == voc.end && len(q.out.Tokens) >= q.o.MinTokens {
+		q.out.Stop = StopEnd
+		return 0, true
+	}
+	if len(q.out.Tokens) >= q.maxTok {
+		return 0, true
+	}
+	if id == voc.end {
+		q.prev = voc.start
+		if q.prev < 0 {
+			q.prev = voc.end
+		}
+		q.feed = append(q.feed[:0], q.prev)
+		return id, false
+	}
+	q.prev = id
+	return id, false
 }
 
 // Burn-in lengths: the model writes at least this many tokens to itself, then
@@ -246,10 +303,15 @@ const (
 	burnInWords = 16
 )
 
-// startState is the hidden state every sample starts from (per layer).
-type startState struct{ h, c [][]float32 }
+// startState is the hidden state every sample starts from (per layer), and
+// the logits there (the first draw of a sequence fed nothing before it).
+type startState struct {
+	h, c   [][]float32
+	logits []float32
+}
 
-// warm puts s in the model's start state: the state in which the model, left
+// warm puts s in the model's start state and returns it: the state in which
+// the model, left
 // to write to itself (temperature 1, a fixed seed) for a short burn-in, next
 // draws its end token — where one comment (word models: one sentence) is
 // over. Sample then feeds that end token, so a sample starts where comments
@@ -260,13 +322,13 @@ type startState struct{ h, c [][]float32 }
 // token fed in mid-sentence is ignored: a memorized sentence carried on after
 // it. The state is computed once per set of weights and cached; the fixed
 // seed keeps greedy decoding independent of the sample's seed.
-func (m *LM) warm(s *sampler) {
+func (m *LM) warm(s *sampler) *startState {
 	if st := m.start.Load(); st != nil {
 		for l := range s.h {
 			copy(s.h[l], st.h[l])
 			copy(s.c[l], st.c[l])
 		}
-		return
+		return st
 	}
 	s.reset()
 	n := burnInWords
@@ -281,7 +343,7 @@ func (m *LM) warm(s *sampler) {
 		rng := rand.New(rand.NewPCG(0x5eed, 0xb0a7))
 		m.step(s, id)
 		for i := 0; i < 16*n; i++ {
-			id, _ = m.pick(s, SampleOptions{Temperature: 1}, rng, true)
+			id, _ = m.pick(s.logits, &s.draw, SampleOptions{Temperature: 1}, rng, true)
 			if id == m.voc.end {
 				if i >= n {
 					break // Sample feeds the end token
@@ -294,25 +356,26 @@ func (m *LM) warm(s *sampler) {
 			m.step(s, id)
 		}
 	}
-	st := &startState{}
+	st := &startState{logits: slices.Clone(s.logits)}
 	for l := range s.h {
-		st.h = append(st.h, append([]float32(nil), s.h[l]...))
-		st.c = append(st.c, append([]float32(nil), s.c[l]...))
+		st.h = append(st.h, slices.Clone(s.h[l]))
+		st.c = append(st.c, slices.Clone(s.c[l]))
 	}
 	m.start.Store(st) // concurrent first samples compute the same state
+	return st
 }
 
-// pick draws the next id from s.logits at o.Temperature, never the unknown
+// pick draws the next id from logits at o.Temperature, never the unknown
 // id, SENTENCE_START or the URL placeholder (a "<url>" in a comment reads as
 // debris), and the end id only when allowEnd. It returns the id
 // and its log-probability under the distribution drawn from.
-func (m *LM) pick(s *sampler, o SampleOptions, rng *rand.Rand, allowEnd bool) (int, float64) {
+func (m *LM) pick(logits []float32, sc *drawScratch, o SampleOptions, rng *rand.Rand, allowEnd bool) (int, float64) {
 	voc := m.voc
 	banned := func(j int) bool {
 		return j == voc.unk || j == voc.start || j == voc.url || (j == voc.end && !allowEnd)
 	}
 	best, zmax := -1, math.Inf(-1)
-	for j, z := range s.logits {
+	for j, z := range logits {
 		if !banned(j) && float64(z) > zmax {
 			best, zmax = j, float64(z)
 		}
@@ -323,20 +386,20 @@ func (m *LM) pick(s *sampler, o SampleOptions, rng *rand.Rand, allowEnd bool) (i
 	inv := 1 / o.Temperature
 	sum := 0.0
 	n := 0
-	for j, z := range s.logits {
+	for j, z := range logits {
 		p := 0.0
 		if !banned(j) {
 			p = math.Exp((float64(z) - zmax) * inv)
-			s.order[n] = int32(j)
+			sc.order[n] = int32(j)
 			n++
 		}
-		s.prob[j] = p
+		sc.prob[j] = p
 		sum += p
 	}
-	cands := s.order[:n]
+	cands := sc.order[:n]
 	if o.TopP > 0 && o.TopP < 1 {
 		slices.SortFunc(cands, func(a, b int32) int {
-			pa, pb := s.prob[a], s.prob[b]
+			pa, pb := sc.prob[a], sc.prob[b]
 			switch {
 			case pa > pb:
 				return -1
@@ -347,7 +410,7 @@ func (m *LM) pick(s *sampler, o SampleOptions, rng *rand.Rand, allowEnd bool) (i
 		})
 		acc := 0.0
 		for k, j := range cands {
-			acc += s.prob[j]
+			acc += sc.prob[j]
 			if acc >= o.TopP*sum {
 				cands = cands[:k+1]
 				break
@@ -358,11 +421,11 @@ func (m *LM) pick(s *sampler, o SampleOptions, rng *rand.Rand, allowEnd bool) (i
 	u := rng.Float64() * sum
 	pick := cands[len(cands)-1]
 	for _, j := range cands {
-		u -= s.prob[j]
+		u -= sc.prob[j]
 		if u < 0 {
 			pick = j
 			break
 		}
 	}
-	return int(pick), math.Log(s.prob[pick] / sum)
+	return int(pick), math.Log(sc.prob[pick] / sum)
 }

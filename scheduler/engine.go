@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"commentbot/config"
@@ -111,6 +112,11 @@ type lmModel struct {
 	cp    *model.Checkpoint
 	vocab *text.Vocab
 	level text.Level
+	// batch steps the concurrent batched samples of these weights; created on
+	// first use. A promotion publishes another lmModel, with its own batch:
+	// a sequence finishes on the weights it started with.
+	batchOnce sync.Once
+	batch     *model.BatchSampler
 }
 
 // LM returns the underlying model (for callers that need the model package's
@@ -118,12 +124,21 @@ type lmModel struct {
 func (m *lmModel) LM() *model.LM { return m.cp.Model }
 
 // Sample encodes the prompt's tokens (text.Level.Prompt) with the model's
-// vocabulary, samples ids and decodes them: the text is the prompt as
-// written followed by its continuation.
+// vocabulary, samples ids — alone, or with o.MaxBatch in the model's
+// continuous batch, which gives the same ids — and decodes them: the text is
+// the prompt as written followed by its continuation.
 func (m *lmModel) Sample(ctx context.Context, o SampleOptions) (Sample, error) {
 	prompt := m.level.Prompt(o.Prompt)
-	s, err := m.cp.Model.Sample(ctx, model.SampleOptions{Temperature: o.Temperature, MaxTemperature: o.MaxTemperature, TopP: o.TopP,
-		Prompt: m.vocab.Encode(prompt, nil), MinTokens: o.MinTokens, MaxTokens: o.MaxTokens, Seed: o.Seed})
+	mo := model.SampleOptions{Temperature: o.Temperature, MaxTemperature: o.MaxTemperature, TopP: o.TopP,
+		Prompt: m.vocab.Encode(prompt, nil), MinTokens: o.MinTokens, MaxTokens: o.MaxTokens, Seed: o.Seed}
+	var s model.Sample
+	var err error
+	if o.MaxBatch > 0 {
+		m.batchOnce.Do(func() { m.batch = model.NewBatchSampler(m.cp.Model) })
+		s, err = m.batch.Sample(ctx, mo, model.BatchLimits{MaxBatch: o.MaxBatch, MaxQueued: o.MaxQueued})
+	} else {
+		s, err = m.cp.Model.Sample(ctx, mo)
+	}
 	if err != nil {
 		return Sample{}, err
 	}

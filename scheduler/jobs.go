@@ -93,9 +93,12 @@ type Generated struct {
 	Elapsed time.Duration
 }
 
-// Generate samples one comment from the live version of name. It holds no lock
-// while sampling: a promotion or rollback during the call swaps the pointer for
-// the next caller, this one finishes on the version it started with.
+// Generate samples one comment from the live version of name, in that
+// version's continuous batch (bot.max_batch, bot.max_queued; model.ErrBusy
+// when both are full), with the text the same options give alone. It holds no
+// lock while sampling: a promotion or rollback during the call swaps the
+// pointer for the next caller, this one finishes on the version it started
+// with.
 // o.MaxTokens 0 means the model config's max_tokens. The temperature is bounded by
 // the model's configured max_temperature — the config in force, not the one the
 // checkpoint was trained under.
@@ -108,6 +111,8 @@ func (s *Scheduler) Generate(ctx context.Context, name string, o SampleOptions) 
 		o.MaxTokens = ld.Config.MaxTokens
 	}
 	o.MaxTemperature = ld.Config.MaxTemperature
+	bc := s.Config().Bot
+	o.MaxBatch, o.MaxQueued = bc.MaxBatch, bc.MaxQueued
 	t0 := time.Now()
 	smp, err := ld.Model.Sample(ctx, o)
 	el := time.Since(t0)

@@ -28,6 +28,12 @@ type SampleOptions struct {
 	MinTokens      int
 	MaxTokens      int // 0 = the model config's max_tokens
 	Seed           uint64
+	// MaxBatch > 0 samples in the model's continuous batch (model.BatchSampler,
+	// the same text as alone) with at most MaxBatch comments stepped together
+	// and MaxQueued waiting; beyond them the call fails at once with
+	// model.ErrBusy. 0 samples alone. Generate fills both in from the bot
+	// section of the config.
+	MaxBatch, MaxQueued int
 }
 
 // Sample is one generated comment.

@@ -5,14 +5,14 @@ package kernel
 import (
 	"runtime"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // Default is gonum's pure-Go BLAS (the default build, CGO_ENABLED=0
 // works). On CPUs with AVX2 and FMA, float32 GEMMs without a transposed
 // right operand go through this package's assembly kernel (sgemm_amd64.s),
-// split over GOMAXPROCS goroutines, with a plain loop for the edges.
+// split over GOMAXPROCS goroutines, with a plain loop for the edges, and the
+// row products of sampling run on the AVX2 row kernels (rows.go).
 func Default() Backend {
 	return nativeBackend(haveSgemmKernel())
 }
@@ -21,15 +21,10 @@ func Default() Backend {
 func nativeBackend(kernel bool) Backend {
 	be := Backend{s: gonum.Implementation{}, d: gonum.Implementation{}, par: runtime.GOMAXPROCS(0)}
 	if kernel {
-		impl := gonum.Implementation{}
 		be.sgemm = func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 			sgemmFast(sgemmEdge, tA, m, n, k, a, lda, b, ldb, beta, c, ldc)
 		}
-		be.sgemvT = func(m, n int, a []float32, lda int, x, y []float32) {
-			sgemvTFast(func(m, n int, a []float32, lda int, x, y []float32) {
-				impl.Sgemv(blas.Trans, m, n, 1, a, lda, x, 1, 1, y, 1)
-			}, m, n, a, lda, x, y)
-		}
+		be.rowKernel = haveRowKernel()
 		be.split = be.par
 	}
 	return be

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -38,4 +39,38 @@ func benchSgemm(b *testing.B, be Backend) {
 	}
 	b.ReportMetric(2*n*n*n*float64(b.N)/time.Since(start).Seconds()/1e9, "GFLOP/s")
 	b.ReportMetric(2*n*n*n*float64(b.N)/(cpuSeconds()-cpu)/1e9, "GFLOP/cpu-s")
+}
+
+// BenchmarkGemvTRows: y_r += aᵀx_r for a 512×2048 float32 a (the char
+// model's recurrent weights), rows at once on one goroutine, in GFLOP/s (wall
+// and CPU), and speedup against as many GemvT one row at a time.
+func BenchmarkGemvTRows(b *testing.B) {
+	for _, rows := range []int{1, 4, 8, 16, 32} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			const m, n, ld = 512, 2048, 2064
+			be := Default()
+			be.par, be.split = 1, 1
+			a, x, y := make([]float32, m*ld), make([]float32, rows*m), make([]float32, rows*ld)
+			for i := range a {
+				a[i] = float32(i%7) * 0.01
+			}
+			var one, all, oneCPU, allCPU float64
+			for range b.N {
+				t0, c0 := time.Now(), cpuSeconds()
+				for r := range rows {
+					GemvT(be, y[r*ld:r*ld+n], View(a, m, n, ld), x[r*m:(r+1)*m])
+				}
+				t1, c1 := time.Now(), cpuSeconds()
+				GemvTRows(be, View(y, rows, n, ld), View(a, m, n, ld), View(x, rows, m, m))
+				one += t1.Sub(t0).Seconds()
+				all += time.Since(t1).Seconds()
+				oneCPU += c1 - c0
+				allCPU += cpuSeconds() - c1
+			}
+			b.ReportMetric(2*m*n*float64(rows*b.N)/all/1e9, "GFLOP/s")
+			b.ReportMetric(2*m*n*float64(rows*b.N)/allCPU/1e9, "GFLOP/cpu-s")
+			b.ReportMetric(one/all, "speedup")
+			b.ReportMetric(oneCPU/allCPU, "cpu-speedup")
+		})
+	}
 }

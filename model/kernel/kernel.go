@@ -45,8 +45,9 @@ type Backend struct {
 	// sgemm, when set, computes float32 c = op(a)·b + beta·c (no transposed
 	// b, alpha 1) faster than s (the AVX2 kernel of sgemm_amd64.s).
 	sgemm func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
-	// sgemvT, when set, computes float32 y += aᵀx faster than s.
-	sgemvT func(m, n int, a []float32, lda int, x, y []float32)
+	// rowKernel: the float32 row products of sampling (GemvT, GemvTRows)
+	// run on this package's AVX2 kernel (see rows.go), else on gonum's Sgemv.
+	rowKernel bool
 }
 
 // splitMinFlops is the GEMM size (m·n·k) below which splitting does not pay.
@@ -81,24 +82,17 @@ func Gemm[F Float](be Backend, c Mat[F], beta F, a Mat[F], transA bool, b Mat[F]
 	gemm(be, transA, false, m, c.Cols, k, 1, a.Data, a.Stride, b.Data, b.Stride, beta, c.Data, c.Stride)
 }
 
-// GemvT adds aᵀ·x to y (y += aᵀx, a is len(x) × len(y)): the batch-1
-// product of a sampling step. It panics on mismatched shapes.
-func GemvT[F Float](be Backend, y []F, a Mat[F], x []F) {
-	if a.Rows != len(x) || a.Cols != len(y) {
-		panic(fmt.Sprintf("kernel: GemvT of a %d×%d matrix with %d and %d elements", a.Rows, a.Cols, len(x), len(y)))
-	}
-	gemv(be, true, a.Rows, a.Cols, 1, a.Data, a.Stride, x, 1, y)
-}
-
 // WithWorkers returns be with worker goroutines that run the panels of the
-// F-typed GEMMs it splits, so that the per-step GEMMs of BPTT fan out
-// without allocating, and stop, which ends them. A backend that does not
-// split is returned as it is (stop does nothing).
+// F-typed GEMMs it splits and of the GemvTRows it splits, so that the
+// per-step products of BPTT and of a sampling batch fan out without
+// allocating, and stop, which ends them. On one core be is returned as it
+// is (stop does nothing).
 func WithWorkers[F Float](be Backend) (pooled Backend, stop func()) {
-	if be.split <= 1 {
+	workers := max(be.split, be.par) - 1
+	if workers < 1 {
 		return be, func() {}
 	}
-	p := newGemmPool[F](be, be.split-1)
+	p := newGemmPool[F](be, workers)
 	be.pool = p
 	return be, p.close
 }
@@ -129,20 +123,6 @@ func gemm[F Float](be Backend, tA, tB bool, m, n, k int, alpha F, a []F, lda int
 		be.s.Sgemm(tr(tA), tr(tB), m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
 		be.d.Dgemm(tr(tA), tr(tB), m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	}
-}
-
-// gemv computes y = alpha·op(a)·x + beta·y for a row-major m×n matrix a.
-func gemv[F Float](be Backend, tA bool, m, n int, alpha F, a []F, lda int, x []F, beta F, y []F) {
-	switch a := any(a).(type) {
-	case []float32:
-		if be.sgemvT != nil && tA && alpha == 1 && beta == 1 {
-			be.sgemvT(m, n, a, lda, any(x).([]float32), any(y).([]float32))
-			return
-		}
-		be.s.Sgemv(tr(tA), m, n, float32(alpha), a, lda, any(x).([]float32), 1, float32(beta), any(y).([]float32), 1)
-	case []float64:
-		be.d.Dgemv(tr(tA), m, n, float64(alpha), a, lda, any(x).([]float64), 1, float64(beta), any(y).([]float64), 1)
 	}
 }
 
@@ -178,7 +158,7 @@ func gemmSplit[F Float](be Backend, tA, tB bool, m, n, k int, alpha F, a []F, ld
 			} else {
 				bb = b[j0:]
 			}
-			add(gemmTask[F]{tA, tB, m, nn, k, alpha, a, lda, bb, ldb, beta, c[j0:], ldc})
+			add(gemmTask[F]{0, tA, tB, m, nn, k, alpha, a, lda, bb, ldb, beta, c[j0:], ldc})
 		}
 	} else {
 		h := (m + parts - 1) / parts
@@ -189,7 +169,7 @@ func gemmSplit[F Float](be Backend, tA, tB bool, m, n, k int, alpha F, a []F, ld
 			} else {
 				aa = a[i0*lda:]
 			}
-			add(gemmTask[F]{tA, tB, min(h, m-i0), n, k, alpha, aa, lda, b, ldb, beta, c[i0*ldc:], ldc})
+			add(gemmTask[F]{0, tA, tB, min(h, m-i0), n, k, alpha, aa, lda, b, ldb, beta, c[i0*ldc:], ldc})
 		}
 	}
 	last := tasks[nt-1]
@@ -213,8 +193,10 @@ func gemmSplit[F Float](be Backend, tA, tB bool, m, n, k int, alpha F, a []F, ld
 	wg.Wait()
 }
 
-// gemmTask is one panel of a split GEMM.
+// gemmTask is one panel of a split GEMM or, when rows > 0, of a split
+// GemvTRows: y = c (ldc) += aᵀx for x = b (ldb) of rows rows, a k×n.
 type gemmTask[F Float] struct {
+	rows    int
 	tA, tB  bool
 	m, n, k int
 	alpha   F
@@ -228,12 +210,17 @@ type gemmTask[F Float] struct {
 }
 
 func (t *gemmTask[F]) run(be Backend) {
+	if t.rows > 0 {
+		rowsPanel(be, t.rows, t.k, t.n, t.a, t.lda, t.b, t.ldb, t.c, t.ldc)
+		return
+	}
 	gemm(be, t.tA, t.tB, t.m, t.n, t.k, t.alpha, t.a, t.lda, t.b, t.ldb, t.beta, t.c, t.ldc)
 }
 
-// gemmPool is a set of worker goroutines for the panels of split GEMMs, so
-// that the per-step GEMMs of BPTT fan out without allocating. A training or
-// evaluation workspace owns one (WithWorkers) and stops it with close.
+// gemmPool is a set of worker goroutines for the panels of split GEMMs (and
+// GemvTRows), so that the per-step products fan out without allocating. A
+// training or evaluation workspace, or a sampling batch, owns one
+// (WithWorkers) and stops it with close.
 type gemmPool[F Float] struct {
 	be    Backend // unsplit
 	tasks chan *gemmTask[F]

@@ -81,23 +81,3 @@ func sgemmFast(fb sgemmFallback, tA bool, m, n, k int, a []float32, lda int, b [
 
 // sgemmFallback computes c += op(a)·b (no transposed b) with another BLAS.
 type sgemmFallback func(tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)
-
-//go:noescape
-func sgemvTKernel64(m int, x *float32, a *float32, lda int, y *float32)
-
-// sgemvTFast computes y += aᵀx for a row-major m×n float32 matrix a with the
-// 64-column AVX2 kernel, and fb for the last n mod 64 columns.
-func sgemvTFast(fb func(m, n int, a []float32, lda int, x, y []float32), m, n int, a []float32, lda int, x, y []float32) {
-	if lda < max(n, 1) || len(x) < m || len(y) < n || (m > 0 && len(a) < (m-1)*lda+n) {
-		panic("kernel: sgemvTFast: bad shape")
-	}
-	n64 := n &^ 63
-	if m > 0 {
-		for j := 0; j < n64; j += 64 {
-			sgemvTKernel64(m, &x[0], &a[j], lda, &y[j])
-		}
-	}
-	if n64 < n {
-		fb(m, n-n64, a[n64:], lda, x, y[n64:n])
-	}
-}

@@ -9,7 +9,3 @@ type sgemmFallback func(tA bool, m, n, k int, a []float32, lda int, b []float32,
 func sgemmFast(fb sgemmFallback, tA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	panic("kernel: no sgemm kernel on this architecture")
 }
-
-func sgemvTFast(fb func(m, n int, a []float32, lda int, x, y []float32), m, n int, a []float32, lda int, x, y []float32) {
-	panic("kernel: no sgemv kernel on this architecture")
-}

@@ -79,7 +79,7 @@ func TestSgemvKernelMatchesGonum(t *testing.T) {
 		}
 		got := append([]float32(nil), want...)
 		gonum.Implementation{}.Sgemv(blas.Trans, c.m, c.n, 1, a, lda, x, 1, 1, want, 1)
-		gemv(fast, true, c.m, c.n, 1, a, lda, x, 1, got)
+		GemvT(fast, got, View(a, c.m, c.n, lda), x)
 		worst := 0.0
 		for i := range want {
 			worst = max(worst, math.Abs(float64(want[i]-got[i])))
