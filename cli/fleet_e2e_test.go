@@ -445,11 +445,11 @@ func (f *fleet) restartStore(replicas []*fleetNode, any *fleetNode, live int) {
 }
 
 // failover kills the active trainer with SIGKILL in the middle of a fine-tune
-// of word, after `commentbot ingest` stored some of Reddit's comments and
+// (its first, of char or word), after `commentbot ingest` stored some of Reddit's comments and
 // while others wait there. The standby must lead within 15 s and ingest, every
 // comment (first, and those added here) must be stored exactly once, and the
-// killed fine-tune must leave the versions of word as they were, live still
-// live, served by every replica.
+// killed fine-tune must leave the versions of both models as they were, live
+// still live, word's served by every replica.
 func (f *fleet) failover(replicas []*fleetNode, active, standby *fleetNode, first []string, live int) {
 	t := f.t
 	active.waitFor("the first ingest of the active trainer", 30*time.Second, func() bool { return active.count("job=ingest") > 0 })
@@ -463,6 +463,7 @@ func (f *fleet) failover(replicas []*fleetNode, active, standby *fleetNode, firs
 	if before != live {
 		t.Fatalf("the store has word v%d live, the replicas serve v%d", before, live)
 	}
+	charVersions, charLive := f.storedVersions("char")
 	ingestsBefore := standby.count("job=ingest")
 	killed := fineTuneKill(t, active)
 	standby.waitFor("the standby elected", 15*time.Second, func() bool { return standby.count("elected the active trainer") > 0 })
@@ -480,6 +481,9 @@ func (f *fleet) failover(replicas []*fleetNode, active, standby *fleetNode, firs
 	after, now := f.storedVersions("word")
 	if !slices.Equal(after, versions) || now != live {
 		t.Errorf("after the kill in a fine-tune word has versions %v, v%d live; before: %v, v%d live", after, now, versions, live)
+	}
+	if after, now := f.storedVersions("char"); !slices.Equal(after, charVersions) || now != charLive {
+		t.Errorf("after the kill in a fine-tune char has versions %v, v%d live; before: %v, v%d live", after, now, charVersions, charLive)
 	}
 	for _, r := range replicas {
 		if v := r.version("word"); v != live {

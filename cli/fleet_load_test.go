@@ -176,17 +176,22 @@ func (n *fleetNode) setSchedule(t *testing.T, schedule string) {
 	}
 }
 
-// trainingLine is what a trainer logs while it trains the word model.
-const trainingLine = "msg=training model=word"
+// trainingLine is what a trainer logs while it trains a model.
+const trainingLine = "level=INFO msg=training "
 
-// fineTuneKill makes the active trainer fine-tune the word model (a config
+// fineTuneKill makes the active trainer fine-tune its models (a config
 // reload of its schedule, with a budget of a minute) and kills it with
-// SIGKILL once the fine-tune trains; it returns the time of the kill.
+// SIGKILL once the first fine-tune trains; it returns the time of the kill.
+// The reload must apply the schedule and leave the role, which --role chose.
 func fineTuneKill(t *testing.T, active *fleetNode) time.Time {
 	t.Helper()
-	before := active.count(trainingLine)
+	before, reloads := active.count(trainingLine), active.count("msg=\"config reloaded\"")
 	active.setSchedule(t, "  fine_tune: \"@every 1s\"\n  fine_tune_minutes: 1\n")
-	active.waitFor("a fine-tune of word training on the active trainer", 60*time.Second, func() bool { return active.count(trainingLine) > before })
+	active.waitFor("the schedule reloaded", 30*time.Second, func() bool { return active.count("msg=\"config reloaded\"") > reloads })
+	if l := active.logLines("msg=\"config reloaded\""); !strings.Contains(l, "schedule.fine_tune:") || strings.Contains(l, "role:") {
+		t.Errorf("the reload of the schedule of a `run --role train` logged %s, want the schedule applied and the role untouched", l)
+	}
+	active.waitFor("a fine-tune training on the active trainer", 60*time.Second, func() bool { return active.count(trainingLine) > before })
 	if err := active.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
