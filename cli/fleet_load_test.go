@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -253,4 +254,139 @@ func loadAvg() string {
 func envFlag(name string) bool {
 	v, _ := strconv.ParseBool(os.Getenv(name))
 	return v
+}
+
+// logTime is the time of the first log line of n holding sub.
+func (n *fleetNode) logTime(t *testing.T, sub string) time.Time {
+	t.Helper()
+	for _, l := range strings.Split(n.logLines(sub), "\n") {
+		if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(f[0], "time=") {
+			at, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(f[0], "time="))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return at
+		}
+	}
+	t.Fatalf("%s never logged %q", n.name, sub)
+	return time.Time{}
+}
+
+// startMeasureFleet starts the fleet of TestFleetMeasure: PostgreSQL, an
+// elected trainer, a standby and three serving replicas, all ready.
+func startMeasureFleet(t *testing.T) (f *fleet, active, standby *fleetNode, replicas []*fleetNode) {
+	f = newFleet(t)
+	f.addReddit(30, "a")
+	active = f.start("trainer1", "train")
+	active.waitFor("trainer1 elected", 60*time.Second, func() bool { return active.count("elected the active trainer") > 0 })
+	standby = f.start("trainer2", "train")
+	for k := range 3 {
+		replicas = append(replicas, f.start(fmt.Sprintf("replica%d", k+1), "serve"))
+	}
+	for _, r := range replicas {
+		r.waitFor(r.name+" ready", 120*time.Second, func() bool { code, _ := r.get("/readyz"); return code == http.StatusOK })
+	}
+	return f, active, standby, replicas
+}
+
+// promotionSpread runs `commentbot train --steps 1` with cfg and returns the
+// time from the moment the store's live pointer of word names the new version
+// (polled every 2 ms) to the moment every replica serves it (polled likewise).
+func (f *fleet) promotionSpread(replicas []*fleetNode, cfg string) time.Duration {
+	t := f.t
+	ctx := t.Context()
+	st, err := store.OpenPostgres(ctx, f.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	before, err := st.LiveVersion(ctx, "word")
+	if err != nil {
+		t.Fatal(err)
+	}
+	train := startBinary(t, map[string]string{"PGPASSWORD": f.env["PGPASSWORD"]}, "train", "--model", "word", "--steps", "1", "--config", cfg)
+	var committed time.Time
+	v, deadline := 0, time.Now().Add(2*time.Minute)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatalf("no promotion followed by every replica within 2m: %s", train.stderr.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+		if committed.IsZero() {
+			if live, err := st.LiveVersion(ctx, "word"); err == nil && live != before {
+				committed, v = time.Now(), live
+			}
+			continue
+		}
+		if !slices.ContainsFunc(replicas, func(r *fleetNode) bool { return r.version("word") != v }) {
+			break
+		}
+	}
+	spread := time.Since(committed)
+	if code := train.exit(60 * time.Second); code != 0 {
+		t.Fatalf("train exited %d: %s", code, train.stderr.String())
+	}
+	return spread
+}
+
+// Measured with COMMENTBOT_FLEET_MEASURE=1 (the assertions are the fleet's
+// guarantees only: every /comment answered before Discord's deadline, the
+// standby leading within 15 s): on one fleet of real binaries — PostgreSQL,
+// two trainers, three serving replicas, the small word model of binModels —
+// /comment throughput and first-response latency with 1 and with 3 replicas
+// under the same load (300 signed interactions, 25 in flight; twice each,
+// alternating, against the drift of a shared machine); the time a promotion
+// takes to reach every replica; the trainer failover time after kill -9 in a
+// fine-tune; and the p99 first-response latency of the /comment sent from the
+// kill until the new trainer's first ingest ended.
+func TestFleetMeasure(t *testing.T) {
+	if !envFlag("COMMENTBOT_FLEET_MEASURE") {
+		t.Skip("a measurement, not run by default: COMMENTBOT_FLEET_MEASURE=1 go test ./cli -run TestFleetMeasure -v")
+	}
+	f, active, standby, replicas := startMeasureFleet(t)
+	t.Logf("machine: %d CPUs, GOMAXPROCS %d, load average %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
+	if ld := f.load(nil, replicas, 50, 25, "warm"); ld.failed > 0 {
+		t.Fatalf("warm-up: %d failed", ld.failed)
+	}
+	rate := map[int][]float64{}
+	for round := range 2 {
+		for _, k := range []int{1, 3} {
+			ld := f.load(nil, replicas[:k], 300, 25, fmt.Sprintf("r%d-%d", round, k))
+			if ld.failed > 0 {
+				t.Fatalf("%d replica(s): %d of 300 failed", k, ld.failed)
+			}
+			rate[k] = append(rate[k], float64(len(ld.samples))/ld.elapsed.Seconds())
+			t.Logf("round %d, %d replica(s), 300 /comment, 25 in flight: %s", round+1, k, ld.summary())
+		}
+	}
+	one, three := (rate[1][0]+rate[1][1])/2, (rate[3][0]+rate[3][1])/2
+	t.Logf("throughput: 1 replica %.1f comments/s, 3 replicas %.1f comments/s (×%.2f)", one, three, three/one)
+
+	var spreads []time.Duration
+	for range 3 {
+		spreads = append(spreads, f.promotionSpread(replicas, standby.cfg))
+	}
+	t.Logf("promotion (train --steps 1) from the store's commit to every replica serving it: %v", spreads)
+
+	stop := make(chan struct{})
+	during := make(chan loadStats, 1)
+	go func() { during <- f.load(stop, replicas, 0, 25, "failover") }()
+	time.Sleep(2 * time.Second) // a baseline before the kill, under the fine-tune
+	ingests := standby.count("job=ingest")
+	killed := fineTuneKill(t, active)
+	standby.waitFor("the standby elected", 15*time.Second, func() bool { return standby.count("elected the active trainer") > 0 })
+	standby.waitFor("the new trainer's first ingest", 60*time.Second, func() bool { return standby.count("job=ingest") > ingests })
+	ingested := standby.logTime(t, "job=ingest")
+	close(stop)
+	ld := <-during
+	if ld.failed > 0 {
+		t.Fatalf("%d /comment failed during the failover", ld.failed)
+	}
+	elected := standby.logTime(t, "elected the active trainer")
+	before, window := ld.firsts(time.Time{}, killed), ld.firsts(killed, ingested)
+	t.Logf("failover: %s elected %v after kill -9 of %s in a fine-tune; its first ingest ended %v after the kill",
+		standby.name, elected.Sub(killed).Round(time.Millisecond), active.name, ingested.Sub(killed).Round(time.Millisecond))
+	t.Logf("first response, 25 in flight over 3 replicas: before the kill (fine-tune running) n=%d p50 %v p99 %v; from the kill to the new trainer's first ingest n=%d p50 %v p99 %v max %v",
+		len(before), quantile(before, 0.5).Round(time.Millisecond), quantile(before, 0.99).Round(time.Millisecond),
+		len(window), quantile(window, 0.5).Round(time.Millisecond), quantile(window, 0.99).Round(time.Millisecond), quantile(window, 1).Round(time.Millisecond))
 }
