@@ -454,10 +454,7 @@ func (f *fleet) failover(replicas []*fleetNode, active, standby *fleetNode, firs
 	t := f.t
 	active.waitFor("the first ingest of the active trainer", 30*time.Second, func() bool { return active.count("job=ingest") > 0 })
 	wantIDs := append(first, f.addReddit(20, "b")...)
-	ing := startBinary(t, map[string]string{"PGPASSWORD": f.env["PGPASSWORD"]}, "ingest", "--config", active.cfg)
-	if code := ing.exit(60 * time.Second); code != 0 || !strings.Contains(ing.stdout.String(), " 20 new") {
-		t.Fatalf("ingest: exit %d, %s%s, want 20 new", code, ing.stdout.String(), ing.stderr.String())
-	}
+	f.ingest(active.cfg, 20)
 	wantIDs = append(wantIDs, f.addReddit(10, "c")...) // on Reddit, not ingested at the kill
 	versions, before := f.storedVersions("word")
 	if before != live {

@@ -256,6 +256,16 @@ func envFlag(name string) bool {
 	return v
 }
 
+// ingest runs `commentbot ingest` with cfg, which must store want new comments.
+func (f *fleet) ingest(cfg string, want int) {
+	t := f.t
+	t.Helper()
+	ing := startBinary(t, map[string]string{"PGPASSWORD": f.env["PGPASSWORD"]}, "ingest", "--config", cfg)
+	if code := ing.exit(60 * time.Second); code != 0 || !strings.Contains(ing.stdout.String(), fmt.Sprintf(" %d new", want)) {
+		t.Fatalf("ingest: exit %d, %s%s, want %d new", code, ing.stdout.String(), ing.stderr.String(), want)
+	}
+}
+
 // logTime is the time of the first log line of n holding sub.
 func (n *fleetNode) logTime(t *testing.T, sub string) time.Time {
 	t.Helper()
@@ -368,6 +378,8 @@ func TestFleetMeasure(t *testing.T) {
 	}
 	t.Logf("promotion (train --steps 1) from the store's commit to every replica serving it: %v", spreads)
 
+	f.addReddit(20, "b")
+	f.ingest(active.cfg, 20) // fresh comments: the fine-tune trains
 	stop := make(chan struct{})
 	during := make(chan loadStats, 1)
 	go func() { during <- f.load(stop, replicas, 0, 25, "failover") }()
