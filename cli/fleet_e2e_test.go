@@ -312,6 +312,9 @@ func TestFleetEndToEnd(t *testing.T) {
 	f.restartStore(replicas, standby, last)
 	f.fineTuneFollowed(replicas, standby, last-1)
 	for _, n := range append(trainers, replicas...) {
+		if l := n.logLines("the first ingest as the active trainer failed"); l != "" {
+			t.Errorf("%s, elected, did not ingest at once:\n%s", n.name, l)
+		}
 		if strings.Contains(n.stderr.String(), f.env["PGPASSWORD"]) {
 			t.Errorf("%s logged the database password", n.name)
 		}
