@@ -134,13 +134,21 @@ func (rt *app) leadLoop(ctx context.Context) error {
 
 // ingestOnce runs an ingest at once when elected (bounded like the first
 // ingest of `run`), through the scheduler, so that it takes the store's ingest
-// lock and is recorded.
+// lock and is recorded. The scheduler starts leading in Lead, which runs
+// beside it: the ingest waits for that, or the scheduler would refuse it.
 func (rt *app) ingestOnce(ctx context.Context) {
 	if rt.o.firstIngestTimeout <= 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, rt.o.firstIngestTimeout)
 	defer cancel()
+	for !rt.sched.Leading() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	if err := rt.sched.RunIngest(ctx); err != nil {
 		rt.log.Warn("the first ingest as the active trainer failed; the schedule tries again", "err", err)
 	}

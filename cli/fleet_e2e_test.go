@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ import (
 	"commentbot/internal/fakediscord"
 	"commentbot/internal/fakereddit"
 	"commentbot/internal/pgtest"
+	"commentbot/scheduler/runs"
 	"commentbot/store"
 )
 
@@ -33,6 +35,7 @@ type fleetNode struct {
 	*proc
 	name, role, cfg string
 	metrics, listen string // host:port of /metrics, /healthz, /readyz; of the interactions endpoint (serve)
+	base            string // the config as first written (setSchedule adds to it)
 }
 
 // fleet is a real PostgreSQL, a fake Discord and the binaries around them.
@@ -64,13 +67,14 @@ func newFleet(t *testing.T) *fleet {
 }
 
 // config writes the config of one node: the shared store without a password,
-// a 30 s cooldown, its own ports and data directory.
+// a 30 s cooldown, room for 25 generations at once, its own ports and data
+// directory.
 func (f *fleet) config(name string) (cfg, metrics, listen string) {
 	dir := filepath.Join(f.t.TempDir(), name)
 	mkdir(f.t, dir)
 	cfg = writeConfig(f.t, dir, f.reddit.BaseURL(), f.reddit.TokenURL(), fmt.Sprintf(binModels, false))
 	metrics, listen = freeAddr(f.t), freeAddr(f.t)
-	rewriteConfig(f.t, cfg, "bot:\n  cooldown: 0s\n", fmt.Sprintf("store:\n  url: %q\nbot:\n  cooldown: 30s\n  guild_id: %q\n  api_url: %q\n  http_listen: %s\n",
+	rewriteConfig(f.t, cfg, "bot:\n  cooldown: 0s\n", fmt.Sprintf("store:\n  url: %q\nbot:\n  cooldown: 30s\n  max_concurrent: 25\n  guild_id: %q\n  api_url: %q\n  http_listen: %s\n",
 		f.storeDB, e2eGuild, f.fake.APIURL(), listen))
 	rewriteConfig(f.t, cfg, "metrics:\n  listen: \"\"\n", "metrics:\n  listen: "+metrics+"\n")
 	return cfg, metrics, listen
@@ -159,27 +163,34 @@ func leaders(ts ...*fleetNode) (who []*fleetNode) {
 var liveLine = regexp.MustCompile(`word v(\d+) is live`)
 
 // Tried, from outside with the real binaries: a real PostgreSQL, a fake
-// Reddit and a fake Discord; two trainers (`run --role train`) and two serving
-// replicas (`run --role serve`, HTTP interactions) on one store, the password
-// only in PGPASSWORD. Then a signed /comment on one replica and the same
-// request replayed to the other; the same user's next /comment on the other
-// replica; two `commentbot train` started together against the store; a
-// rollback from the CLI; more comments on Reddit and kill -9 of the active
-// trainer; PostgreSQL stopped and started again under the fleet.
+// Reddit and a fake Discord; two trainers (`run --role train`) and three
+// serving replicas (`run --role serve`, HTTP interactions) on one store, the
+// password only in PGPASSWORD. Then a signed /comment on one replica and the
+// same request replayed to another; the same user's next /comment on another
+// replica; 300 signed /comment from distinct users, round-robin over the
+// replicas, 25 in flight; two `commentbot train` started together against the
+// store; a rollback from the CLI; more comments on Reddit, some ingested by
+// `commentbot ingest`, and kill -9 of the active trainer in the middle of a
+// fine-tune (started by a reload of its schedule); PostgreSQL stopped and
+// started again under the fleet; a fine-tune by the new trainer.
 // Survives: exactly one trainer leads and registers the commands, once; the
 // replicas report not-ready until they hold every model, then serve; the
-// replay gets 401 and the second /comment the cooldown answer; the two
-// trainings get distinct versions, one continuing the other, and the replicas
-// serve the last (and then the rollback) within 5 s; the standby takes over
-// within 15 s and ingests, every Reddit comment stored exactly once; while the
-// database is away the replicas answer from memory and say not-ready, then
-// recover and follow the next rollback without a restart.
+// replay gets 401 and the second /comment the cooldown answer; each of the 300
+// gets its first response before Discord's deadline and then a comment; the
+// two trainings get distinct versions, one continuing the other, and the
+// replicas serve the last (and then the rollback) within 5 s; the standby
+// takes over within 15 s and ingests, every Reddit comment stored exactly
+// once; the killed fine-tune left no version and the live pointer where it
+// was; while the database is away the replicas answer from memory and say
+// not-ready, then recover and follow the next rollback without a restart; the
+// new trainer's fine-tune (on the model lock the killed one held) is promoted
+// and shows in every replica's footer within 5 s.
 func TestFleetEndToEnd(t *testing.T) {
 	f := newFleet(t)
 	first := f.addReddit(30, "a")
 	t1, t2 := f.start("trainer1", "train"), f.start("trainer2", "train")
-	r1, r2 := f.start("replica1", "serve"), f.start("replica2", "serve")
-	trainers, replicas := []*fleetNode{t1, t2}, []*fleetNode{r1, r2}
+	r1, r2, r3 := f.start("replica1", "serve"), f.start("replica2", "serve"), f.start("replica3", "serve")
+	trainers, replicas := []*fleetNode{t1, t2}, []*fleetNode{r1, r2, r3}
 
 	sawNotReady, ready := make([]bool, len(replicas)), make([]bool, len(replicas))
 	r1.waitFor("/readyz 200 on every replica", 90*time.Second, func() bool {
@@ -247,6 +258,11 @@ func TestFleetEndToEnd(t *testing.T) {
 		l, ok := f.fake.Interaction(i.Token)
 		return ok && len(l.Edits) > 0 && strings.Contains(l.Edits[0].Text(), "-# word v")
 	})
+	ld := f.load(nil, replicas, 300, 25, "rr")
+	if ld.failed > 0 || len(ld.samples) != 300 {
+		t.Fatalf("%d of 300 /comment answered (%d failed)", len(ld.samples), ld.failed)
+	}
+	t.Logf("300 /comment round-robin over 3 replicas, 25 in flight: %s", ld.summary())
 
 	// Two trainings started together: distinct versions, the later continuing
 	// the earlier; the replicas follow the last promotion within 5 s.
@@ -275,32 +291,13 @@ func TestFleetEndToEnd(t *testing.T) {
 		t.Fatalf("rollback: exit %d, %s", code, rb.stdout.String())
 	}
 	rolled := time.Now()
-	r1.waitFor("every replica serving the rollback", 5*time.Second, func() bool { return r1.version("word") == last-1 && r2.version("word") == last-1 })
-	t.Logf("rollback to v%d followed by both replicas %v after the command exited", last-1, time.Since(rolled).Round(time.Millisecond))
+	r1.waitFor("every replica serving the rollback", 5*time.Second, func() bool {
+		return r1.version("word") == last-1 && r2.version("word") == last-1 && r3.version("word") == last-1
+	})
+	t.Logf("rollback to v%d followed by every replica %v after the command exited", last-1, time.Since(rolled).Round(time.Millisecond))
 	last--
 
-	// kill -9 of the active trainer: the standby takes over and ingests; of
-	// the comments Reddit had before and after, none is lost or stored twice.
-	active.waitFor("the first ingest of the active trainer", 30*time.Second, func() bool { return active.count("job=ingest") > 0 })
-	wantIDs := append(first, f.addReddit(20, "b")...)
-	ingestsBefore := standby.count("job=ingest")
-	if err := active.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	standby.waitFor("the standby elected", 15*time.Second, func() bool { return standby.count("elected the active trainer") > 0 })
-	t.Logf("failover: %s leads %v after kill -9 of %s", standby.name, time.Since(killed).Round(time.Millisecond), active.name)
-	standby.waitFor("an ingest by the new trainer", 60*time.Second, func() bool { return standby.count("job=ingest") > ingestsBefore })
-	stored := f.redditIDs()
-	for _, id := range wantIDs {
-		if stored[id] != 1 {
-			t.Errorf("comment %s stored %d times across the failover, want once", id, stored[id])
-		}
-	}
-	if len(stored) != len(wantIDs) {
-		t.Errorf("%d Reddit comments stored, want %d", len(stored), len(wantIDs))
-	}
-
+	f.failover(replicas, active, standby, first, last)
 	if _, puts := f.fake.Commands(e2eGuild); puts != 1 {
 		t.Errorf("after the failover the command set was registered %d times, want once: it did not change", puts)
 	}
@@ -313,12 +310,16 @@ func TestFleetEndToEnd(t *testing.T) {
 		return ok && len(l.Edits) > 0 && strings.Contains(l.Edits[0].Text(), fmt.Sprintf("-# word v%d", last))
 	})
 	f.restartStore(replicas, standby, last)
+	f.fineTuneFollowed(replicas, standby, last-1)
 	for _, n := range append(trainers, replicas...) {
+		if l := n.logLines("the first ingest as the active trainer failed"); l != "" {
+			t.Errorf("%s, elected, did not ingest at once:\n%s", n.name, l)
+		}
 		if strings.Contains(n.stderr.String(), f.env["PGPASSWORD"]) {
 			t.Errorf("%s logged the database password", n.name)
 		}
 	}
-	for _, n := range []*fleetNode{standby, r1, r2} {
+	for _, n := range append([]*fleetNode{standby}, replicas...) {
 		if code := n.stop(30 * time.Second); code != 0 {
 			t.Errorf("%s exited %d after SIGTERM", n.name, code)
 		}
@@ -444,6 +445,89 @@ func (f *fleet) restartStore(replicas []*fleetNode, any *fleetNode, live int) {
 	for _, r := range replicas {
 		r.waitFor(fmt.Sprintf("%s serving word v%d after the restart", r.name, live-1), 5*time.Second, func() bool { return r.version("word") == live-1 })
 	}
+}
+
+// failover kills the active trainer with SIGKILL in the middle of a fine-tune
+// (its first, of char or word), after `commentbot ingest` stored some of Reddit's comments and
+// while others wait there. The standby must lead within 15 s and ingest, every
+// comment (first, and those added here) must be stored exactly once, and the
+// killed fine-tune must leave the versions of both models as they were, live
+// still live, word's served by every replica.
+func (f *fleet) failover(replicas []*fleetNode, active, standby *fleetNode, first []string, live int) {
+	t := f.t
+	active.waitFor("the first ingest of the active trainer", 30*time.Second, func() bool { return active.count("job=ingest") > 0 })
+	wantIDs := append(first, f.addReddit(20, "b")...)
+	f.ingest(active.cfg, 20)
+	wantIDs = append(wantIDs, f.addReddit(10, "c")...) // on Reddit, not ingested at the kill
+	versions, before := f.storedVersions("word")
+	if before != live {
+		t.Fatalf("the store has word v%d live, the replicas serve v%d", before, live)
+	}
+	charVersions, charLive := f.storedVersions("char")
+	ingestsBefore := standby.count("job=ingest")
+	killed := fineTuneKill(t, active)
+	standby.waitFor("the standby elected", 15*time.Second, func() bool { return standby.count("elected the active trainer") > 0 })
+	t.Logf("failover: %s leads %v after kill -9 of %s in a fine-tune", standby.name, time.Since(killed).Round(time.Millisecond), active.name)
+	standby.waitFor("an ingest by the new trainer", 60*time.Second, func() bool { return standby.count("job=ingest") > ingestsBefore })
+	stored := f.redditIDs()
+	for _, id := range wantIDs {
+		if stored[id] != 1 {
+			t.Errorf("comment %s stored %d times across the failover, want once", id, stored[id])
+		}
+	}
+	if len(stored) != len(wantIDs) {
+		t.Errorf("%d Reddit comments stored, want %d", len(stored), len(wantIDs))
+	}
+	after, now := f.storedVersions("word")
+	if !slices.Equal(after, versions) || now != live {
+		t.Errorf("after the kill in a fine-tune word has versions %v, v%d live; before: %v, v%d live", after, now, versions, live)
+	}
+	if after, now := f.storedVersions("char"); !slices.Equal(after, charVersions) || now != charLive {
+		t.Errorf("after the kill in a fine-tune char has versions %v, v%d live; before: %v, v%d live", after, now, charVersions, charLive)
+	}
+	for _, r := range replicas {
+		if v := r.version("word"); v != live {
+			t.Errorf("%s serves word v%d after the kill, want v%d", r.name, v, live)
+		}
+	}
+}
+
+// fineTuneFollowed makes the trainer fine-tune word (a reload of its
+// schedule, a tolerant gate) from the live version and waits for the
+// promotion: a version continuing live, served by every replica within 5 s
+// of the run's end and named in the footer of a /comment.
+func (f *fleet) fineTuneFollowed(replicas []*fleetNode, trainer *fleetNode, live int) {
+	t := f.t
+	trainer.setSchedule(t, "  fine_tune: \"@every 1s\"\n  fine_tune_minutes: 0.05\n  promote_tolerance: 1\n")
+	const done = "job=fine-tune model=word outcome="
+	trainer.waitFor("a fine-tune of word by "+trainer.name, 90*time.Second, func() bool { return trainer.count(done) > 0 })
+	if trainer.count(done+"promoted") == 0 {
+		t.Fatalf("the fine-tune was not promoted:\n%s", trainer.logLines(done))
+	}
+	var run runs.Run
+	for _, r := range f.fineTuneRuns("word") {
+		if r.Outcome == runs.OutcomePromoted {
+			run = r
+			break
+		}
+	}
+	v := int(run.Figures["version"])
+	if from := int(run.Figures["from_version"]); from != live || v <= live {
+		t.Fatalf("the fine-tune made v%d from v%d, want a new version from live v%d", v, from, live)
+	}
+	for _, r := range replicas {
+		r.waitFor(fmt.Sprintf("%s serving word v%d", r.name, v), 5*time.Second, func() bool { return r.version("word") == v })
+	}
+	t.Logf("the trainer's fine-tune v%d served by every replica %v after its run ended", v, time.Since(run.Ended).Round(time.Millisecond))
+	i, body, stamp, sig := f.comment("u4")
+	r := replicas[len(replicas)-1]
+	if code, resp := r.post(t, body, stamp, sig); code != http.StatusOK {
+		t.Fatalf("/comment on %s after the fine-tune: %d %s", r.name, code, resp)
+	}
+	r.waitFor("the footer of the fine-tuned version", 30*time.Second, func() bool {
+		l, ok := f.fake.Interaction(i.Token)
+		return ok && len(l.Edits) > 0 && strings.Contains(l.Edits[0].Text(), fmt.Sprintf("-# word v%d", v))
+	})
 }
 
 // addReddit adds n comments with distinct bodies to the fake Reddit and

@@ -18,6 +18,8 @@ import (
 // restartKeys are the config keys read only at start: a reload keeps their running
 // values and says that they need a restart.
 var restartKeys = map[string]string{
+	"role":            "the role is chosen at start",
+	"store.url":       "the store is opened at start",
 	"data_dir":        "the store and the checkpoints are opened at start",
 	"bot.guild_id":    "commands are registered where the bot started",
 	"bot.global":      "commands are registered where the bot started",
@@ -92,6 +94,9 @@ func (rt *app) reload(ctx context.Context, nc config.Config) {
 	if rt.c.dataDir != "" {
 		nc.DataDir = rt.c.dataDir // the flag overrides the file, now as at start
 	}
+	if role, err := resolveRole(rt.o.role, rt.env.Getenv, nc); err == nil {
+		nc.Role = role // --role and COMMENTBOT_ROLE override the file, now as at start
+	}
 	changes := config.Diff(rt.cfg, nc)
 	if len(changes) == 0 {
 		rt.log.Info("config reloaded: nothing changed", "path", rt.c.configPath)
@@ -147,7 +152,7 @@ func keepCleaning(running, next config.CorpusConfig) config.CorpusConfig {
 
 // keepRestartKeys returns nc with the running values of the keys read only at start.
 func keepRestartKeys(running, nc config.Config) config.Config {
-	nc.DataDir = running.DataDir
+	nc.DataDir, nc.Role, nc.Store.URL = running.DataDir, running.Role, running.Store.URL
 	nc.Bot.GuildID, nc.Bot.Global, nc.Bot.HTTPListen, nc.Bot.APIURL = running.Bot.GuildID, running.Bot.Global, running.Bot.HTTPListen, running.Bot.APIURL
 	nc.Bot.ShardID, nc.Bot.ShardCount = running.Bot.ShardID, running.Bot.ShardCount
 	nc.Metrics.Listen = running.Metrics.Listen
