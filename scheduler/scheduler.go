@@ -28,6 +28,11 @@ var (
 	ErrUnoriginal = errors.New("scheduler: sample copies training data")
 )
 
+// DefaultEvalLimit is the size (comments) of the fixed held-out set: the
+// first comments of the store's validation split, on which fine-tunes are
+// judged and every model is ranked.
+const DefaultEvalLimit = 2000
+
 // Options configure a Scheduler. Config, Store, Engine and Registry are required.
 type Options struct {
 	Config config.Config
@@ -58,8 +63,13 @@ type Options struct {
 	// FineTuneLearningRate, when > 0, is the learning rate of fine-tunes
 	// (0 continues the lineage's current, decayed rate).
 	FineTuneLearningRate float64
-	// EvalLimit is the size (comments) of the fixed held-out set; 0 means 2000.
+	// EvalLimit is the size (comments) of the fixed held-out set; 0 means
+	// DefaultEvalLimit.
 	EvalLimit int
+	// Pretrained are the checkpoints shipped with the binary: an enabled model
+	// with no checkpoint on disk whose kind and shape match one (and whose
+	// config says pretrained: true) starts its lineage from it.
+	Pretrained []Pretrained
 	// Health, when set, adds entries to /healthz's JSON (such as the state of the
 	// link to Discord). They do not change the status code: /healthz says the
 	// process is alive.
@@ -93,9 +103,12 @@ type Scheduler struct {
 	booting map[string]bool    // first trainings scheduled or running
 	trouble map[string]Trouble // why a model does not serve what its files say
 	started bool
-	ready   []string      // last ready set reported to OnModelsChanged
-	running int           // jobs running (see begin)
-	idle    chan struct{} // closed when running drops to 0
+	scores  map[string]Score // bits per character of the live versions (rank.go)
+	// rescoring: a rescore runs; rescoreAgain: a publication asked for another.
+	rescoring, rescoreAgain bool
+	ready                   []string      // last ready set reported to OnModelsChanged
+	running                 int           // jobs running (see begin)
+	idle                    chan struct{} // closed when running drops to 0
 }
 
 // New builds a scheduler; nothing runs until Start.
@@ -110,7 +123,7 @@ func New(o Options) (*Scheduler, error) {
 		o.Now = time.Now
 	}
 	if o.EvalLimit <= 0 {
-		o.EvalLimit = 2000
+		o.EvalLimit = DefaultEvalLimit
 	}
 	met, err := newMetrics(o.Registry)
 	if err != nil {
@@ -130,6 +143,7 @@ func New(o Options) (*Scheduler, error) {
 		busy:    map[string]bool{},
 		booting: map[string]bool{},
 		trouble: map[string]Trouble{},
+		scores:  map[string]Score{},
 	}
 	cl := cronLogger{s.log}
 	s.cron = cron.New(cron.WithLogger(cl), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
@@ -173,6 +187,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 	s.apply(ctx, s.Config())
 	s.cron.Start()
+	s.rescoreSoon()
 	return nil
 }
 
@@ -228,7 +243,9 @@ func (s *Scheduler) apply(ctx context.Context, cfg config.Config) {
 			case !errors.Is(err, ErrNoLive):
 				s.log.Warn("no loadable checkpoint; training a new one", "model", mc.Name, "err", err)
 			}
-			s.startBootstrap(mc.Name)
+			if !s.startPretrained(mc) {
+				s.startBootstrap(mc.Name)
+			}
 		}
 	}
 	s.rebuildCron(cfg)
@@ -253,6 +270,7 @@ func (s *Scheduler) publish(name string, v int, info VersionInfo, m Model) bool 
 			s.met.heldOutLoss.WithLabelValues(name).Set(info.HeldOutLoss)
 		}
 		s.log.Info("model live", "model", name, "version", v)
+		s.rescoreSoon()
 	}
 	return ok
 }
