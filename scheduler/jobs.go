@@ -215,6 +215,9 @@ func (s *Scheduler) FineTune(ctx context.Context, name string) (FineTuneReport, 
 	default:
 		r.Outcome, r.Detail = runs.OutcomeRejected, fmt.Sprintf("v%d kept: %s; %s", rep.From, rep.Decision.Reason, rep.Train.Summary())
 	}
+	if rep.Skipped == "" && err == nil {
+		r.Detail += fmt.Sprintf("; learned %.0f%% of %d fresh tokens", 100*rep.Learned.Share(), rep.Learned.Tokens)
+	}
 	if rep.Skipped == "" {
 		r.Figures = rep.figures()
 	}
