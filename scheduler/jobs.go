@@ -279,6 +279,9 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 		rep.Train.Diverged = true
 	}
 	rep.Learned = rep.Train.Tracked
+	// The tracker counts the fresh comments the run read; a run stopped early
+	// read only some of them: the share is of all of them.
+	rep.Learned.Tokens = max(rep.Learned.Tokens, rep.Plan.FreshTokens)
 	s.met.freshLearned.WithLabelValues(name).Set(rep.Learned.Share())
 	if err := s.gate(ctx, ld, cand, d, cfg.Schedule.PromoteTolerance, rep); err != nil {
 		return err
