@@ -85,6 +85,10 @@ type Entry struct {
 	// embedded sample (real-Reddit-style comments the pretraining never saw),
 	// the scale /models ranks models on.
 	SampleBitsPerChar float64 `json:"sample_bits_per_char"`
+	// SampleCoverage is the share of the embedded sample's tokens (all of
+	// it, specials aside) that the vocabulary holds: for the word model, how
+	// well its vocabulary suits Reddit (issue 15's goal: at least 0.95).
+	SampleCoverage float64 `json:"sample_coverage"`
 	// Trained is when the run ended.
 	Trained time.Time `json:"trained"`
 	// ConfigFile and Config are the config file the run used and its text;

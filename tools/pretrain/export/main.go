@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -68,8 +69,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "export:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("%s: %s, %d bytes, sha256 %.16s…; held-out %.4f nats/token on the corpus, %.4f bits/char on the embedded sample\n",
-		e.Kind, filepath.Join(o.out, e.File), e.Bytes, e.SHA256, e.HeldOutLoss, e.SampleBitsPerChar)
+	fmt.Printf("%s: %s, %d bytes, sha256 %.16s…; held-out %.4f nats/token on the corpus; on the embedded sample %.4f bits/char, %.1f%% of its tokens in the vocabulary\n",
+		e.Kind, filepath.Join(o.out, e.File), e.Bytes, e.SHA256, e.HeldOutLoss, e.SampleBitsPerChar, 100*e.SampleCoverage)
 }
 
 // export writes the shipped checkpoint and its manifest entry.
@@ -103,7 +104,7 @@ func export(ctx context.Context, o options) (pretrained.Entry, error) {
 	if err != nil {
 		return pretrained.Entry{}, err
 	}
-	bpc, err := sampleBitsPerChar(ctx, buf.Bytes())
+	bpc, coverage, err := sampleFigures(ctx, buf.Bytes())
 	if err != nil {
 		return pretrained.Entry{}, err
 	}
@@ -112,7 +113,7 @@ func export(ctx context.Context, o options) (pretrained.Entry, error) {
 		Kind: string(lm.Kind()), File: string(lm.Kind()) + ".ckpt", Bytes: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:]),
 		VocabHash: lm.VocabHash(), VocabSize: lm.VocabSize(), Embed: lm.Config().Embed, Hidden: lm.Config().Hidden,
 		Steps: cp.State.Step, TokensTrained: cp.State.Tokens, Seed: o.seed,
-		HeldOutLoss: info.HeldOutLoss, HeldOutTokens: info.HeldOutTokens, SampleBitsPerChar: bpc, Trained: info.Created.UTC(),
+		HeldOutLoss: info.HeldOutLoss, HeldOutTokens: info.HeldOutTokens, SampleBitsPerChar: bpc, SampleCoverage: coverage, Trained: info.Created.UTC(),
 		ConfigFile: o.configFile, Config: string(cfgText), Command: o.command, Commit: o.commit, GoVersion: o.goVersion,
 		Corpus: corp,
 		Licence: "The weights are derived from the corpus sources listed, each of which may be redistributed: " +
@@ -230,25 +231,45 @@ func debVersion(pkg string) string {
 	return string(out)
 }
 
-// sampleBitsPerChar measures a checkpoint on the held-out part of the
-// embedded sample, cleaned by the default rules: what a first start's
-// /models shows for the version it installs.
-func sampleBitsPerChar(ctx context.Context, ckpt []byte) (float64, error) {
+// sampleFigures measures a checkpoint on the embedded sample, cleaned by
+// the default rules: bits per character on its held-out part (what a first
+// start's /models shows for the version it installs), and the share of all
+// its tokens, specials aside, that the vocabulary holds.
+func sampleFigures(ctx context.Context, ckpt []byte) (bpc, coverage float64, err error) {
 	m, err := scheduler.ModelEngine{}.Decode(bytes.NewReader(ckpt))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	cs, err := corpus.SampleComments(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
+	}
+	sp := m.Spec()
+	level := text.Level(sp.Level)
+	v, err := text.NewVocab(m.(interface{ LM() *model.LM }).LM().VocabTokens())
+	if err != nil {
+		return 0, 0, err
 	}
 	var held []corpus.Comment
+	var known, all int
 	rules := text.DefaultCleanRules()
 	for _, c := range cs {
-		if k, why := corpus.Clean(c, rules); why == "" && corpus.SplitOf(k.ID, corpus.DefaultValidFraction) == corpus.Validation {
+		k, why := corpus.Clean(c, rules)
+		if why != "" {
+			continue
+		}
+		if corpus.SplitOf(k.ID, corpus.DefaultValidFraction) == corpus.Validation {
 			held = append(held, k)
+		}
+		for _, tok := range level.Tokens(k.Body) {
+			if !slices.Contains(level.Specials(), tok) {
+				all++
+				if v.Contains(tok) {
+					known++
+				}
+			}
 		}
 	}
 	ev, err := m.Evaluate(ctx, corpus.SliceSource(held))
-	return ev.BitsPerChar, err
+	return ev.BitsPerChar, float64(known) / float64(max(all, 1)), err
 }
