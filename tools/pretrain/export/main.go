@@ -120,6 +120,9 @@ func export(ctx context.Context, o options) (pretrained.Entry, error) {
 			"Debian's fortunes under its BSD-style licence, Jane Austen's novels in the public domain (packaged by janeaustenr, MIT), " +
 			"and the project's own threads under the project's licence. They are shipped under the project's licence.",
 	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return e, err
+	}
 	if err := atomicfile.WriteFile(filepath.Join(o.out, e.File), buf.Bytes(), 0o644); err != nil {
 		return e, err
 	}
