@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"regexp"
@@ -95,6 +96,14 @@ func TestFirstStartWithPretrainedModels(t *testing.T) {
 	}
 	if !strings.Contains(logs, "installed the pretrained model") {
 		t.Errorf("the log does not say the shipped models were installed:\n%s", logs)
+	}
+
+	// eval --pretrained measures the shipped checkpoints on the store's held-out comments.
+	var ev, everr bytes.Buffer
+	if code := Main(ctx, []string{"eval", "--config", cfgPath, "--pretrained"}, Env{Stdout: &ev, Stderr: &everr, Pretrained: weights}); code != 0 ||
+		!regexp.MustCompile(`(?m)^char-lstm +char-lstm.ckpt +\d+\.\d+ .*pretrained on the test sample`).MatchString(ev.String()) ||
+		!strings.Contains(ev.String(), "word-lstm.ckpt") {
+		t.Errorf("eval --pretrained: exit %d\n%s\n%s", code, ev.String(), everr.String())
 	}
 
 	// commentbot models says the same of the versions on disk.
