@@ -3,14 +3,18 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"commentbot/config"
 	"commentbot/internal/fakereddit"
 	"commentbot/internal/testweights"
+	"commentbot/pretrained"
 )
 
 // Issue 15, the way a newcomer meets it: a first start on an empty data
@@ -40,49 +44,25 @@ func TestFirstStartWithPretrainedModels(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	stdin, feed := io.Pipe()
-	var out, errb lockedBuffer
-	env := Env{Stdin: stdin, Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Pretrained: weights}
-	start := time.Now()
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, common{configPath: cfgPath}, env, runOptions{trainSteps: 3, firstIngestTimeout: 10 * time.Second, waitReady: true})
-	}()
-	if _, err := io.WriteString(feed, "/comment model:char temperature:0.8\n"); err != nil {
-		t.Fatalf("the console did not read: %v\n%s", err, errb.String())
-	}
-	for !strings.Contains(out.String(), "char v1 · temperature 0.8") {
-		if time.Since(start) > 10*time.Second {
-			t.Fatalf("no answer to the first /comment 10 s after the start:\nstdout %s\nstderr %s", out.String(), errb.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Logf("first /comment answered %.2f s after the start", time.Since(start).Seconds())
-	if _, err := io.WriteString(feed, "/models\n/comment\n"); err != nil {
-		t.Fatal(err)
-	}
+	r := startConsole(t, ctx, cfgPath, weights)
+	r.firstComment(t, "char")
+	r.send(t, "/models\n/comment\n")
 	// Both fine-tunes from v1 end and say which share of the fresh tokens they learned.
 	ran := regexp.MustCompile(`msg=run component=scheduler job=fine-tune model=(word|char) outcome=(promoted|rejected) .*learned \d+% of \d+ fresh tokens`)
-	for len(ran.FindAllString(errb.String(), -1)) < 2 {
+	for len(ran.FindAllString(r.errb.String(), -1)) < 2 {
 		if ctx.Err() != nil {
-			t.Fatalf("the fine-tunes from v1 did not end:\n%s", errb.String())
+			t.Fatalf("the fine-tunes from v1 did not end:\n%s", r.errb.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, err := io.WriteString(feed, "/models\n"); err != nil {
-		t.Fatal(err)
-	}
-	feed.Close()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errb.String())
-	}
-	o, logs := out.String(), errb.String()
-	for _, want := range []string{
-		"**word** — word-lstm, enabled, version v1 (pretrained on the test sample (0 steps))",
-		"**char** — char-lstm, enabled, version v1 (pretrained on the test sample (0 steps))",
-	} {
-		if !strings.Contains(o, want) {
-			t.Errorf("/models lacks %q:\n%s", want, o)
+	r.send(t, "/models\n")
+	o, logs := r.end(t)
+	// Each version says where it came from: v1 the shipped weights, v2 (when the
+	// background fine-tune was quicker than the first /models) fine-tuned from v1.
+	for _, m := range []string{"word", "char"} {
+		re := regexp.MustCompile(`\*\*` + m + `\*\* — ` + m + `-lstm, enabled, version (v1 \(pretrained on the test sample \(0 steps\)\)|v2 \(fine-tuned on \d+ comments \(from v1\)\))`)
+		if n := len(re.FindAllString(o, -1)); n != 2 {
+			t.Errorf("%d of the two /models say where %s came from:\n%s", n, m, o)
 		}
 	}
 	if !regexp.MustCompile(`\*\*char\*\* — char-lstm, enabled, version v\d+ \((pretrained on|fine-tuned on \d+ comments \(from v1\)).*; last fine-tune (promoted|rejected) .*, learned \d+% of [\d,]+ fresh tokens`).MatchString(o) {
@@ -111,4 +91,94 @@ func TestFirstStartWithPretrainedModels(t *testing.T) {
 	if code != 0 || !strings.Contains(m, "pretrained on the test sample") {
 		t.Errorf("commentbot models: exit %d\n%s", code, m)
 	}
+}
+
+// Issue 15 at the default sizes: the same first start with the default
+// models, served by the weights embedded in this build — or, in a build that
+// ships none yet, by weights generated here at the default sizes (logged).
+// Tried: /comment on each model as soon as the console reads. Survives: both
+// are answered by v1 within 10 s of the start, nothing trains from scratch.
+func TestFirstStartDefaultSizes(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, deadReddit(t), deadReddit(t)+"token", "  - name: word\n    kind: word-lstm\n  - name: char\n    kind: char-lstm\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var weights fs.FS // nil: the binary's own
+	if _, err := pretrained.Load(); errors.Is(err, pretrained.ErrNone) {
+		t.Log("this build ships no pretrained weights: generating untrained ones at the default sizes")
+		w, err := testweights.Build(ctx, 5, config.DefaultModel("word", config.KindWordLSTM), config.DefaultModel("char", config.KindCharLSTM))
+		if err != nil {
+			t.Fatal(err)
+		}
+		weights = w
+	}
+	r := startConsole(t, ctx, cfgPath, weights)
+	r.firstComment(t, "char")
+	r.send(t, "/comment model:word temperature:0.8\n")
+	r.waitOut(t, "word v1 · temperature 0.8", 10*time.Second)
+	_, logs := r.end(t)
+	if strings.Contains(logs, "training from scratch") || strings.Count(logs, "installed the pretrained model") != 2 {
+		t.Errorf("not both models started from the shipped weights:\n%s", logs)
+	}
+}
+
+// consoleRun is the bot serving the console in-process, its stdin a pipe.
+type consoleRun struct {
+	feed      *io.PipeWriter
+	out, errb lockedBuffer
+	done      chan error
+	start     time.Time
+}
+
+// startConsole starts `run` on cfgPath with weights as the shipped
+// checkpoints (nil: the binary's own); short fine-tunes (3 steps).
+func startConsole(t *testing.T, ctx context.Context, cfgPath string, weights fs.FS) *consoleRun {
+	t.Helper()
+	stdin, feed := io.Pipe()
+	r := &consoleRun{feed: feed, done: make(chan error, 1), start: time.Now()}
+	env := Env{Stdin: stdin, Stdout: &r.out, Stderr: &r.errb, Getenv: func(string) string { return "" }, Pretrained: weights}
+	go func() {
+		r.done <- serve(ctx, common{configPath: cfgPath}, env, runOptions{trainSteps: 3, firstIngestTimeout: 10 * time.Second, waitReady: true})
+	}()
+	t.Cleanup(func() { feed.Close() })
+	return r
+}
+
+// firstComment asks model for a comment and requires the answer within 10 s
+// of the start.
+func (r *consoleRun) firstComment(t *testing.T, model string) {
+	t.Helper()
+	go io.WriteString(r.feed, "/comment model:"+model+" temperature:0.8\n") // blocks until the console reads
+	r.waitOut(t, model+" v1 · temperature 0.8", 10*time.Second-time.Since(r.start))
+	t.Logf("first /comment answered %.2f s after the start", time.Since(r.start).Seconds())
+}
+
+// waitOut waits up to limit for want on stdout.
+func (r *consoleRun) waitOut(t *testing.T, want string, limit time.Duration) {
+	t.Helper()
+	t0 := time.Now()
+	for !strings.Contains(r.out.String(), want) {
+		if time.Since(t0) > limit {
+			t.Fatalf("no %q on stdout %.1f s after the start:\nstdout %s\nstderr %s", want, time.Since(r.start).Seconds(), r.out.String(), r.errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// send writes console lines (the console is reading by now).
+func (r *consoleRun) send(t *testing.T, lines string) {
+	t.Helper()
+	if _, err := io.WriteString(r.feed, lines); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// end closes stdin and waits for the bot to exit; it returns stdout and stderr.
+func (r *consoleRun) end(t *testing.T) (string, string) {
+	t.Helper()
+	r.feed.Close()
+	if err := <-r.done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, r.errb.String())
+	}
+	return r.out.String(), r.errb.String()
 }
