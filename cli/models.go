@@ -161,7 +161,7 @@ func modelsCmd(ctx context.Context, args []string, env Env) error {
 			}
 			fmt.Fprintf(tw, "\tv%d%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", v.Version, mark, v.Created.Local().Format("2006-01-02 15:04"),
 				loss(v.HeldOutLoss, v.HeldOutTokens), bitsPerChar(v.HeldOutBPC, v.HeldOutComments), loss(v.FreshLoss, v.FreshTokens),
-				loss(v.TrainLoss, 1), learned(v.Learned), v.TokensTrained, v.Steps, v.Origin())
+				loss(v.TrainLoss, trainedTokens(v.TrainLoss)), learned(v.Learned), v.TokensTrained, v.Steps, v.Origin())
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -305,4 +305,13 @@ func generateCmd(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stdout, "%s\n-# %s v%d · temperature %g · seed %d\n\n", out.Text, *name, v, *temp, s)
 	}
 	return nil
+}
+
+// trainedTokens says whether a version records a training loss (a shipped
+// version does not: 0 hides it).
+func trainedTokens(trainLoss float64) int64 {
+	if trainLoss > 0 {
+		return 1
+	}
+	return 0
 }
