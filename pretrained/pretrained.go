@@ -89,6 +89,9 @@ type Entry struct {
 	// it, specials aside) that the vocabulary holds: for the word model, how
 	// well its vocabulary suits Reddit (issue 15's goal: at least 0.95).
 	SampleCoverage float64 `json:"sample_coverage"`
+	// Reference is the same pair of figures on a file of real Reddit comments
+	// that no pretraining corpus holds (the seed sample), when one was given.
+	Reference *Reference `json:"reference,omitempty"`
 	// Trained is when the run ended.
 	Trained time.Time `json:"trained"`
 	// ConfigFile and Config are the config file the run used and its text;
@@ -112,6 +115,16 @@ type Corpus struct {
 	SHA256   string   `json:"sha256"`
 	Comments int      `json:"comments"`
 	Sources  []Source `json:"sources"`
+}
+
+// Reference is a checkpoint measured on every comment of a file: bits per
+// character and the share of the file's tokens (specials aside) that its
+// vocabulary holds.
+type Reference struct {
+	File        string  `json:"file"`
+	SHA256      string  `json:"sha256"`
+	BitsPerChar float64 `json:"bits_per_char"`
+	Coverage    float64 `json:"coverage"`
 }
 
 // Source is one origin of the corpus's text.

@@ -16,7 +16,8 @@
 #   4. tools/pretrain/export writes pretrained/weights/{char-lstm,word-lstm}.ckpt and
 #      their manifest entries (provenance: corpus digest and sources, command, config,
 #      seed, commit, Go version, held-out loss, bits per character on the embedded
-#      sample, the sample's token coverage).
+#      sample, the sample's token coverage; the same two on ../shared/data's seed sample
+#      of real Reddit comments when it is there).
 # The corpora stay out of the repository; commit pretrained/weights afterwards.
 set -eu
 
@@ -62,9 +63,13 @@ if [ $status -ne 0 ]; then
 	exit $status
 fi
 
+# The seed sample (real Reddit comments, in no corpus) is measured on when it is there.
+set --
+seed="$repo/../shared/data/reddit-comments-2015-08.sample.csv"
+[ -f "$seed" ] && set -- --reference "$seed"
 go run ./tools/pretrain/export --data-dir "$work/char-data" --model char --corpus "$work/pt.ndjson" \
-	--config tools/pretrain/char.yaml --seed 1 --commit "$commit" --go-version "$goversion" --command "$char_cmd"
+	--config tools/pretrain/char.yaml --seed 1 --commit "$commit" --go-version "$goversion" --command "$char_cmd" "$@"
 go run ./tools/pretrain/export --data-dir "$work/word-data" --model word --corpus "$work/pt-word.ndjson" \
-	--config tools/pretrain/word.yaml --seed 1 --commit "$commit" --go-version "$goversion" --command "$word_cmd"
+	--config tools/pretrain/word.yaml --seed 1 --commit "$commit" --go-version "$goversion" --command "$word_cmd" "$@"
 go test ./pretrained/
 echo "pretrained/weights is ready to commit" >&2

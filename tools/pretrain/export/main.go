@@ -8,13 +8,15 @@
 //	go run ./tools/pretrain/export --data-dir /work/pt/char-data --model char \
 //	    --corpus /work/pt/pt.ndjson --config tools/pretrain/char.yaml --seed 1 \
 //	    --commit 242d6babb1a7353e05f75b9d3108f1152b8550da --go-version go1.26.8 \
-//	    --command './cb train --config tools/pretrain/char.yaml --model char --full --steps 20000 --seed 1 --data pt.ndjson'
+//	    --command './cb train --config tools/pretrain/char.yaml --model char --full --steps 20000 --seed 1 --data pt.ndjson' \
+//	    --reference ../shared/data/reddit-comments-2015-08.sample.csv
 //
 // The corpus's sources are read from its comment ids (pt_<source>_…, as
 // tools/pretraincorpus writes them) and described with the Debian package
 // versions installed here. It also measures the checkpoint on the held-out
 // part of the embedded sample (bits per character, the scale /models ranks
-// on), which the pretraining never saw. tools/pretrain/pretrain.sh runs it.
+// on), which the pretraining never saw, and with --reference on a file of
+// real Reddit comments (the seed sample). tools/pretrain/pretrain.sh runs it.
 package main
 
 import (
@@ -28,6 +30,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,8 +47,8 @@ import (
 )
 
 type options struct {
-	dataDir, name, corpusFile, configFile, command, commit, goVersion, out string
-	seed                                                                   uint64
+	dataDir, name, corpusFile, configFile, command, commit, goVersion, out, reference string
+	seed                                                                              uint64
 }
 
 func main() {
@@ -59,6 +62,7 @@ func main() {
 	flag.StringVar(&o.commit, "commit", "", "commit of the binary that trained it (required)")
 	flag.StringVar(&o.goVersion, "go-version", "", "Go version that built that binary (required)")
 	flag.StringVar(&o.out, "out", "pretrained/weights", "directory of the shipped files")
+	flag.StringVar(&o.reference, "reference", "", "optional CSV or NDJSON file of real comments no corpus holds (the seed sample) to measure on")
 	flag.Parse()
 	if o.dataDir == "" || o.name == "" || o.corpusFile == "" || o.configFile == "" || o.command == "" || o.commit == "" || o.goVersion == "" {
 		flag.Usage()
@@ -71,6 +75,9 @@ func main() {
 	}
 	fmt.Printf("%s: %s, %d bytes, sha256 %.16s…; held-out %.4f nats/token on the corpus; on the embedded sample %.4f bits/char, %.1f%% of its tokens in the vocabulary\n",
 		e.Kind, filepath.Join(o.out, e.File), e.Bytes, e.SHA256, e.HeldOutLoss, e.SampleBitsPerChar, 100*e.SampleCoverage)
+	if r := e.Reference; r != nil {
+		fmt.Printf("  on %s: %.4f bits/char, %.1f%% of its tokens in the vocabulary\n", r.File, r.BitsPerChar, 100*r.Coverage)
+	}
 }
 
 // export writes the shipped checkpoint and its manifest entry.
@@ -108,12 +115,20 @@ func export(ctx context.Context, o options) (pretrained.Entry, error) {
 	if err != nil {
 		return pretrained.Entry{}, err
 	}
+	var ref *pretrained.Reference
+	if o.reference != "" {
+		r, err := referenceFigures(ctx, buf.Bytes(), o.reference)
+		if err != nil {
+			return pretrained.Entry{}, fmt.Errorf("reference %s: %w", o.reference, err)
+		}
+		ref = &r
+	}
 	lm, sum := cp.Model, sha256.Sum256(buf.Bytes())
 	e := pretrained.Entry{
 		Kind: string(lm.Kind()), File: string(lm.Kind()) + ".ckpt", Bytes: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:]),
 		VocabHash: lm.VocabHash(), VocabSize: lm.VocabSize(), Embed: lm.Config().Embed, Hidden: lm.Config().Hidden,
 		Steps: cp.State.Step, TokensTrained: cp.State.Tokens, Seed: o.seed,
-		HeldOutLoss: info.HeldOutLoss, HeldOutTokens: info.HeldOutTokens, SampleBitsPerChar: bpc, SampleCoverage: coverage, Trained: info.Created.UTC(),
+		HeldOutLoss: info.HeldOutLoss, HeldOutTokens: info.HeldOutTokens, SampleBitsPerChar: bpc, SampleCoverage: coverage, Reference: ref, Trained: info.Created.UTC(),
 		ConfigFile: o.configFile, Config: string(cfgText), Command: o.command, Commit: o.commit, GoVersion: o.goVersion,
 		Corpus: corp,
 		Licence: "The weights are derived from the corpus sources listed, each of which may be redistributed: " +
@@ -239,16 +254,46 @@ func debVersion(pkg string) string {
 // start's /models shows for the version it installs), and the share of all
 // its tokens, specials aside, that the vocabulary holds.
 func sampleFigures(ctx context.Context, ckpt []byte) (bpc, coverage float64, err error) {
-	m, err := scheduler.ModelEngine{}.Decode(bytes.NewReader(ckpt))
-	if err != nil {
-		return 0, 0, err
-	}
 	cs, err := corpus.SampleComments(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
-	sp := m.Spec()
-	level := text.Level(sp.Level)
+	return figures(ctx, ckpt, cs, true)
+}
+
+// referenceFigures are the same figures on every comment of a file — the
+// seed sample of real Reddit comments, which no pretraining corpus holds.
+func referenceFigures(ctx context.Context, ckpt []byte, path string) (pretrained.Reference, error) {
+	src, err := corpus.FileSource(path)
+	if err != nil {
+		return pretrained.Reference{}, err
+	}
+	var cs []corpus.Comment
+	if err := src(ctx, func(c corpus.Comment) error { cs = append(cs, c); return nil }); err != nil {
+		return pretrained.Reference{}, err
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return pretrained.Reference{}, err
+	}
+	sum := sha256.Sum256(raw)
+	r := pretrained.Reference{File: filepath.Base(path), SHA256: hex.EncodeToString(sum[:])}
+	r.BitsPerChar, r.Coverage, err = figures(ctx, ckpt, cs, false)
+	if err == nil && (math.IsNaN(r.BitsPerChar) || math.IsInf(r.BitsPerChar, 0)) {
+		err = fmt.Errorf("%d comments: too few to fill one evaluation batch", len(cs))
+	}
+	return r, err
+}
+
+// figures cleans cs by the default rules and measures the checkpoint on them
+// (on their held-out part when heldOnly): bits per character, and the share
+// of all their tokens, specials aside, in the vocabulary.
+func figures(ctx context.Context, ckpt []byte, cs []corpus.Comment, heldOnly bool) (bpc, coverage float64, err error) {
+	m, err := scheduler.ModelEngine{}.Decode(bytes.NewReader(ckpt))
+	if err != nil {
+		return 0, 0, err
+	}
+	level := text.Level(m.Spec().Level)
 	v, err := text.NewVocab(m.(interface{ LM() *model.LM }).LM().VocabTokens())
 	if err != nil {
 		return 0, 0, err
@@ -261,7 +306,7 @@ func sampleFigures(ctx context.Context, ckpt []byte) (bpc, coverage float64, err
 		if why != "" {
 			continue
 		}
-		if corpus.SplitOf(k.ID, corpus.DefaultValidFraction) == corpus.Validation {
+		if !heldOnly || corpus.SplitOf(k.ID, corpus.DefaultValidFraction) == corpus.Validation {
 			held = append(held, k)
 		}
 		for _, tok := range level.Tokens(k.Body) {

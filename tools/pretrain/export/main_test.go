@@ -48,6 +48,14 @@ func TestExportTwoLineages(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	ref := filepath.Join(dir, "reference.csv")
+	refText := "id,body\n"
+	for i := range 80 {
+		refText += fmt.Sprintf("r%d,\"Honestly I think the bread is fine, zymurgy aside, says comment %d of the rain thread.\"\n", i, i)
+	}
+	if err := os.WriteFile(ref, []byte(refText), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	out := filepath.Join(dir, "weights") // made by the first export
 	for _, name := range []string{"char", "word"} {
@@ -57,7 +65,7 @@ func TestExportTwoLineages(t *testing.T) {
 			t.Fatalf("%v: exit %d\n%s", args, code, stderr.String())
 		}
 		o := options{dataDir: filepath.Join(dir, "data"), name: name, corpusFile: data, configFile: cfgPath,
-			command: "commentbot " + strings.Join(args, " "), commit: "abc", goVersion: "go1.x", out: out, seed: 1}
+			command: "commentbot " + strings.Join(args, " "), commit: "abc", goVersion: "go1.x", out: out, seed: 1, reference: ref}
 		if _, err := export(ctx, o); err != nil {
 			t.Fatalf("export %s: %v", name, err)
 		}
@@ -86,6 +94,9 @@ func TestExportTwoLineages(t *testing.T) {
 		if m.Steps != 3 || m.Seed != 1 || m.Config != cfgText || !strings.Contains(m.Command, "--full --steps 3") || m.HeldOutTokens == 0 {
 			t.Errorf("%s: provenance %+v", m.Kind, m.Entry)
 		}
+		if r := m.Reference; r == nil || r.File != "reference.csv" || !(r.BitsPerChar > 0) || !(r.Coverage > 0 && r.Coverage < 1) {
+			t.Errorf("%s: reference figures %+v; want bits per character and a partial coverage (zymurgy is in no vocabulary)", m.Kind, r)
+		}
 		if !(m.SampleBitsPerChar > 0) || !(m.SampleCoverage > 0 && m.SampleCoverage <= 1) {
 			t.Errorf("%s: bits per character on the sample %v, its tokens covered %v", m.Kind, m.SampleBitsPerChar, m.SampleCoverage)
 		}
@@ -95,5 +106,14 @@ func TestExportTwoLineages(t *testing.T) {
 	after, _ := os.ReadFile(filepath.Join(out, pretrained.ManifestFile))
 	if err == nil || !bytes.Equal(before, after) {
 		t.Errorf("export of a missing lineage: %v; manifest changed: %v", err, !bytes.Equal(before, after))
+	}
+	tiny := filepath.Join(dir, "tiny.csv")
+	if err := os.WriteFile(tiny, []byte("id,body\nr1,Two comments.\nr2,Too few.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = export(ctx, options{dataDir: filepath.Join(dir, "data"), name: "char", corpusFile: data, configFile: cfgPath, out: out, reference: tiny})
+	after, _ = os.ReadFile(filepath.Join(out, pretrained.ManifestFile))
+	if err == nil || !strings.Contains(err.Error(), "too few") || !bytes.Equal(before, after) {
+		t.Errorf("export with a two-comment reference: %v; manifest changed: %v", err, !bytes.Equal(before, after))
 	}
 }
