@@ -115,7 +115,7 @@ func TestFirstStartDefaultSizes(t *testing.T) {
 	r := startConsole(t, ctx, cfgPath, weights)
 	r.firstComment(t, "char")
 	r.send(t, "/comment model:word temperature:0.8\n")
-	r.waitOut(t, "word v1 · temperature 0.8", 10*time.Second)
+	r.waitOut(t, "word v1 · temperature 0.8", raceSlowdown*10*time.Second)
 	_, logs := r.end(t)
 	if strings.Contains(logs, "training from scratch") || strings.Count(logs, "installed the pretrained model") != 2 {
 		t.Errorf("not both models started from the shipped weights:\n%s", logs)
@@ -145,11 +145,17 @@ func startConsole(t *testing.T, ctx context.Context, cfgPath string, weights fs.
 }
 
 // firstComment asks model for a comment and requires the answer within 10 s
-// of the start.
+// of the start (under the race detector, which slows everything several
+// times over, within raceSlowdown times that).
 func (r *consoleRun) firstComment(t *testing.T, model string) {
 	t.Helper()
 	go io.WriteString(r.feed, "/comment model:"+model+" temperature:0.8\n") // blocks until the console reads
-	r.waitOut(t, model+" v1 · temperature 0.8", 10*time.Second-time.Since(r.start))
+	limit := 10 * time.Second
+	if raceDetector {
+		limit *= raceSlowdown
+		t.Logf("race detector: waiting up to %v for the first answer", limit)
+	}
+	r.waitOut(t, model+" v1 · temperature 0.8", limit-time.Since(r.start))
 	t.Logf("first /comment answered %.2f s after the start", time.Since(r.start).Seconds())
 }
 
