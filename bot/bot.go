@@ -35,6 +35,20 @@ type ModelInfo struct {
 	CorpusSize   int       // comments the live version was trained on
 	LossCurvePNG []byte    // optional: attached to /models
 	Note         string    // optional: a problem to show, such as a damaged lineage set aside
+	// Origin says where the live version came from: "pretrained on …",
+	// "fine-tuned on 491 comments (from v1)", "trained from scratch".
+	Origin string
+	// BitsPerChar is the live version's held-out bits per character on the
+	// comments every model is measured on (ScoredOn of them); 0 = not measured.
+	BitsPerChar float64
+	ScoredOn    int
+	// LastFineTune is the last fine-tune in a line (with the share of the
+	// fresh comments it learned); "" = none yet.
+	LastFineTune string
+	// Default marks the model /comment uses when none is named (DefaultWhy
+	// says why); without one, the first enabled model.
+	Default    bool
+	DefaultWhy string
 }
 
 // level is the originality level of the model: "char" for char-level kinds, else "word".

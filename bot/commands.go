@@ -50,7 +50,7 @@ func (b *Bot) Commands(ctx context.Context) []*discordgo.ApplicationCommand {
 		Description: "Write a Reddit-style comment with one of the bot's language models",
 		Options: []*discordgo.ApplicationCommandOption{
 			{Type: discordgo.ApplicationCommandOptionString, Name: "model",
-				Description: "which model writes (default: the first enabled one)", Choices: enabled},
+				Description: "which model writes (default: the best by held-out bits per character)", Choices: enabled},
 			{Type: discordgo.ApplicationCommandOptionNumber, Name: "temperature",
 				Description: fmt.Sprintf("randomness, %g–%g (default %g)", cfg.MinTemperature, cfg.MaxTemperature, cfg.Temperature),
 				MinValue:    &minT, MaxValue: cfg.MaxTemperature},
@@ -216,7 +216,8 @@ func (b *Bot) parseComment(ctx context.Context, cfg Config, inv invocation) (com
 	return a, nil
 }
 
-// pickModel finds the named model, or the first enabled one when none was given.
+// pickModel finds the named model or, when none was given, the default one
+// (ModelInfo.Default), else the first enabled one.
 func (b *Bot) pickModel(ctx context.Context, name string, given bool) (ModelInfo, error) {
 	models := b.gen.Models(ctx)
 	var names []string
@@ -226,6 +227,11 @@ func (b *Bot) pickModel(ctx context.Context, name string, given bool) (ModelInfo
 		}
 	}
 	if !given || strings.TrimSpace(name) == "" {
+		for _, m := range models {
+			if m.Enabled && m.Default {
+				return m, nil
+			}
+		}
 		for _, m := range models {
 			if m.Enabled {
 				return m, nil

@@ -148,3 +148,46 @@ func ExampleBot_ServeConsole() {
 	// The model "rnn" is switched off right now. Enabled: word, char.
 	// Temperature 3 is out of range: use a number from 0.1 to 2.
 }
+
+// Issue 12: when the generator marks a default model (the best by bits per
+// character, or the configured one), /comment without a model uses it rather
+// than the first enabled one, and /models says where each version came from,
+// its bits per character, its last fine-tune and which model is the default.
+// A default that is disabled is passed over for the first enabled model.
+func TestConsoleDefaultModelAndOrigin(t *testing.T) {
+	gen := newFakeGen()
+	gen.models[0].Origin = "pretrained on fortunes and the project's own threads (9000 steps)"
+	gen.models[0].BitsPerChar, gen.models[0].ScoredOn = 2.41, 120
+	gen.models[1].Origin, gen.models[1].LastFineTune = "fine-tuned on 491 comments (from v1)", "promoted 2026-12-03 10:00, learned 100% of 12,345 fresh tokens"
+	gen.models[1].BitsPerChar, gen.models[1].ScoredOn = 2.02, 120
+	gen.models[1].Default, gen.models[1].DefaultWhy = true, "lowest held-out bits per character"
+	b, err := New(DefaultConfig(), gen, Options{Seeds: rand.NewPCG(1, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.ServeConsole(ctx, strings.NewReader("/comment\n/models\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	seeds := seedsFrom(1, 2, 1)
+	for _, want := range []string{
+		fmt.Sprintf("-# char v1 · temperature 0.8 · seed %d", seeds[0]),
+		"**word** — word-lstm, enabled, version v3 (pretrained on fortunes and the project's own threads (9000 steps)), trained 2026-11-26 12:00 UTC, 2.410 bits/char on 120 held-out comments",
+		"**char** — char-lstm, enabled, version v1 (fine-tuned on 491 comments (from v1)), 2.020 bits/char on 120 held-out comments, held-out loss 1.500, corpus 15000 comments; last fine-tune promoted 2026-12-03 10:00, learned 100% of 12,345 fresh tokens — **default** for /comment (lowest held-out bits per character)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("console output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	gen.setEnabled("char", false)
+	out.Reset()
+	if err := b.ServeConsole(ctx, strings.NewReader("/comment\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "-# word v3 ·") {
+		t.Errorf("with the default disabled, /comment did not fall back to the first enabled model:\n%s", out.String())
+	}
+}

@@ -252,14 +252,26 @@ func (b *Bot) models(ctx context.Context, inv invocation, r responder) string {
 			version = "not trained yet"
 		}
 		fmt.Fprintf(&sb, "**%s** — %s, %s, version %s", m.Name, m.Kind, state, version)
+		if m.Origin != "" {
+			fmt.Fprintf(&sb, " (%s)", m.Origin)
+		}
 		if !m.TrainedAt.IsZero() {
 			fmt.Fprintf(&sb, ", trained %s", m.TrainedAt.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		if m.BitsPerChar > 0 && !math.IsInf(m.BitsPerChar, 0) {
+			fmt.Fprintf(&sb, ", %.3f bits/char on %d held-out comments", m.BitsPerChar, m.ScoredOn)
 		}
 		if m.HeldOutLoss > 0 && !math.IsNaN(m.HeldOutLoss) && !math.IsInf(m.HeldOutLoss, 0) {
 			fmt.Fprintf(&sb, ", held-out loss %.3f", m.HeldOutLoss)
 		}
 		if m.CorpusSize > 0 {
 			fmt.Fprintf(&sb, ", corpus %d comments", m.CorpusSize)
+		}
+		if m.LastFineTune != "" {
+			fmt.Fprintf(&sb, "; last fine-tune %s", m.LastFineTune)
+		}
+		if m.Default {
+			fmt.Fprintf(&sb, " — **default** for /comment (%s)", m.DefaultWhy)
 		}
 		if m.Note != "" {
 			fmt.Fprintf(&sb, " — %s", m.Note)

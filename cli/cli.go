@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"sort"
 	"strings"
@@ -19,6 +20,10 @@ type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Pretrained holds the shipped checkpoints (package pretrained's layout:
+	// manifest.json and <kind>.ckpt at its root); nil: those embedded in the
+	// binary.
+	Pretrained fs.FS
 }
 
 // command is one subcommand.

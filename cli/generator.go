@@ -31,6 +31,8 @@ func (g generator) Models(ctx context.Context) []bot.ModelInfo {
 	if err != nil {
 		comments = 0 // unknown; /models still lists the models
 	}
+	scores := g.sched.Scores()
+	def, why := g.sched.DefaultModel()
 	for _, mc := range cfg.Models {
 		info := bot.ModelInfo{Name: mc.Name, Kind: mc.Kind, Enabled: mc.Enabled, HeldOutLoss: math.NaN()}
 		if ld, err := g.sched.Live().Get(mc.Name); err == nil {
@@ -40,9 +42,14 @@ func (g generator) Models(ctx context.Context) []bot.ModelInfo {
 			if png, err := g.sched.LossPNG(ctx, mc.Name); err == nil {
 				info.LossCurvePNG = png
 			}
+			if sc, ok := scores[mc.Name]; ok && sc.Version == ld.Version {
+				info.BitsPerChar, info.ScoredOn = sc.BitsPerChar, sc.Comments
+			}
+			info.Default, info.DefaultWhy = mc.Name == def, why
 		} else if vi, ok := liveOnDisk(ctx, g.sched, mc.Name); ok && !mc.Enabled {
 			describe(&info, vi.Version, vi) // disabled: not loaded, but trained
 		}
+		info.LastFineTune = lastFineTune(ctx, g.store, mc.Name)
 		info.Note = troubleNote(g.sched, mc.Name, g.sched.Training(mc.Name))
 		out = append(out, info)
 	}
@@ -53,6 +60,7 @@ func (g generator) Models(ctx context.Context) []bot.ModelInfo {
 func describe(info *bot.ModelInfo, v int, vi scheduler.VersionInfo) {
 	info.Version = fmt.Sprintf("v%d", v)
 	info.TrainedAt = vi.Created
+	info.Origin = vi.Origin()
 	if vi.HeldOutTokens > 0 {
 		info.HeldOutLoss = vi.HeldOutLoss
 	}

@@ -228,7 +228,7 @@ func TestBinaryModelsShowsDisabledVersion(t *testing.T) {
 	cfg := binConfig(t, dir, false)
 	p := consoleUp(t, cfg)
 	out := p.answer("/models", "**rnn**", 30*time.Second)
-	if !regexp.MustCompile(`\*\*rnn\*\* — rnn, disabled, version v1, trained `).MatchString(out) {
+	if !regexp.MustCompile(`\*\*rnn\*\* — rnn, disabled, version v1 \(trained from scratch\), trained `).MatchString(out) {
 		t.Errorf("/models for the disabled rnn model:\n%s", out)
 	}
 	p.stop(30 * time.Second)

@@ -16,10 +16,8 @@ import (
 
 	"commentbot/config"
 	"commentbot/corpus"
-	"commentbot/model"
 	"commentbot/scheduler"
 	"commentbot/store"
-	"commentbot/text"
 )
 
 // offline is what the model commands share: the config, the store and a scheduler
@@ -56,7 +54,7 @@ func openOfflineWith(ctx context.Context, c common, env Env, progress func(strin
 	// a second `train`) waits for the model's lock instead of racing it.
 	sched, err := scheduler.New(scheduler.Options{Config: cfg, Store: st, Versions: st, Fleet: st, LockWait: true,
 		Engine: scheduler.ModelEngine{}, Registry: prometheus.NewRegistry(), Logger: log, OnProgress: progress,
-		Seed: seed})
+		Seed: seed, Pretrained: shippedModels(env, log)})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -154,18 +152,75 @@ func modelsCmd(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(tw, "\tno versions yet\n")
 			continue
 		}
-		fmt.Fprintf(tw, "\tversion\tcreated\tjob\theld-out loss\tfresh loss\ttrain loss\ttokens trained\tsteps\n")
+		if ft := lastFineTune(ctx, o.store, mc.Name); ft != "" {
+			fmt.Fprintf(tw, "\tlast fine-tune: %s\n", ft)
+		}
+		fmt.Fprintf(tw, "\tversion\tcreated\theld-out loss\tbits/char\tfresh loss\ttrain loss\tfresh learned\ttokens trained\tsteps\torigin\n")
 		for _, v := range list {
 			mark := ""
 			if v.Live {
 				mark = " (live)"
 			}
-			fmt.Fprintf(tw, "\tv%d%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", v.Version, mark, v.Created.Local().Format("2006-01-02 15:04"),
-				v.Job, loss(v.HeldOutLoss, v.HeldOutTokens), loss(v.FreshLoss, v.FreshTokens), loss(v.TrainLoss, 1),
-				v.TokensTrained, v.Steps)
+			fmt.Fprintf(tw, "\tv%d%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", v.Version, mark, v.Created.Local().Format("2006-01-02 15:04"),
+				loss(v.HeldOutLoss, v.HeldOutTokens), bitsPerChar(v.HeldOutBPC, v.HeldOutComments), loss(v.FreshLoss, v.FreshTokens),
+				loss(v.TrainLoss, trainedTokens(v.TrainLoss)), learned(v.Learned), v.TokensTrained, v.Steps, v.Origin())
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if d := o.cfg.Bot.DefaultModel; d != "" {
+		fmt.Fprintf(env.Stdout, "/comment without a model uses %s (bot.default_model).\n", d)
+	} else {
+		fmt.Fprintln(env.Stdout, "/comment without a model uses the one with the lowest held-out bits per character (`commentbot eval` ranks them).")
+	}
+	return nil
+}
+
+// lastFineTune says in a line how the newest fine-tune of name that trained
+// went and which share of the fresh comments' tokens it learned; "" when
+// there is none.
+func lastFineTune(ctx context.Context, st store.Store, name string) string {
+	rs, err := st.Runs(ctx, scheduler.JobFineTune, 100)
+	if err != nil {
+		return ""
+	}
+	for _, r := range rs {
+		f := r.Figures
+		if r.Model != name || f == nil || f["fresh_train_tokens"] <= 0 {
+			continue
+		}
+		return fmt.Sprintf("%s %s, learned %.0f%% of %s fresh tokens (%s fresh + %s replayed comments, %d steps)",
+			r.Outcome, r.Ended.Local().Format("2006-01-02 15:04"), 100*f["fresh_learned_share"], count(int64(f["fresh_train_tokens"])),
+			count(int64(f["fresh_comments"])), count(int64(f["replay_comments"])), int(f["steps"]))
+	}
+	return ""
+}
+
+// bitsPerChar shows a version's held-out bits per character and on how many
+// comments it was measured.
+func bitsPerChar(bpc float64, comments int) string {
+	if comments <= 0 || math.IsNaN(bpc) || bpc <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f (%d)", bpc, comments)
+}
+
+// learned shows the share of the fresh tokens a fine-tune trained on.
+func learned(c *scheduler.Coverage) string {
+	if c == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%% of %s", 100*c.Share(), count(c.Tokens))
+}
+
+// count renders n with thousands separators: 12,345.
+func count(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func loss(l float64, tokens int64) string {
@@ -254,95 +309,11 @@ func generateCmd(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
-func evalCmd(ctx context.Context, args []string, env Env) error {
-	var c common
-	fs := flags("eval", "--model NAME [--data FILE]",
-		"Report a model's mean loss per token on held-out data — the store's validation split, or\n"+
-			"the held-out part of --data FILE (cleaned; the comments `train --data FILE` holds out,\n"+
-			"by the same id hash) — with perplexity (words) or bits per character, beside a unigram\n"+
-			"baseline counted on the matching training part and the uniform distribution.", env)
-	c.register(fs, env)
-	name := fs.String("model", "", "model name (required)")
-	data := fs.String("data", "", "CSV or NDJSON file to evaluate on (its held-out part) instead of the store")
-	version := fs.Int("version", 0, "version to evaluate (default: live)")
-	o, err := parseModelCmd(ctx, fs, &c, args, env, name, nil)
-	if err != nil {
-		return err
+// trainedTokens says whether a version records a training loss (a shipped
+// version does not: 0 hides it).
+func trainedTokens(trainLoss float64) int64 {
+	if trainLoss > 0 {
+		return 1
 	}
-	defer o.Close()
-	m, v, err := o.load(ctx, *name, *version)
-	if err != nil {
-		return err
-	}
-	frac := o.cfg.Corpus.ValidationFraction
-	train := o.store.Comments(corpus.Filter{Split: corpus.Train, ValidFraction: frac})
-	valid := o.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: frac})
-	where, trainWhere := "the store's validation split", "the store's training split"
-	if *data != "" {
-		src, err := dataSource(*data, o.cfg)
-		if err != nil {
-			return err
-		}
-		train, valid = splitPart(src, frac, corpus.Train), splitPart(src, frac, corpus.Validation)
-		where = fmt.Sprintf("the held-out part of %s (%g of its comments, by id hash)", *data, frac)
-		trainWhere = "the rest of " + *data
-	}
-	lossV, tokens, err := m.Evaluate(ctx, valid)
-	if err != nil {
-		return err
-	}
-	if tokens == 0 {
-		return fmt.Errorf("no held-out tokens in %s", where)
-	}
-	lm := m.(interface{ LM() *model.LM }).LM()
-	fmt.Fprintf(env.Stdout, "%s v%d (%s) on %s: %d tokens\n", *name, v, lm.Kind(), where, tokens)
-	fmt.Fprintf(env.Stdout, "  model    %s\n", describeLoss(lm.Kind(), lossV))
-	uni, err := unigram(ctx, lm, train, valid)
-	if err != nil {
-		return fmt.Errorf("unigram baseline counted on %s: %w", trainWhere, err)
-	}
-	fmt.Fprintf(env.Stdout, "  unigram  %s (counted on %s)\n", describeLoss(lm.Kind(), uni), trainWhere)
-	fmt.Fprintf(env.Stdout, "  uniform  %s (log of the vocabulary size, %d)\n", describeLoss(lm.Kind(), math.Log(float64(lm.VocabSize()))), lm.VocabSize())
-	return nil
-}
-
-// splitPart keeps the comments of src in split want (by the hash of their ids, as the
-// store and `train --data` split).
-func splitPart(src corpus.Source, frac float64, want corpus.Split) corpus.Source {
-	return func(ctx context.Context, fn func(corpus.Comment) error) error {
-		return src(ctx, func(c corpus.Comment) error {
-			if corpus.SplitOf(c.ID, frac) != want {
-				return nil
-			}
-			return fn(c)
-		})
-	}
-}
-
-// describeLoss prints nats per token with perplexity (words) or bits per character.
-func describeLoss(k model.Kind, nats float64) string {
-	if k == model.CharLSTM {
-		return fmt.Sprintf("%.4f nats/char = %.4f bits/char", nats, nats/math.Ln2)
-	}
-	return fmt.Sprintf("%.4f nats/word, perplexity %.1f", nats, math.Exp(nats))
-}
-
-// unigram is the held-out loss of the training split's add-one-smoothed unigram
-// distribution over the model's vocabulary.
-func unigram(ctx context.Context, lm *model.LM, train, valid corpus.Source) (float64, error) {
-	v, err := text.NewVocab(lm.VocabTokens())
-	if err != nil {
-		return 0, err
-	}
-	// One short stream: every comment counts, however small the parts are.
-	level := text.Level(lm.Kind().Level())
-	tb := corpus.NewBatcher(train, level, v, 1, 16)
-	defer tb.Close()
-	vb := corpus.NewBatcher(valid, level, v, 1, 16)
-	defer vb.Close()
-	ev, err := model.UnigramLoss(ctx, tb, vb, v.Len(), 0)
-	if errors.Is(err, corpus.ErrEmptyEpoch) {
-		return 0, errors.New("no training comments to count")
-	}
-	return ev.Loss, err
+	return 0
 }

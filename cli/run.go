@@ -186,6 +186,7 @@ func (rt *app) newScheduler(ctx context.Context) (err error) {
 		Config: rt.cfg, Store: rt.store, Engine: scheduler.ModelEngine{}, Versions: rt.store, Fleet: rt.store,
 		Follower: rt.cfg.Role != config.RoleAll, Ingester: in, Registry: prometheus.NewRegistry(), Logger: rt.log, Seed: uint64(time.Now().UnixNano()),
 		TrainSteps: rt.o.trainSteps, OnProgress: rt.progress.update, Poster: scheduler.PostFunc(rt.post),
+		Pretrained:      shippedModels(rt.env, rt.log),
 		OnModelsChanged: func(ready []string) { rt.modelsChanged(ctx, ready) },
 		Health:          func() map[string]any { return map[string]any{"discord": rt.bot.Health()} },
 	})

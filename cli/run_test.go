@@ -184,6 +184,13 @@ func TestModelCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "bits/char") {
 		t.Errorf("eval char: exit %d\n%s", code, out)
 	}
+	// Without --model: every enabled model on the same comments, best first, in
+	// bits per character (the disabled rnn is not measured).
+	code, out, _ = run(t, "", "eval", "--config", cfg)
+	rows := regexp.MustCompile(`(?m)^(word|char|rnn) +v1 +(\d+\.\d+) `).FindAllStringSubmatch(out, -1)
+	if code != 0 || len(rows) != 2 || rows[0][2] > rows[1][2] || !strings.Contains(out, "best first") {
+		t.Errorf("eval of every model: exit %d, rows %q\n%s", code, rows, out)
+	}
 	if code, _, errs := run(t, "", "rollback", "--config", cfg, "--model", "word"); code != 1 || !strings.Contains(errs, "no version older than v1") {
 		t.Errorf("rollback with one version: exit %d, stderr %q", code, errs)
 	}
@@ -213,7 +220,8 @@ func TestModelCommands(t *testing.T) {
 		{[]string{"generate", "--model", "rnn"}, 1, "no trained version"},
 		{[]string{"generate"}, 2, ""},
 		{[]string{"generate", "--model", "word", "-n", "0"}, 2, ""},
-		{[]string{"eval"}, 2, ""},
+		{[]string{"eval", "--version", "x"}, 2, ""},
+		{[]string{"eval", "--model", "nosuch"}, 1, "nosuch has no trained version"},
 	} {
 		code, _, errs := run(t, "", append(tc.args, "--config", cfg)...)
 		if code != tc.code || !strings.Contains(errs, tc.want) {

@@ -151,8 +151,14 @@ type ModelConfig struct {
 	MaxTemperature float64 `yaml:"max_temperature"`
 	// MaxTokens bounds one generated comment (words or characters).
 	MaxTokens int `yaml:"max_tokens"`
-	// FirstTrainMinutes is the budget of the first training on a fresh machine.
+	// FirstTrainMinutes is the budget of the first training on a fresh machine
+	// when the model does not start from a pretrained checkpoint.
 	FirstTrainMinutes float64 `yaml:"first_train_minutes"`
+	// Pretrained starts a model with no checkpoint on disk from the checkpoint
+	// shipped with the binary for its kind, when its sizes match (package
+	// pretrained); false trains its first version from scratch. `train --full`
+	// always starts from scratch.
+	Pretrained bool `yaml:"pretrained"`
 }
 
 // Schedule holds the cron jobs (robfig/cron specs: five fields or descriptors such as
@@ -160,7 +166,10 @@ type ModelConfig struct {
 type Schedule struct {
 	Ingest   string `yaml:"ingest"`
 	FineTune string `yaml:"fine_tune"`
-	// FineTuneMinutes is the training budget of one fine-tune.
+	// FineTuneMinutes caps one fine-tune. A fine-tune trains one pass over the
+	// fresh comments and their replay sample; when the model's measured speed
+	// says that would take longer, the replay is cut first, then the cap stops
+	// the run (its record says which share of the fresh tokens it learned).
 	FineTuneMinutes float64 `yaml:"fine_tune_minutes"`
 	// ReplayRatio is how many older comments are mixed in per fresh comment.
 	ReplayRatio float64 `yaml:"replay_ratio"`
@@ -207,6 +216,9 @@ type BotConfig struct {
 	OriginalityRetries int           `yaml:"originality_retries"`
 	ShardID            int           `yaml:"shard_id"`
 	ShardCount         int           `yaml:"shard_count"`
+	// DefaultModel is the model /comment uses when none is named; empty: the
+	// ready model with the lowest held-out bits per character.
+	DefaultModel string `yaml:"default_model"`
 }
 
 // Metrics says where Prometheus metrics and /healthz are served.
@@ -249,7 +261,7 @@ func Default() Config {
 		Schedule: Schedule{
 			Ingest:           "@every 30m",
 			FineTune:         "@daily",
-			FineTuneMinutes:  10,
+			FineTuneMinutes:  120,
 			ReplayRatio:      1,
 			PromoteTolerance: 0.01,
 			KeepVersions:     5,
@@ -296,7 +308,7 @@ func DefaultModel(name, kind string) ModelConfig {
 		LearningRate: mc.LearningRate, LRDecay: mc.LRDecay, Clip: mc.Clip, Streams: mc.Streams, Steps: mc.Steps,
 		LRSchedule: string(model.ScheduleAnneal), PatienceShare: model.DefaultPatience, Patience: mc.Patience,
 		LRReductions: model.DefaultReductions, MaxTemperature: mc.MaxTemperature,
-		VocabSize: 4000, MaxTokens: 60, FirstTrainMinutes: 3,
+		VocabSize: 4000, MaxTokens: 60, FirstTrainMinutes: 3, Pretrained: true,
 	}
 	if kind == KindCharLSTM {
 		m.VocabSize, m.MaxTokens = 96, 400
@@ -465,6 +477,9 @@ func (c *Config) Validate() error {
 		seen[m.Name] = true
 	}
 	c.Schedule.validate(bad, seen, c.Bot.MaxTemperature)
+	if c.Bot.DefaultModel != "" && !seen[c.Bot.DefaultModel] {
+		bad("bot.default_model", "%q is not a model of this config", c.Bot.DefaultModel)
+	}
 	c.Bot.validate(bad)
 	if len(ps) > 0 {
 		return &ValidationError{Problems: ps}

@@ -106,6 +106,20 @@ func (e ModelEngine) Decode(r io.Reader) (Model, error) {
 	return &lmModel{eng: e, cp: cp, vocab: v, level: levelOf(cp.Model.Kind())}, nil
 }
 
+// Adopt rebuilds m (a model this engine decoded) with mc's training
+// hyper-parameters, a fresh optimizer and training state (model.Adopt).
+func (e ModelEngine) Adopt(mc config.ModelConfig, m Model, seed uint64) (Model, error) {
+	lm, ok := m.(*lmModel)
+	if !ok {
+		return nil, fmt.Errorf("scheduler: adopt a %T", m)
+	}
+	cp, err := model.Adopt(lm.cp.Model, ModelConfig(mc), seed)
+	if err != nil {
+		return nil, err
+	}
+	return &lmModel{eng: e, cp: cp, vocab: lm.vocab, level: lm.level}, nil
+}
+
 // lmModel is a model.Checkpoint behind the Model port.
 type lmModel struct {
 	eng   ModelEngine
@@ -158,7 +172,8 @@ func (m *lmModel) VocabHash() string { return m.cp.Model.VocabHash() }
 // tokens that open its vocabulary.
 func (m *lmModel) Spec() Spec {
 	cfg := m.cp.Model.Config()
-	sp := Spec{Kind: string(cfg.Kind), Vocab: m.vocab.Len(), Embed: cfg.Embed, Hidden: cfg.Hidden}
+	sp := Spec{Kind: string(cfg.Kind), Vocab: m.vocab.Len(), Embed: cfg.Embed, Hidden: cfg.Hidden,
+		Streams: cfg.Streams, Steps: cfg.Steps}
 	toks := m.vocab.Tokens()
 	for _, l := range []text.Level{text.LevelWord, text.LevelChar} {
 		if want := l.Specials(); len(toks) >= len(want) && slices.Equal(toks[:len(want)], want) {
@@ -195,8 +210,16 @@ func (m *lmModel) Train(ctx context.Context, spec TrainSpec) (TrainResult, error
 	if err != nil {
 		return TrainResult{}, err
 	}
-	train := corpus.NewBatcher(src, m.level, m.vocab, cfg.Streams, cfg.Steps)
-	defer train.Close()
+	var track *tracker
+	if spec.Track != nil {
+		track = newTracker(m.level, spec.Track)
+		src = track.source(src)
+	}
+	var train model.Batches = corpus.NewBatcher(src, m.level, m.vocab, cfg.Streams, cfg.Steps)
+	defer train.(*corpus.Batcher).Close()
+	if track != nil {
+		train = track.batches(train)
+	}
 	var valid model.Batches
 	if spec.Valid != nil {
 		eb, et := m.evalShape()
@@ -211,6 +234,9 @@ func (m *lmModel) Train(ctx context.Context, spec TrainSpec) (TrainResult, error
 	out := TrainResult{Steps: int(res.Steps), Tokens: st.Tokens - tokens0, Loss: res.Loss, Stopped: string(res.Stop),
 		Detail: res.Detail, Elapsed: time.Since(t0), Best: math.NaN(), BestStdErr: res.BestStdErr, Restored: res.Restored,
 		Reductions: res.Reductions}
+	if track != nil {
+		out.Tracked = track.coverage()
+	}
 	if finite(res.BestValid) {
 		out.Best, out.BestStep, out.BestTokens = res.BestValid, res.Best.Step, res.Best.Tokens
 		out.BestElapsed = time.Duration(res.Best.Seconds * float64(time.Second))
@@ -294,19 +320,31 @@ func (m *lmModel) fill(ctx context.Context, src corpus.Source, need int) (corpus
 	}, nil
 }
 
-// Evaluate is the mean loss per token on src with dropout off (batches of
-// EvalStreams × EvalSteps; the tail that fills no batch is not counted). No
-// tokens give loss 0 with tokens 0.
-func (m *lmModel) Evaluate(ctx context.Context, src corpus.Source) (float64, int64, error) {
+// Evaluate measures the model on src with dropout off (batches of
+// EvalStreams × EvalSteps; the tail that fills no batch is not counted): the
+// mean loss per token and bits per character (see Eval). No tokens give a
+// zero Eval with BitsPerChar NaN.
+func (m *lmModel) Evaluate(ctx context.Context, src corpus.Source) (Eval, error) {
 	eb, et := m.evalShape()
-	b := corpus.NewBatcher(src, m.level, m.vocab, eb, et)
+	w := newCharWeights(m.level, m.vocab)
+	b := corpus.NewBatcher(w.source(src), m.level, m.vocab, eb, et)
 	defer b.Close()
-	ev, err := m.cp.Model.Evaluate(ctx, b, 0)
+	ev, err := m.cp.Model.Evaluate(ctx, w.batches(b), 0)
 	if errors.Is(err, corpus.ErrEmptyEpoch) || (err == nil && ev.Tokens == 0) {
-		return 0, 0, nil
+		return Eval{BitsPerChar: math.NaN()}, nil
 	}
 	if err != nil {
-		return 0, 0, err
+		return Eval{}, err
 	}
-	return ev.Loss, ev.Tokens, nil
+	return w.eval(ev.Loss, ev.Tokens), nil
+}
+
+// Tokens counts the tokens of src at the model's level.
+func (m *lmModel) Tokens(ctx context.Context, src corpus.Source) (int64, error) {
+	var n int64
+	err := src(ctx, func(c corpus.Comment) error {
+		n += int64(len(m.level.Tokens(c.Body)))
+		return nil
+	})
+	return n, err
 }

@@ -130,10 +130,17 @@ func (m *uniModel) nll(id int) float64 {
 	return -math.Log((m.Counts[id] + 1) / (m.Total + float64(len(m.Vocab))))
 }
 
-// Train adds one comment's counts per step, cycling over spec.Train.
+// Train adds one comment's counts per step, cycling over spec.Train (one
+// pass is an epoch); the tracked comments of spec.Track count as trained
+// once their step ran.
 func (m *uniModel) Train(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	var data [][]int
-	if err := spec.Train(ctx, func(c corpus.Comment) error { data = append(data, m.ids(c.Body)); return nil }); err != nil {
+	var tracked []bool
+	if err := spec.Train(ctx, func(c corpus.Comment) error {
+		data = append(data, m.ids(c.Body))
+		tracked = append(tracked, spec.Track != nil && spec.Track(c))
+		return nil
+	}); err != nil {
 		return TrainResult{}, err
 	}
 	if len(data) == 0 {
@@ -141,10 +148,19 @@ func (m *uniModel) Train(ctx context.Context, spec TrainSpec) (TrainResult, erro
 	}
 	start := time.Now()
 	var res TrainResult
+	for i, ids := range data {
+		if tracked[i] {
+			res.Tracked.Tokens += int64(len(ids))
+		}
+	}
 	for step := 0; ; step++ {
-		if spec.MaxSteps > 0 && step >= spec.MaxSteps || spec.MaxDuration > 0 && time.Since(start) >= spec.MaxDuration {
+		if spec.MaxSteps > 0 && step >= spec.MaxSteps || spec.MaxDuration > 0 && time.Since(start) >= spec.MaxDuration ||
+			spec.MaxEpochs > 0 && step >= spec.MaxEpochs*len(data) {
 			res.Stopped = "budget"
 			break
+		}
+		if step < len(data) && tracked[step] {
+			res.Tracked.Trained += int64(len(data[step]))
 		}
 		if d := time.Duration(m.eng.stepDelay.Load()); d > 0 {
 			select {
@@ -186,22 +202,47 @@ func (m *uniModel) Train(ctx context.Context, spec TrainSpec) (TrainResult, erro
 	return res, nil
 }
 
-func (m *uniModel) Evaluate(ctx context.Context, src corpus.Source) (float64, int64, error) {
-	sum, n := 0.0, int64(0)
+// Evaluate is the unigram loss per word; bits per character spread it over
+// the comments' runes (no unknown-word charge).
+func (m *uniModel) Evaluate(ctx context.Context, src corpus.Source) (Eval, error) {
+	sum, n, chars, comments := 0.0, int64(0), int64(0), 0
 	err := src(ctx, func(c corpus.Comment) error {
-		for _, id := range m.ids(c.Body) {
+		ids := m.ids(c.Body)
+		for _, id := range ids {
 			sum += m.nll(id)
 			n++
+		}
+		if len(ids) > 0 {
+			chars += int64(len([]rune(c.Body)))
+			comments++
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, 0, err
+		return Eval{}, err
 	}
 	if n == 0 {
-		return 0, 0, nil
+		return Eval{BitsPerChar: math.NaN()}, nil
 	}
-	return sum / float64(n), n, nil
+	return Eval{Loss: sum / float64(n), Tokens: n, BitsPerChar: sum / (math.Ln2 * float64(chars)), Chars: chars, Comments: comments}, nil
+}
+
+// Tokens counts words.
+func (m *uniModel) Tokens(ctx context.Context, src corpus.Source) (int64, error) {
+	var n int64
+	err := src(ctx, func(c corpus.Comment) error { n += int64(len(m.ids(c.Body))); return nil })
+	return n, err
+}
+
+// Adopt stands the model in for mc with its counts kept and a new history.
+func (e *uniEngine) Adopt(mc config.ModelConfig, m Model, seed uint64) (Model, error) {
+	u, ok := m.(*uniModel)
+	if !ok {
+		return nil, fmt.Errorf("uni: adopt a %T", m)
+	}
+	c := u.Clone().(*uniModel)
+	c.eng, c.Hist, c.Steps = e, nil, 0
+	return c, nil
 }
 
 func (m *uniModel) Sample(ctx context.Context, o SampleOptions) (Sample, error) {

@@ -15,13 +15,14 @@ import (
 
 // Job names, as recorded in runs.
 const (
-	JobIngest    = "ingest"
-	JobFineTune  = "fine-tune"
-	JobPost      = "post"
-	JobBootstrap = "bootstrap"
-	JobFullTrain = "train-full" // commentbot train --full: a new vocabulary and lineage
-	JobTrain     = "train"      // commentbot train: the lineage continued, or an interrupted run resumed
-	JobSetAside  = "set-aside"  // a lineage none of whose checkpoints could serve was moved aside
+	JobIngest     = "ingest"
+	JobFineTune   = "fine-tune"
+	JobPost       = "post"
+	JobBootstrap  = "bootstrap"
+	JobFullTrain  = "train-full" // commentbot train --full: a new vocabulary and lineage
+	JobTrain      = "train"      // commentbot train: the lineage continued, or an interrupted run resumed
+	JobSetAside   = "set-aside"  // a lineage none of whose checkpoints could serve was moved aside
+	JobPretrained = "pretrained" // a shipped checkpoint installed as the first version of a lineage
 )
 
 // ElectionIngest is the store's lock every ingest takes (the trainer's and
@@ -208,17 +209,26 @@ type FineTuneReport struct {
 	LiveFixed, CandFixed float64
 	LiveFresh, CandFresh float64
 	FreshTokens          int64
-	Skipped              string // non-empty when nothing was trained
+	// LiveBPC and CandBPC are bits per character on the fixed held-out set.
+	LiveBPC, CandBPC float64
+	// Learned is how much of the fresh comments' tokens the run trained on.
+	Learned Coverage
+	// Plan is the budget the run was given (see planFineTune).
+	Plan    FineTunePlan
+	Skipped string // non-empty when nothing was trained
 }
 
 // FineTune trains a copy of the live version of name on the comments ingested
-// since its last fine-tune (mixed with a replay sample of older ones,
-// schedule.replay_ratio older per fresh one), within schedule.fine_tune_minutes,
-// then runs the promotion Gate on the fixed held-out set and on held-out fresh
-// comments; a passing candidate becomes the next version and goes live, a
-// failing one is dropped with its reason recorded. The vocabulary stays the live
-// one's (new words map to the unknown token). Cancelling ctx abandons the
-// candidate; live is untouched.
+// since its last fine-tune — every comment the store holds when the lineage has
+// seen none of them yet (a pretrained version) — mixed with a replay sample of
+// older ones (schedule.replay_ratio older per fresh one), for one pass over
+// them within schedule.fine_tune_minutes (see planFineTune), then runs the
+// promotion Gate on the fixed held-out set and on held-out fresh comments; a
+// passing candidate becomes the next version and goes live, a failing one is
+// dropped with its reason recorded. Either way the run records the share of
+// the fresh tokens it trained on. The vocabulary stays the live one's (new
+// words map to the unknown token). Cancelling ctx abandons the candidate;
+// live is untouched.
 func (s *Scheduler) FineTune(ctx context.Context, name string) (FineTuneReport, error) {
 	rep := FineTuneReport{Model: name}
 	if !s.Leading() {
@@ -243,22 +253,37 @@ func (s *Scheduler) FineTune(ctx context.Context, name string) (FineTuneReport, 
 	default:
 		r.Outcome, r.Detail = runs.OutcomeRejected, fmt.Sprintf("v%d kept: %s; %s", rep.From, rep.Decision.Reason, rep.Train.Summary())
 	}
+	if rep.Skipped == "" && err == nil {
+		r.Detail += fmt.Sprintf("; learned %.0f%% of %d fresh tokens", 100*rep.Learned.Share(), rep.Learned.Tokens)
+	}
 	if rep.Skipped == "" {
-		r.Figures = map[string]float64{
-			"from_version": float64(rep.From), "version": float64(rep.Version),
-			"fresh_comments": float64(rep.Fresh), "replay_comments": float64(rep.Replay),
-			"tokens_trained": float64(rep.Train.Tokens), "steps": float64(rep.Train.Steps),
-			"loss_before": rep.LiveFixed, "loss_after": rep.CandFixed,
-			"fresh_loss_before": rep.LiveFresh, "fresh_loss_after": rep.CandFresh,
-			"fresh_tokens": float64(rep.FreshTokens),
-		}
-		rep.Train.addFigures(r.Figures)
+		r.Figures = rep.figures()
 	}
 	s.record(r)
 	if err != nil {
 		return rep, fmt.Errorf("scheduler: fine-tune %s: %w", name, err)
 	}
 	return rep, nil
+}
+
+// figures are the run record's figures of a fine-tune that trained.
+func (rep FineTuneReport) figures() map[string]float64 {
+	f := map[string]float64{
+		"from_version": float64(rep.From), "version": float64(rep.Version),
+		"fresh_comments": float64(rep.Fresh), "replay_comments": float64(rep.Replay),
+		"tokens_trained": float64(rep.Train.Tokens), "steps": float64(rep.Train.Steps),
+		"train_seconds": rep.Train.Elapsed.Seconds(),
+		"loss_before":   rep.LiveFixed, "loss_after": rep.CandFixed,
+		"bits_per_char_before": rep.LiveBPC, "bits_per_char_after": rep.CandBPC,
+		"fresh_loss_before": rep.LiveFresh, "fresh_loss_after": rep.CandFresh,
+		"fresh_tokens":       float64(rep.FreshTokens),
+		"fresh_train_tokens": float64(rep.Learned.Tokens), "fresh_learned_tokens": float64(rep.Learned.Trained),
+		"fresh_learned_share": rep.Learned.Share(),
+		"planned_steps":       float64(rep.Plan.Steps), "cap_minutes": rep.Plan.Cap.Minutes(),
+		"replay_cut": float64(rep.Plan.ReplayCut),
+	}
+	rep.Train.addFigures(f)
+	return f
 }
 
 func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneReport) error {
@@ -281,34 +306,13 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 	since := s.lastFineTune(ctx, name, ld)
 	now := s.now()
 	seed := s.nextSeed()
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-
-	fresh, err := collect(ctx, s.store.Comments(corpus.Filter{Split: corpus.Train, ValidFraction: cfg.Corpus.ValidationFraction, IngestedAfter: since}))
-	if err != nil {
-		return fmt.Errorf("fresh comments: %w", err)
+	d, err := s.fineTuneData(ctx, cfg, ld, since, now, rand.New(rand.NewPCG(seed, 0x5eed)), rep)
+	if err != nil || d == nil {
+		return err
 	}
-	if len(fresh) == 0 {
-		rep.Skipped = fmt.Sprintf("no comments ingested since %s", since.Format(time.RFC3339))
-		return nil
-	}
-	k := int(math.Round(cfg.Schedule.ReplayRatio * float64(len(fresh))))
-	replay, err := reservoir(ctx, s.store.Comments(corpus.Filter{Split: corpus.Train, ValidFraction: cfg.Corpus.ValidationFraction}), k, since, rng)
-	if err != nil {
-		return fmt.Errorf("replay sample: %w", err)
-	}
-	rep.Fresh, rep.Replay = len(fresh), len(replay)
-	mixed := append(append(make([]corpus.Comment, 0, len(fresh)+len(replay)), fresh...), replay...)
-	rng.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
-
-	// The fixed held-out set: the first EvalLimit validation comments (stable
-	// store order) ingested before the fresh ones, so it never overlaps them and
-	// stops changing once the corpus has EvalLimit of them. The run evaluates on
-	// it as the first training does on its held-out set (plateaus, best weights).
-	fixed := ingestedBy(s.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: cfg.Corpus.ValidationFraction}), since, s.opts.EvalLimit)
-
 	cand := ld.Model.Clone()
-	spec := s.budget(cfg.Schedule.FineTuneMinutes)
-	spec.Train, spec.Valid, spec.Seed, spec.LearningRate = corpus.SliceSource(mixed), fixed, seed, s.opts.FineTuneLearningRate
+	spec := d.spec
+	spec.Seed, spec.LearningRate = seed, s.opts.FineTuneLearningRate
 	spec.Plan, spec.Progress = PlanOf(mc), s.progress(name)
 	rep.Train, err = cand.Train(ctx, spec)
 	if err != nil && !errors.Is(err, ErrDiverged) {
@@ -317,28 +321,14 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 	if err != nil {
 		rep.Train.Diverged = true
 	}
-
-	freshValid := s.store.Comments(corpus.Filter{Split: corpus.Validation, ValidFraction: cfg.Corpus.ValidationFraction, IngestedAfter: since})
-	// Live is evaluated on a clone so evaluation never shares scratch space with
-	// the generations it is serving.
-	liveCopy := ld.Model.Clone()
-	if rep.LiveFixed, _, err = liveCopy.Evaluate(ctx, fixed); err != nil {
-		return fmt.Errorf("evaluate live: %w", err)
+	rep.Learned = rep.Train.Tracked
+	// The tracker counts the fresh comments the run read; a run stopped early
+	// read only some of them: the share is of all of them.
+	rep.Learned.Tokens = max(rep.Learned.Tokens, rep.Plan.FreshTokens)
+	s.met.freshLearned.WithLabelValues(name).Set(rep.Learned.Share())
+	if err := s.gate(ctx, ld, cand, d, cfg.Schedule.PromoteTolerance, rep); err != nil {
+		return err
 	}
-	if rep.CandFixed, _, err = cand.Evaluate(ctx, fixed); err != nil {
-		return fmt.Errorf("evaluate candidate: %w", err)
-	}
-	if rep.LiveFresh, rep.FreshTokens, err = liveCopy.Evaluate(ctx, freshValid); err != nil {
-		return fmt.Errorf("evaluate live on fresh: %w", err)
-	}
-	if rep.CandFresh, _, err = cand.Evaluate(ctx, freshValid); err != nil {
-		return fmt.Errorf("evaluate candidate on fresh: %w", err)
-	}
-	rep.Decision = Gate(GateInput{
-		LiveFixed: rep.LiveFixed, CandFixed: rep.CandFixed,
-		LiveFresh: rep.LiveFresh, CandFresh: rep.CandFresh, FreshTokens: rep.FreshTokens,
-		Tolerance: cfg.Schedule.PromoteTolerance, Diverged: rep.Train.Diverged,
-	})
 	s.met.trainLoss.WithLabelValues(name).Set(rep.Train.Loss)
 	if !rep.Decision.Promote {
 		return nil
@@ -346,11 +336,13 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	learned := rep.Learned
 	info, err := s.repo.Save(ctx, name, cand, VersionInfo{
 		Parent: ld.Version, Job: JobFineTune, Created: now, VocabHash: cand.VocabHash(),
 		HeldOutLoss: rep.CandFixed, HeldOutTokens: 1, FreshLoss: rep.CandFresh, FreshTokens: rep.FreshTokens,
+		HeldOutBPC: rep.CandBPC, HeldOutComments: d.fixedComments,
 		TrainLoss: rep.Train.Loss, TokensTrained: ld.Info.TokensTrained + rep.Train.Tokens, Steps: rep.Train.Steps,
-		DataUntil: now,
+		DataUntil: now, Comments: rep.Fresh + rep.Replay, Learned: &learned,
 	})
 	if err != nil {
 		return err
@@ -359,6 +351,108 @@ func (s *Scheduler) fineTune(ctx context.Context, name string, rep *FineTuneRepo
 		return err
 	}
 	rep.Promoted, rep.Version = true, info.Version
+	return nil
+}
+
+// fineTuneSet is what one fine-tune trains and is judged on.
+type fineTuneSet struct {
+	spec          TrainSpec     // Train (the shuffled mix), Track (the fresh ones) and the budget
+	fixed         corpus.Source // the fixed held-out set
+	freshValid    corpus.Source // held-out comments ingested since the last fine-tune (nil: none)
+	fixedComments int
+}
+
+// fineTuneData collects the fresh comments (ingested after since; all of the
+// store when since is zero), the replay sample, the held-out sets and the
+// budget of a fine-tune of ld. nil, nil: nothing fresh (rep.Skipped says so).
+func (s *Scheduler) fineTuneData(ctx context.Context, cfg config.Config, ld *Loaded, since, now time.Time, rng *rand.Rand, rep *FineTuneReport) (*fineTuneSet, error) {
+	frac := cfg.Corpus.ValidationFraction
+	fresh, err := collect(ctx, s.store.Comments(corpus.Filter{Split: corpus.Train, ValidFraction: frac, IngestedAfter: since}))
+	if err != nil {
+		return nil, fmt.Errorf("fresh comments: %w", err)
+	}
+	if len(fresh) == 0 {
+		rep.Skipped = fmt.Sprintf("no comments ingested since %s", since.Format(time.RFC3339))
+		return nil, nil
+	}
+	k := int(math.Round(cfg.Schedule.ReplayRatio * float64(len(fresh))))
+	replay, err := reservoir(ctx, s.store.Comments(corpus.Filter{Split: corpus.Train, ValidFraction: frac}), k, since, rng)
+	if err != nil {
+		return nil, fmt.Errorf("replay sample: %w", err)
+	}
+	plan, err := s.planFor(ctx, ld, fresh, replay, cfg.Schedule.FineTuneMinutes)
+	if err != nil {
+		return nil, err
+	}
+	if plan.ReplayCut > 0 { // the reservoir's order is not random: keep a random part
+		rng.Shuffle(len(replay), func(i, j int) { replay[i], replay[j] = replay[j], replay[i] })
+		replay = replay[:len(replay)-plan.ReplayCut]
+	}
+	rep.Plan = plan
+	rep.Fresh, rep.Replay = len(fresh), len(replay)
+	isFresh := make(map[string]bool, len(fresh))
+	for _, c := range fresh {
+		isFresh[c.ID] = true
+	}
+	mixed := append(append(make([]corpus.Comment, 0, len(fresh)+len(replay)), fresh...), replay...)
+	rng.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
+
+	// The fixed held-out set: the first EvalLimit validation comments (stable
+	// store order) ingested before the fresh ones, so it never overlaps them and
+	// stops changing once the corpus has EvalLimit of them. A lineage that has
+	// seen none of the store (since zero) is judged on all of them, and has no
+	// separate fresh held-out set (it would be the same comments). The run
+	// evaluates on it as the first training does on its held-out set.
+	valid := corpus.Filter{Split: corpus.Validation, ValidFraction: frac}
+	set := &fineTuneSet{spec: s.budget(cfg.Schedule.FineTuneMinutes)}
+	if s.opts.TrainSteps == 0 {
+		set.spec = TrainSpec{MaxSteps: plan.Steps, MaxEpochs: 1, MaxDuration: plan.Cap}
+	}
+	heldBy := since
+	if since.IsZero() {
+		heldBy = now
+	} else {
+		valid.IngestedAfter = since
+		set.freshValid = s.store.Comments(valid)
+		valid.IngestedAfter = time.Time{}
+	}
+	set.fixed = ingestedBy(s.store.Comments(valid), heldBy, s.opts.EvalLimit)
+	set.spec.Train, set.spec.Valid = corpus.SliceSource(mixed), set.fixed
+	set.spec.Track = func(c corpus.Comment) bool { return isFresh[c.ID] }
+	return set, nil
+}
+
+// gate evaluates live and candidate on the held-out sets and decides.
+func (s *Scheduler) gate(ctx context.Context, ld *Loaded, cand Model, d *fineTuneSet, tolerance float64, rep *FineTuneReport) error {
+	// Live is evaluated on a clone so evaluation never shares scratch space with
+	// the generations it is serving.
+	liveCopy := ld.Model.Clone()
+	lf, err := liveCopy.Evaluate(ctx, d.fixed)
+	if err != nil {
+		return fmt.Errorf("evaluate live: %w", err)
+	}
+	cf, err := cand.Evaluate(ctx, d.fixed)
+	if err != nil {
+		return fmt.Errorf("evaluate candidate: %w", err)
+	}
+	rep.LiveFixed, rep.CandFixed, rep.LiveBPC, rep.CandBPC = lf.Loss, cf.Loss, lf.BitsPerChar, cf.BitsPerChar
+	d.fixedComments = cf.Comments
+	if d.freshValid != nil {
+		lr, err := liveCopy.Evaluate(ctx, d.freshValid)
+		if err != nil {
+			return fmt.Errorf("evaluate live on fresh: %w", err)
+		}
+		cr, err := cand.Evaluate(ctx, d.freshValid)
+		if err != nil {
+			return fmt.Errorf("evaluate candidate on fresh: %w", err)
+		}
+		rep.LiveFresh, rep.CandFresh, rep.FreshTokens = lr.Loss, cr.Loss, lr.Tokens
+	}
+	rep.Decision = Gate(GateInput{
+		LiveFixed: rep.LiveFixed, CandFixed: rep.CandFixed,
+		LiveFresh: rep.LiveFresh, CandFresh: rep.CandFresh, FreshTokens: rep.FreshTokens,
+		Tolerance: tolerance, Diverged: rep.Train.Diverged,
+	})
 	return nil
 }
 
@@ -409,8 +503,9 @@ func (s *Scheduler) LossPNG(ctx context.Context, name string) ([]byte, error) {
 }
 
 // lastFineTune is where fresh data starts for name: the start of its last
-// fine-tune run that got as far as a decision, or the data horizon of the live
-// version, whichever is later.
+// fine-tune run that got as far as a decision since the live version was made,
+// or the data horizon of the live version, whichever is later (zero for a
+// pretrained version not yet fine-tuned: every stored comment is fresh).
 func (s *Scheduler) lastFineTune(ctx context.Context, name string, ld *Loaded) time.Time {
 	since := ld.Info.DataUntil
 	rs, err := s.store.Runs(ctx, JobFineTune, 200)
@@ -419,6 +514,9 @@ func (s *Scheduler) lastFineTune(ctx context.Context, name string, ld *Loaded) t
 		return since
 	}
 	for _, r := range rs {
+		if r.Model == name && r.Started.Before(ld.Info.Created) {
+			break // runs of an earlier version (or lineage): its DataUntil covers them
+		}
 		if r.Model == name && (r.Outcome == runs.OutcomePromoted || r.Outcome == runs.OutcomeRejected) {
 			if r.Started.After(since) {
 				since = r.Started

@@ -25,6 +25,8 @@ type metrics struct {
 	ingestErrors    prometheus.Counter
 	runs            *prometheus.CounterVec // job, outcome
 	liveVersion     *prometheus.GaugeVec   // model
+	freshLearned    *prometheus.GaugeVec   // model, last fine-tune
+	bitsPerChar     *prometheus.GaugeVec   // model, live version on the common held-out set
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -66,9 +68,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		liveVersion: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "commentbot_live_version", Help: "Live checkpoint version, by model (absent when disabled).",
 		}, []string{"model"}),
+		freshLearned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "commentbot_fine_tune_fresh_learned_ratio", Help: "Share of the fresh comments' tokens the last fine-tune trained on, by model.",
+		}, []string{"model"}),
+		bitsPerChar: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "commentbot_live_bits_per_char", Help: "Held-out bits per character of the live version, every model on the same comments, by model.",
+		}, []string{"model"}),
 	}
 	for _, c := range []prometheus.Collector{m.commands, m.commandSeconds, m.genTokens, m.genSeconds,
-		m.genTokensPerSec, m.trainLoss, m.trainTokensSec, m.heldOutLoss, m.ingested, m.ingestErrors, m.runs, m.liveVersion} {
+		m.genTokensPerSec, m.trainLoss, m.trainTokensSec, m.heldOutLoss, m.ingested, m.ingestErrors, m.runs, m.liveVersion,
+		m.freshLearned, m.bitsPerChar} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -103,6 +103,24 @@ type TrainSpec struct {
 	LearningRate float64
 	// Progress, when set, is called now and then from the training goroutine.
 	Progress func(TrainProgress)
+	// Track, when set, picks the comments of Train whose coverage the run
+	// reports in TrainResult.Tracked (a fine-tune's fresh comments).
+	Track func(corpus.Comment) bool
+}
+
+// Coverage is how much of some comments a run trained on: Tokens is their
+// tokens (the model's level), Trained how many of those were training
+// targets at least once (per comment at most its tokens).
+type Coverage struct {
+	Tokens, Trained int64
+}
+
+// Share is Trained / Tokens (1 when there were none to learn).
+func (c Coverage) Share() float64 {
+	if c.Tokens <= 0 {
+		return 1
+	}
+	return float64(c.Trained) / float64(c.Tokens)
 }
 
 // TrainProgress is a training run's state, reported while it runs.
@@ -158,6 +176,28 @@ type TrainResult struct {
 	BestElapsed      time.Duration
 	Restored         bool
 	Reductions       int // plateau rate reductions
+	// Tracked is the coverage of the comments TrainSpec.Track picked.
+	Tracked Coverage
+}
+
+// Eval is a model's loss on some comments, in its own unit (nats per token)
+// and on the scale every model shares, bits per character:
+//
+//	BitsPerChar = (Σ_c nats_c + Σ_c spell_c) / (ln 2 · Σ_c chars_c)
+//
+// over the comments c whose tokens were predicted, with nats_c the model's
+// loss on c's tokens, chars_c the runes of c's cleaned body, and spell_c
+// (word models only) the cost of spelling out the words c's unknown tokens
+// stand for under a character unigram of the model's vocabulary — without it
+// a small vocabulary would look better than it writes. A comment partly
+// predicted (a batch's dropped tail, a stream's first token) counts in
+// proportion to its predicted tokens.
+type Eval struct {
+	Loss        float64 // mean nats per token; 0 with Tokens 0 (nothing measured)
+	Tokens      int64
+	BitsPerChar float64 // NaN when Chars is 0
+	Chars       int64   // characters the comments held, as weighted above
+	Comments    int     // comments with at least one predicted token
 }
 
 // Summary is one line on how a run ended, e.g. "stopped: budget; best held-out
@@ -214,8 +254,10 @@ type Model interface {
 	Sample(ctx context.Context, o SampleOptions) (Sample, error)
 	Clone() Model
 	Train(ctx context.Context, spec TrainSpec) (TrainResult, error)
-	// Evaluate returns the mean loss per token (nats) on src and the token count.
-	Evaluate(ctx context.Context, src corpus.Source) (loss float64, tokens int64, err error)
+	// Evaluate measures the model on src: nats per token and bits per character.
+	Evaluate(ctx context.Context, src corpus.Source) (Eval, error)
+	// Tokens counts the tokens of src at the model's level (to size a budget).
+	Tokens(ctx context.Context, src corpus.Source) (int64, error)
 	Encode(w io.Writer) error
 	// VocabHash identifies the vocabulary, hence the lineage.
 	VocabHash() string
@@ -234,6 +276,8 @@ type Spec struct {
 	Vocab  int // tokens, specials included
 	Embed  int // input embedding width; 0 = one-hot input
 	Hidden []int
+	// Streams × Steps is the training batch shape of the lineage.
+	Streams, Steps int
 }
 
 // Engine builds and decodes models.
@@ -243,6 +287,10 @@ type Engine interface {
 	// Decode reads a checkpoint written by Model.Encode; a corrupt or truncated one
 	// is an error, never a half-loaded model.
 	Decode(r io.Reader) (Model, error)
+	// Adopt makes m (a shipped, pretrained checkpoint of mc's shape) the start
+	// of a lineage of mc: the weights and vocabulary kept, mc's training
+	// hyper-parameters, a fresh optimizer and training state.
+	Adopt(mc config.ModelConfig, m Model, seed uint64) (Model, error)
 }
 
 // Store is the comment store as the scheduler uses it; a *store.SQLite is one.

@@ -276,3 +276,50 @@ func TestRealRunsEvaluateWithOnePlan(t *testing.T) {
 			evals, ends, rates)
 	}
 }
+
+// Issue 12 with the real model: a fine-tune with no step override is planned
+// as one pass over the fresh and replayed comments, and learns (nearly) every
+// fresh token — the batcher's last partial batch is all it may leave out;
+// when the speed measured on the first training says the pass cannot fit in
+// schedule.fine_tune_minutes, the replay is cut first and the record says
+// which share of the fresh tokens the capped run learned.
+func TestRealFineTuneLearnsTheFreshComments(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		capMinutes float64
+		wantCut    bool
+	}{
+		{"the default cap", 120, false},
+		{"a cap too short for the pass", 0.00001, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newRealEnv(t, 80, 30, func(o *Options) { o.Config.Schedule.FineTuneMinutes = tc.capMinutes })
+			e.start()
+			e.s.opts.TrainSteps = 0
+			e.clock.Add(time.Hour)
+			e.addGood(120, e.clock.Now())
+			e.clock.Add(time.Hour)
+			rep, err := e.s.FineTune(context.Background(), "word")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, l := rep.Plan, rep.Learned
+			t.Logf("plan %+v; learned %d of %d fresh tokens in %d steps (%s)", p, l.Trained, l.Tokens, rep.Train.Steps, rep.Train.Stopped)
+			if p.Speed <= 0 || l.Tokens != p.FreshTokens || l.Tokens == 0 {
+				t.Fatalf("plan %+v, coverage %+v: want a measured speed and the fresh tokens counted", p, l)
+			}
+			if !tc.wantCut {
+				if p.ReplayCut != 0 || rep.Replay == 0 || l.Share() < 0.9 || rep.Train.Steps > p.Steps {
+					t.Errorf("uncapped: cut %d of %d replayed, learned %.3f of the fresh tokens in %d steps (plan %d); want no cut and ≥ 0.9 learned in at most the plan",
+						p.ReplayCut, rep.Replay+p.ReplayCut, l.Share(), rep.Train.Steps, p.Steps)
+				}
+			} else if p.ReplayCut == 0 || rep.Replay != 0 || l.Share() >= 0.9 {
+				t.Errorf("capped: cut %d, %d replayed kept, learned %.3f; want all replay cut and the cap to stop the run early", p.ReplayCut, rep.Replay, l.Share())
+			}
+			rs := e.runs(JobFineTune)
+			if len(rs) != 1 || rs[0].Figures["fresh_learned_share"] != l.Share() || rs[0].Figures["fresh_train_tokens"] != float64(l.Tokens) {
+				t.Errorf("run record %+v does not carry the coverage %+v", rs, l)
+			}
+		})
+	}
+}

@@ -32,6 +32,11 @@ var (
 	ErrNotLeading = errors.New("scheduler: this process does not lead the fleet; the active trainer runs ingest, fine-tunes and posts")
 )
 
+// DefaultEvalLimit is the size (comments) of the fixed held-out set: the
+// first comments of the store's validation split, on which fine-tunes are
+// judged and every model is ranked.
+const DefaultEvalLimit = 2000
+
 // Options configure a Scheduler. Config, Store, Engine and Registry are required.
 type Options struct {
 	Config config.Config
@@ -62,8 +67,13 @@ type Options struct {
 	// FineTuneLearningRate, when > 0, is the learning rate of fine-tunes
 	// (0 continues the lineage's current, decayed rate).
 	FineTuneLearningRate float64
-	// EvalLimit is the size (comments) of the fixed held-out set; 0 means 2000.
+	// EvalLimit is the size (comments) of the fixed held-out set; 0 means
+	// DefaultEvalLimit.
 	EvalLimit int
+	// Pretrained are the checkpoints shipped with the binary: an enabled model
+	// with no checkpoint on disk whose kind and shape match one (and whose
+	// config says pretrained: true) starts its lineage from it.
+	Pretrained []Pretrained
 	// Health, when set, adds entries to /healthz's JSON (such as the state of the
 	// link to Discord). They do not change the status code: /healthz says the
 	// process is alive.
@@ -121,10 +131,13 @@ type Scheduler struct {
 	booting map[string]bool    // first trainings scheduled or running
 	trouble map[string]Trouble // why a model does not serve what its files say
 	started bool
-	leadCtx context.Context // while Lead runs: the leadership's context
-	ready   []string        // last ready set reported to OnModelsChanged
-	running int             // jobs running (see begin)
-	idle    chan struct{}   // closed when running drops to 0
+	leadCtx context.Context  // while Lead runs: the leadership's context
+	scores  map[string]Score // bits per character of the live versions (rank.go)
+	// rescoring: a rescore runs; rescoreAgain: a publication asked for another.
+	rescoring, rescoreAgain bool
+	ready                   []string      // last ready set reported to OnModelsChanged
+	running                 int           // jobs running (see begin)
+	idle                    chan struct{} // closed when running drops to 0
 }
 
 // New builds a scheduler; nothing runs until Start.
@@ -139,7 +152,7 @@ func New(o Options) (*Scheduler, error) {
 		o.Now = time.Now
 	}
 	if o.EvalLimit <= 0 {
-		o.EvalLimit = 2000
+		o.EvalLimit = DefaultEvalLimit
 	}
 	met, err := newMetrics(o.Registry)
 	if err != nil {
@@ -163,6 +176,7 @@ func New(o Options) (*Scheduler, error) {
 		busy:    map[string]bool{},
 		booting: map[string]bool{},
 		trouble: map[string]Trouble{},
+		scores:  map[string]Score{},
 	}
 	cl := cronLogger{s.log}
 	s.cron = cron.New(cron.WithLogger(cl), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
@@ -212,6 +226,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			_ = s.opts.Fleet.WatchLive(s.ctx, func(string) { s.SyncLive(s.ctx) })
 		}
 	}()
+	s.rescoreSoon()
 	return nil
 }
 
@@ -323,7 +338,9 @@ func (s *Scheduler) apply(ctx context.Context, cfg config.Config) {
 			case !errors.Is(err, ErrNoLive):
 				s.log.Warn("no loadable checkpoint; training a new one", "model", mc.Name, "err", err)
 			}
-			s.startBootstrap(mc.Name)
+			if !s.startPretrained(ctx, mc) {
+				s.startBootstrap(mc.Name)
+			}
 		}
 	}
 	s.rebuildCron(cfg)
@@ -348,6 +365,7 @@ func (s *Scheduler) publish(name string, v int, info VersionInfo, m Model) bool 
 			s.met.heldOutLoss.WithLabelValues(name).Set(info.HeldOutLoss)
 		}
 		s.log.Info("model live", "model", name, "version", v)
+		s.rescoreSoon()
 	}
 	return ok
 }

@@ -83,7 +83,8 @@ func (s *Scheduler) train(ctx context.Context, name string, req TrainRequest, jo
 	r.Outcome = outcomeOf(err)
 	r.Figures = map[string]float64{"version": float64(rep.Info.Version), "from_version": float64(rep.From),
 		"tokens_trained": float64(rep.Result.Tokens), "steps": float64(rep.Result.Steps),
-		"loss_after": rep.Info.HeldOutLoss, "train_loss": rep.Result.Loss}
+		"loss_after": rep.Info.HeldOutLoss, "train_loss": rep.Result.Loss, "train_seconds": rep.Result.Elapsed.Seconds(),
+		"bits_per_char_after": rep.Info.HeldOutBPC}
 	rep.Result.addFigures(r.Figures)
 	if err != nil {
 		r.Detail = err.Error()
@@ -120,7 +121,7 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 	seed := s.nextSeed()
 	meta := interrupted{Job: job, Since: s.now()}
 
-	m, resume, err := s.startingPoint(ctx, mc, req.Full, &meta)
+	m, resume, err := s.startingPoint(ctx, mc, req.Full, job == JobTrain, &meta)
 	if err != nil {
 		return rep, err
 	}
@@ -152,12 +153,12 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 	if err != nil {
 		return rep, fmt.Errorf("train: %w", err)
 	}
-	loss, toks, err := m.Evaluate(ctx, valid)
+	ev, err := m.Evaluate(ctx, valid)
 	if err != nil {
 		return rep, fmt.Errorf("evaluate: %w", err)
 	}
-	if res.Diverged || !finite(loss) {
-		return rep, fmt.Errorf("%w: held-out loss %v", ErrDiverged, loss)
+	if res.Diverged || !finite(ev.Loss) {
+		return rep, fmt.Errorf("%w: held-out loss %v", ErrDiverged, ev.Loss)
 	}
 	var prevTokens int64
 	if meta.Parent > 0 {
@@ -167,7 +168,8 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 	}
 	now := s.now()
 	info, err := s.repo.Save(ctx, name, m, VersionInfo{
-		Parent: meta.Parent, Job: meta.Job, Created: now, VocabHash: m.VocabHash(), HeldOutLoss: loss, HeldOutTokens: toks,
+		Parent: meta.Parent, Job: meta.Job, Created: now, VocabHash: m.VocabHash(), HeldOutLoss: ev.Loss, HeldOutTokens: ev.Tokens,
+		HeldOutBPC: ev.BitsPerChar, HeldOutComments: ev.Comments,
 		TrainLoss: res.Loss, TokensTrained: prevTokens + res.Tokens, Steps: res.Steps, DataUntil: now,
 	})
 	if err != nil {
@@ -183,10 +185,12 @@ func (s *Scheduler) trainRun(ctx context.Context, name string, req TrainRequest,
 }
 
 // startingPoint is the model a training of mc continues: its interrupted run
-// (resume true), else its live version (or the newest usable one), else nil for a
-// new lineage — also when full, and when no version can serve, after setting the
-// damaged lineage aside. meta.Parent and meta.Job follow what was chosen.
-func (s *Scheduler) startingPoint(ctx context.Context, mc config.ModelConfig, full bool, meta *interrupted) (Model, bool, error) {
+// (resume true), else its live version (or the newest usable one), else — for
+// an operator's train (pretrained true) — the shipped checkpoint of mc's kind
+// and shape, installed as version 1, else nil for a new lineage — also when
+// full, and when no version can serve, after setting the damaged lineage
+// aside. meta.Parent and meta.Job follow what was chosen.
+func (s *Scheduler) startingPoint(ctx context.Context, mc config.ModelConfig, full, pretrained bool, meta *interrupted) (Model, bool, error) {
 	if full {
 		return nil, false, nil
 	}
@@ -209,10 +213,31 @@ func (s *Scheduler) startingPoint(ctx context.Context, mc config.ModelConfig, fu
 		// Every version is damaged or foreign: keep them aside, start anew.
 		return nil, false, s.setAside(ctx, mc.Name, ue)
 	case errors.Is(err, ErrNoLive):
-		return nil, false, nil
+		return s.pretrainedStart(ctx, mc, pretrained, meta)
 	default:
 		return nil, false, err
 	}
+}
+
+// pretrainedStart installs the shipped checkpoint of mc's kind and shape as
+// the first version of its lineage and returns it to be trained further; nil
+// (a lineage from scratch) when use is false or none fits.
+func (s *Scheduler) pretrainedStart(ctx context.Context, mc config.ModelConfig, use bool, meta *interrupted) (Model, bool, error) {
+	if !use {
+		return nil, false, nil
+	}
+	p, why := s.pretrainedFor(mc)
+	if p == nil {
+		s.log.Info("no pretrained checkpoint for this model; training it from scratch", "model", mc.Name, "why", why)
+		return nil, false, nil
+	}
+	m, info, err := s.installPretrained(ctx, mc, p)
+	if err != nil {
+		return nil, false, err
+	}
+	s.log.Info("installed the pretrained model as the start of the lineage", "model", mc.Name, "version", info.Version, "origin", p.Summary)
+	meta.Parent = info.Version
+	return m, false, nil
 }
 
 // splits returns the training and held-out parts of data (the store when nil).

@@ -40,11 +40,45 @@ type VersionInfo struct {
 	TrainLoss     float64   `json:"train_loss"`
 	TokensTrained int64     `json:"tokens_trained"`
 	Steps         int       `json:"steps"`
-	// DataUntil is the ingest time up to which comments were seen by this lineage.
+	// DataUntil is the ingest time up to which comments were seen by this lineage
+	// (zero for a pretrained version: none of the store's yet).
 	DataUntil time.Time `json:"data_until"`
+	// HeldOutBPC is the bits per character (see Eval) on the HeldOutComments
+	// held-out comments the version was measured on when it was made.
+	HeldOutBPC      float64 `json:"held_out_bits_per_char,omitempty"`
+	HeldOutComments int     `json:"held_out_comments,omitempty"`
+	// Comments is how many comments the fine-tune that made it trained on
+	// (fresh and replayed), and Learned how much of the fresh ones' tokens.
+	Comments int       `json:"comments,omitempty"`
+	Learned  *Coverage `json:"fresh_learned,omitempty"`
+	// Pretrained says what a version installed from a shipped checkpoint was
+	// trained on (its manifest's summary).
+	Pretrained string `json:"pretrained,omitempty"`
 	// Computed when listing, not stored.
 	Live bool  `json:"-"`
 	Size int64 `json:"-"`
+}
+
+// Origin says in words where the version came from, as /models and
+// `commentbot models` show it: "pretrained on … (20000 steps)", "fine-tuned
+// on 491 comments (from v1)", "trained from scratch", "trained further (from
+// v2)".
+func (v VersionInfo) Origin() string {
+	switch {
+	case v.Job == JobPretrained && v.Pretrained != "":
+		return v.Pretrained
+	case v.Job == JobPretrained:
+		return "pretrained (shipped with the binary)"
+	case v.Job == JobFineTune:
+		return fmt.Sprintf("fine-tuned on %d comments (from v%d)", v.Comments, v.Parent)
+	case v.Parent > 0:
+		return fmt.Sprintf("trained further (from v%d)", v.Parent)
+	case v.Job == JobBootstrap || v.Job == JobFullTrain || v.Job == JobTrain:
+		return "trained from scratch"
+	case v.Job == "":
+		return "unknown (no metadata)"
+	}
+	return v.Job
 }
 
 // VersionStore keeps model versions as bytes: the store's ModelStore, in
@@ -155,7 +189,7 @@ func (r *Repo) save(ctx context.Context, name string, m Model, info VersionInfo,
 	if err := r.check(name); err != nil {
 		return VersionInfo{}, err
 	}
-	for _, p := range []*float64{&info.HeldOutLoss, &info.FreshLoss, &info.TrainLoss} {
+	for _, p := range []*float64{&info.HeldOutLoss, &info.FreshLoss, &info.TrainLoss, &info.HeldOutBPC} {
 		if math.IsNaN(*p) || math.IsInf(*p, 0) {
 			*p = 0 // JSON has no NaN; zero tokens says "not measured"
 		}
