@@ -315,32 +315,9 @@ func (p *Postgres) Comments(f corpus.Filter) corpus.Source {
 		cond, cargs := pgWhere(f, 3)
 		q := "SELECT c.seq, c.id, c.subreddit, c.author, c.body, c.score, c.created, c.ingested FROM comments c WHERE c.seq > $1 AND " +
 			cond + " ORDER BY c.seq LIMIT $2"
-		page := make([]corpus.Comment, 0, pageSize)
-		var last int64
-		left := f.Limit
-		for {
-			n := pageSize
-			if f.Limit > 0 && left < n {
-				n = left
-			}
-			if n == 0 {
-				return nil
-			}
-			var err error
-			page, last, err = p.page(ctx, q, last, n, cargs, page[:0])
-			if err != nil {
-				return fmt.Errorf("store: read comments: %w", err)
-			}
-			for _, c := range page {
-				if err := fn(c); err != nil {
-					return err
-				}
-			}
-			if len(page) < n {
-				return nil
-			}
-			left -= len(page)
-		}
+		return pagedComments(ctx, f.Limit, func(ctx context.Context, after int64, n int, dst []corpus.Comment) ([]corpus.Comment, int64, error) {
+			return p.page(ctx, q, after, n, cargs, dst)
+		}, fn)
 	}
 }
 

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"math"
-	"sort"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,20 +11,11 @@ import (
 
 // RecordRun stores r with its figures in one transaction (see Store.RecordRun).
 func (p *Postgres) RecordRun(ctx context.Context, r runs.Run) error {
-	if r.Job == "" {
-		return fmt.Errorf("store: record run: empty job name")
+	names, err := runFigureNames(r)
+	if err != nil {
+		return err
 	}
-	for name, v := range r.Figures {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("store: record run %s: figure %q is %v", r.Job, name, v)
-		}
-	}
-	names := make([]string, 0, len(r.Figures))
-	for name := range r.Figures {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		var id int64
 		if err := tx.QueryRow(ctx, `INSERT INTO runs(job, model, started, ended, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 			r.Job, r.Model, toNanos(r.Started), toNanos(r.Ended), r.Outcome, r.Detail).Scan(&id); err != nil {

@@ -387,32 +387,9 @@ func (s *SQLite) Comments(f corpus.Filter) corpus.Source {
 		cond, args := where(f)
 		q := "SELECT c.seq, c.id, c.subreddit, c.author, c.body, c.score, c.created, c.ingested FROM comments c WHERE c.seq > ? AND " +
 			cond + " ORDER BY c.seq LIMIT ?"
-		page := make([]corpus.Comment, 0, pageSize)
-		var last int64
-		left := f.Limit
-		for {
-			n := pageSize
-			if f.Limit > 0 && left < n {
-				n = left
-			}
-			if n == 0 {
-				return nil
-			}
-			var err error
-			page, last, err = s.page(ctx, q, last, args, n, page[:0])
-			if err != nil {
-				return fmt.Errorf("store: read comments: %w", err)
-			}
-			for _, c := range page {
-				if err := fn(c); err != nil {
-					return err
-				}
-			}
-			if len(page) < n {
-				return nil
-			}
-			left -= len(page)
-		}
+		return pagedComments(ctx, f.Limit, func(ctx context.Context, after int64, n int, dst []corpus.Comment) ([]corpus.Comment, int64, error) {
+			return s.page(ctx, q, after, args, n, dst)
+		}, fn)
 	}
 }
 

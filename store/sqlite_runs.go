@@ -9,16 +9,29 @@ import (
 	"commentbot/scheduler/runs"
 )
 
+// runFigureNames checks r as both stores record it — a job name, finite
+// figures — and returns its figure names in order.
+func runFigureNames(r runs.Run) ([]string, error) {
+	if r.Job == "" {
+		return nil, fmt.Errorf("store: record run: empty job name")
+	}
+	names := make([]string, 0, len(r.Figures))
+	for name, v := range r.Figures {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("store: record run %s: figure %q is %v", r.Job, name, v)
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
 // RecordRun stores r with its figures in one transaction (see
 // Store.RecordRun). Times are stored to the nanosecond in UTC.
 func (s *SQLite) RecordRun(ctx context.Context, r runs.Run) error {
-	if r.Job == "" {
-		return fmt.Errorf("store: record run: empty job name")
-	}
-	for name, v := range r.Figures {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("store: record run %s: figure %q is %v", r.Job, name, v)
-		}
+	names, err := runFigureNames(r)
+	if err != nil {
+		return err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -34,11 +47,6 @@ func (s *SQLite) RecordRun(ctx context.Context, r runs.Run) error {
 	if err != nil {
 		return fmt.Errorf("store: record run %s: %w", r.Job, err)
 	}
-	names := make([]string, 0, len(r.Figures))
-	for name := range r.Figures {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	for _, name := range names {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO run_figures(run_id, name, value) VALUES (?, ?, ?)`, id, name, r.Figures[name]); err != nil {
 			return fmt.Errorf("store: record run %s: figure %q: %w", r.Job, name, err)
