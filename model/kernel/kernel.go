@@ -172,6 +172,14 @@ func gemmSplit[F Float](be Backend, tA, tB bool, m, n, k int, alpha F, a []F, ld
 			add(gemmTask[F]{0, tA, tB, min(h, m-i0), n, k, alpha, aa, lda, b, ldb, beta, c[i0*ldc:], ldc})
 		}
 	}
+	runTasks(pool, tasks[:nt], one)
+}
+
+// runTasks runs the panels on pool's workers (or, without a pool, on new
+// goroutines), the last one on the calling goroutine, each with the serial
+// backend one, and returns when all are done.
+func runTasks[F Float](pool *gemmPool[F], tasks []gemmTask[F], one Backend) {
+	nt := len(tasks)
 	last := tasks[nt-1]
 	if pool != nil {
 		for i := range nt - 1 {
@@ -187,7 +195,7 @@ func gemmSplit[F Float](be Backend, tA, tB bool, m, n, k int, alpha F, a []F, ld
 	var wg sync.WaitGroup
 	for i := range nt - 1 {
 		wg.Add(1)
-		go func(t gemmTask[F], be Backend) { defer wg.Done(); t.run(be) }(tasks[i], one)
+		go func(t gemmTask[F]) { defer wg.Done(); t.run(one) }(tasks[i])
 	}
 	last.run(one)
 	wg.Wait()

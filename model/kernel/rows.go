@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"fmt"
-	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -80,25 +79,8 @@ func rowsSplit[F Float](be Backend, parts, rows, m, n int, a []F, lda int, x []F
 	}
 	one := be
 	one.split, one.pool = 1, nil
-	last := tasks[nt-1]
-	if pool, ok := be.pool.(*gemmPool[F]); ok {
-		for i := range nt - 1 {
-			pool.slots[i] = tasks[i]
-			pool.tasks <- &pool.slots[i]
-		}
-		last.run(one)
-		for range nt - 1 {
-			<-pool.done
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for i := range nt - 1 {
-		wg.Add(1)
-		go func(t gemmTask[F]) { defer wg.Done(); t.run(one) }(tasks[i])
-	}
-	last.run(one)
-	wg.Wait()
+	pool, _ := be.pool.(*gemmPool[F])
+	runTasks(pool, tasks[:nt], one)
 }
 
 // rowsPanel computes y_r += aᵀx_r for rows rows, serially.
