@@ -70,21 +70,8 @@ func (p *Postgres) Runs(ctx context.Context, job string, limit int) ([]runs.Run,
 		return nil, fmt.Errorf("store: run figures: %w", err)
 	}
 	defer frows.Close()
-	for frows.Next() {
-		var id int64
-		var name string
-		var v float64
-		if err := frows.Scan(&id, &name, &v); err != nil {
-			return nil, fmt.Errorf("store: run figures: %w", err)
-		}
-		r := byID[id]
-		if r.Figures == nil {
-			r.Figures = make(map[string]float64)
-		}
-		r.Figures[name] = v
-	}
-	if err := frows.Err(); err != nil {
-		return nil, fmt.Errorf("store: run figures: %w", err)
+	if err := readFigures(frows, byID); err != nil {
+		return nil, err
 	}
 	return list, nil
 }

@@ -106,24 +106,40 @@ func (s *SQLite) Runs(ctx context.Context, job string, limit int) ([]runs.Run, e
 		return nil, fmt.Errorf("store: run figures: %w", err)
 	}
 	defer frows.Close()
-	for frows.Next() {
+	if err := readFigures(frows, byID); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// figureRows are rows of (run_id, name, value): *sql.Rows and pgx.Rows.
+type figureRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// readFigures adds each row's figure to its run in byID; rows of runs not
+// in byID (another job's, in an id range) are skipped.
+func readFigures(rows figureRows, byID map[int64]*runs.Run) error {
+	for rows.Next() {
 		var id int64
 		var name string
 		var v float64
-		if err := frows.Scan(&id, &name, &v); err != nil {
-			return nil, fmt.Errorf("store: run figures: %w", err)
+		if err := rows.Scan(&id, &name, &v); err != nil {
+			return fmt.Errorf("store: run figures: %w", err)
 		}
 		r, ok := byID[id]
 		if !ok {
-			continue // a run of another job in the id range
+			continue
 		}
 		if r.Figures == nil {
 			r.Figures = make(map[string]float64)
 		}
 		r.Figures[name] = v
 	}
-	if err := frows.Err(); err != nil {
-		return nil, fmt.Errorf("store: run figures: %w", err)
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: run figures: %w", err)
 	}
-	return list, nil
+	return nil
 }
