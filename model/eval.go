@@ -28,6 +28,37 @@ type Eval struct {
 	// (the delta-method error of a ratio of sums: comments are the sampled
 	// units, tokens within one are not independent). NaN below two comments.
 	StdErr float64
+
+	// comments holds every comment's summed loss and target count, in the
+	// order read, for DiffStdErr (nil when the evaluation did not keep them).
+	comments *commentSums
+}
+
+// DiffStdErr is the standard error of the difference e.Loss − ref.Loss when
+// both evaluations read the same comments (the same held-out batches from
+// the same position): with d_c the difference of comment c's summed losses,
+// n_c its targets, C comments, N = Σ n_c and D = e.Loss − ref.Loss,
+//
+//	DiffStdErr² = C/(C−1) · Σ_c (d_c − D·n_c)² / N²
+//
+// the paired form of StdErr. How hard a comment is weighs on both losses
+// alike and cancels in d_c, so this is far smaller than StdErr, which is the
+// error of one evaluation against another sample of comments. NaN when
+// either evaluation kept no per-comment losses or they read different
+// comments.
+func (e Eval) DiffStdErr(ref Eval) float64 {
+	a, b := e.comments, ref.comments
+	if a == nil || b == nil || len(a.sum) != len(b.sum) || len(a.sum) < 2 {
+		return math.NaN()
+	}
+	d := commentSums{sum: make([]float64, len(a.sum)), count: a.count}
+	for j := range a.sum {
+		if a.count[j] != b.count[j] {
+			return math.NaN()
+		}
+		d.sum[j] = a.sum[j] - b.sum[j]
+	}
+	return d.stdErr(e.Loss - ref.Loss)
 }
 
 // Evaluate returns the mean loss per target token of m over the batches from
@@ -78,7 +109,8 @@ func (m *LM) Evaluate(ctx context.Context, b Batches, maxBatches int) (Eval, err
 		return Eval{Loss: math.NaN(), StdErr: math.NaN()}, nil
 	}
 	mean := sum / float64(n)
-	return Eval{Loss: mean, Tokens: n, Comments: len(units.sum), StdErr: units.stdErr(mean)}, nil
+	units.index = nil // only the order matters from here on
+	return Eval{Loss: mean, Tokens: n, Comments: len(units.sum), StdErr: units.stdErr(mean), comments: &units}, nil
 }
 
 // commentSums accumulates the loss and target count of every comment.

@@ -57,8 +57,13 @@ func (s Schedule) factor(s0, p float64) float64 {
 
 // Plateau says when a flat held-out curve lowers the learning rate and when
 // it ends the run. An evaluation improves significantly when its loss is
-// below the last significant one by more than its own standard error over
-// comments (at least MinDelta). When Patience's share of the budget passes
+// below the last significant one (the reference) by more than Significance
+// standard errors of their difference (at least MinDelta). Both read the same
+// held-out comments, so the error is the paired one, Eval.DiffStdErr; when
+// the per-comment losses are not at hand (a resumed run's reference, a
+// HeldOut seam that keeps none) it is the evaluation's own standard error
+// over comments, and a resumed run takes its first evaluation that does not
+// improve as the new reference's comments. When Patience's share of the budget passes
 // without one, the run is on a plateau: the best weights are restored and
 // the rate is multiplied by ReduceFactor, up to Reductions times; the next
 // plateau stops the run (StopEarly) on the best weights.
@@ -95,6 +100,9 @@ const (
 	// DivergeRise is the least rise of the held-out loss above the best
 	// (nats per token) that counts as divergence.
 	DivergeRise = 0.5
+	// Significance is how many paired standard errors an improvement must
+	// exceed (one-sided, about 2% of chance improvements pass).
+	Significance = 2.0
 )
 
 func (p Plateau) withDefaults(cfg Config) Plateau {
@@ -188,7 +196,7 @@ func (t *trainer) observe(ev Eval, final bool) TrainStop {
 			t.best = make([]float32, len(t.m.w))
 		}
 		copy(t.best, t.m.w)
-		st.BestValid, pl.BestStdErr, t.emaAtBest = ev.Loss, ev.StdErr, t.ema
+		st.BestValid, pl.BestStdErr, t.emaAtBest, t.bestEval = ev.Loss, ev.StdErr, t.ema, ev
 		pl.Best = Mark{Step: st.Step, Tokens: st.Tokens, Seconds: t.seconds()}
 	}
 	se := ev.StdErr
@@ -201,10 +209,14 @@ func (t *trainer) observe(ev Eval, final bool) TrainStop {
 		t.restoreBest()
 		return StopDiverged
 	}
-	if ev.Loss < pl.Ref-max(t.plateau.MinDelta, se) {
+	if t.improves(ev, se) {
 		pl.Ref, pl.RefTokens, st.BadEvals = ev.Loss, st.Tokens, 0
+		t.ref = ev
 	} else {
 		st.BadEvals++
+		if t.ref.comments == nil && ev.comments != nil && finite(pl.Ref) {
+			pl.Ref, t.ref = ev.Loss, ev // a resumed run: pair from here on, patience running on
+		}
 	}
 	if final || t.plateau.MinEvals <= 0 {
 		return ""
@@ -215,15 +227,27 @@ func (t *trainer) observe(ev Eval, final bool) TrainStop {
 	}
 	t.restoreBest()
 	if pl.Reductions >= t.plateau.Reductions {
-		t.detail = fmt.Sprintf("no held-out improvement beyond the standard error in %d tokens (patience %d) after %d rate reductions",
-			waited, patience, pl.Reductions)
+		t.detail = fmt.Sprintf("no held-out improvement beyond %g standard errors in %d tokens (patience %d) after %d rate reductions",
+			Significance, waited, patience, pl.Reductions)
 		return StopEarly
 	}
 	pl.Reductions++
 	pl.Ref, pl.RefTokens, st.BadEvals = st.BestValid, st.Tokens, 0
+	t.ref = t.bestEval
 	st.LR = t.rate()
 	t.event = EventReduce
 	return ""
+}
+
+// improves says whether ev is below the reference by more than Significance
+// paired standard errors (se, ev's own, when they cannot be paired), and by
+// at least MinDelta.
+func (t *trainer) improves(ev Eval, se float64) bool {
+	margin := se
+	if d := ev.DiffStdErr(t.ref); finite(d) {
+		margin = Significance * d
+	}
+	return ev.Loss < t.cp.State.Plateau.Ref-max(t.plateau.MinDelta, margin)
 }
 
 // restoreBest sets the weights back to the best evaluation's, if any.

@@ -18,6 +18,12 @@ import (
 // the weights at every evaluation and the checkpoint.
 func scriptedRun(t *testing.T, curve func(k int) float64, se float64, o TrainOptions) (TrainResult, [][]float32, *Checkpoint, error) {
 	t.Helper()
+	return scriptedEvals(t, func(k int) Eval { return Eval{Loss: curve(k), Tokens: 5000, Comments: 100, StdErr: se} }, o)
+}
+
+// scriptedEvals is scriptedRun with whole evaluations: evals(k) is the k-th.
+func scriptedEvals(t *testing.T, evals func(k int) Eval, o TrainOptions) (TrainResult, [][]float32, *Checkpoint, error) {
+	t.Helper()
 	v := charVocab(memoText)
 	m := tinyModel(t, CharLSTM, v, 0, []int{8}, 2, 8, 1)
 	m.cfg.Dropout, m.cfg.LRDecay = 0, 1
@@ -26,7 +32,7 @@ func scriptedRun(t *testing.T, curve func(k int) float64, se float64, o TrainOpt
 	o.HeldOut = func(ctx context.Context, m *LM) (Eval, error) {
 		k := len(weights)
 		weights = append(weights, slices.Clone(m.w))
-		return Eval{Loss: curve(k), Tokens: 5000, Comments: 100, StdErr: se}, nil
+		return evals(k), nil
 	}
 	data := encodeChars(v, strings.Repeat(memoText, 20))
 	res, err := Train(context.Background(), cp, newSliceBatches(data, 2, 8), nil, o)
@@ -99,6 +105,93 @@ func TestSlowImprovementUnderNoiseDoesNotStop(t *testing.T) {
 		if err != nil || res.Stop != StopEarly || res.Steps > steps/2 {
 			t.Errorf("seed %d: the old rule ran %d of %d steps (%q), want an early stop in the first half", seed, res.Steps, steps, res.Stop)
 		}
+	}
+}
+
+// pairedCurve scripts evaluations on the same held-out comments: comment c
+// of n tokens costs curve(k) + hard_c + e_kc per token at evaluation k, where
+// hard_c ~ N(0, spread²) is how hard the comment is (the same at every
+// evaluation) and e_kc ~ N(0, jitter²) what changes with the weights. The
+// spread dominates each evaluation's standard error; only the jitter is
+// noise in a difference.
+func pairedCurve(seed uint64, comments int, spread, jitter float64, curve func(k int) float64) func(k int) Eval {
+	r := rand.New(rand.NewPCG(seed, 11))
+	hard := make([]float64, comments)
+	for c := range hard {
+		hard[c] = spread * r.NormFloat64()
+	}
+	const n = 50
+	var evals []Eval
+	return func(k int) Eval {
+		for len(evals) <= k {
+			u := commentSums{}
+			g := curve(len(evals))
+			var total float64
+			for c := range hard {
+				s := n * (g + hard[c] + jitter*r.NormFloat64())
+				u.sum, u.count = append(u.sum, s), append(u.count, n)
+				total += s
+			}
+			mean := total / float64(n*comments)
+			evals = append(evals, Eval{Loss: mean, Tokens: int64(n * comments), Comments: comments, StdErr: u.stdErr(mean), comments: &u})
+		}
+		return evals[k]
+	}
+}
+
+// The paired test: a curve whose gain over a patience window (0.016 nats) is
+// half of one evaluation's standard error (about 0.03) but many times the
+// error of a difference on the same comments runs its whole budget at the
+// full rate. The same evaluations judged by their own standard error alone —
+// the rule before pairing, which stopped the 112-minute pretraining run at
+// 93 minutes — lower the rate on the slow gain.
+func TestPairedEvaluationsSeeSlowGains(t *testing.T) {
+	for seed := range uint64(4) {
+		shift := noise(seed, 0.002) // what every comment shares from one set of weights to the next
+		evals := pairedCurve(seed, 400, 0.6, 0.03, func(k int) float64 { return 2.0 - 0.0008*float64(k) + shift(k) })
+		const steps, every = 1000, 5 // 200 evaluations; patience 10% = 20 of them
+		res, _, cp, err := scriptedEvals(t, evals, TrainOptions{MaxSteps: steps, EvalEvery: every})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := evals(100)
+		t.Logf("seed %d: standard error %.4f, paired %.4f", seed, ev.StdErr, ev.DiffStdErr(evals(99)))
+		if res.Stop != StopBudget || res.Steps != steps || res.Reductions != 0 || cp.State.LR != cp.Model.cfg.LearningRate {
+			t.Errorf("seed %d: stopped %q (%s) after %d of %d steps with %d reductions; want the whole budget at full rate",
+				seed, res.Stop, res.Detail, res.Steps, steps, res.Reductions)
+		}
+		unpaired := func(k int) Eval { e := evals(k); e.comments = nil; return e }
+		res, _, _, err = scriptedEvals(t, unpaired, TrainOptions{MaxSteps: steps, EvalEvery: every})
+		if err != nil || res.Reductions == 0 {
+			t.Errorf("seed %d: unpaired, %d reductions (%q, %v); want the rate lowered", seed, res.Reductions, res.Stop, err)
+		}
+	}
+}
+
+// Paired evaluations of a curve that stops improving still find the
+// plateau: the rate is lowered DefaultReductions times, then the run stops
+// on its best weights.
+func TestPairedFlatCurveStops(t *testing.T) {
+	for seed := range uint64(3) {
+		shift := noise(seed, 0.002)
+		evals := pairedCurve(seed, 400, 0.6, 0.03, func(k int) float64 { return max(2.5-0.1*float64(k), 1.9) + shift(k) })
+		const steps, every = 4000, 5
+		res, weights, cp, err := scriptedEvals(t, evals, TrainOptions{MaxSteps: steps, EvalEvery: every})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Stop != StopEarly || res.Reductions != DefaultReductions || res.Steps >= steps {
+			t.Fatalf("seed %d: stopped %q after %d of %d steps with %d reductions; want early-stop after %d reductions",
+				seed, res.Stop, res.Steps, steps, res.Reductions, DefaultReductions)
+		}
+		losses := make([]float64, len(weights))
+		for k := range losses {
+			losses[k] = evals(k).Loss
+		}
+		if b := argmin(losses); !slices.Equal(cp.Model.w, weights[b]) || res.BestValid != losses[b] {
+			t.Errorf("seed %d: weights after the stop are not those of the best evaluation %d (%.4f)", seed, b, losses[b])
+		}
+		t.Logf("seed %d: stopped after %d of %d steps (%s)", seed, res.Steps, steps, res.Detail)
 	}
 }
 

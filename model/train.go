@@ -244,6 +244,8 @@ type trainer struct {
 	restored     bool
 	ema          float64 // moving average of the per-step training loss
 	emaAtBest    float64 // ema at the best evaluation
+	bestEval     Eval    // the best evaluation of this call
+	ref          Eval    // the evaluation at Plateau.Ref (zero after a resume: not kept in checkpoints)
 	baseSeconds  float64 // training time of earlier calls (from the metrics)
 	rateTokens   int64
 	rateStart    time.Time
