@@ -8,9 +8,11 @@
 # version on the corpus's held-out part (the same comments for every run).
 #
 # Environment: MINUTES (default "10 30"), BUILDS (default "go openblas old-go
-# old-openblas"), OLD (default 16303c9), SEED (default 1; the old binary has no --seed).
-# The runs go one after another; run it on a quiet machine (it prints the load first):
-# with the defaults it takes about 2 h 45 min. A check of the script itself:
+# old-openblas"), OLD (default 16303c9), SEED (default 1; the old binary has no --seed),
+# TOGETHER (groups of builds run side by side, e.g. "go,old-go openblas,old-openblas":
+# each pair shares the machine alike, which halves the time; default: one at a time).
+# Run it on a quiet machine (it prints the load first): one at a time, the defaults take
+# about 2 h 45 min; in pairs 1 h 20 min. A check of the script itself:
 #   MINUTES=1 tools/measure-training.sh /tmp/measure
 # libopenblas-dev and the fortunes package are installed with apt-get when missing.
 set -eu
@@ -67,36 +69,48 @@ case " $BUILDS " in *" old-"*)
 esac
 
 log "load before the runs: $(uptime)"
+
+# measure B M: one `train --minutes M` of build B; its row of the table goes to
+# run-B-M/row.tsv.
+measure() {
+	b=$1 m=$2 dir=$out/run-$1-$2
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	# Only keys every build knows: each build trains with its own model defaults.
+	cat >"$dir/commentbot.yaml" <<-EOF
+		data_dir: $dir/data
+		log_level: warn
+		metrics:
+		  listen: ""
+		reddit:
+		  base_url: "http://127.0.0.1:1/"
+		  token_url: "http://127.0.0.1:1/token"
+	EOF
+	set -- "$out/bin/$b" train --config "$dir/commentbot.yaml" --model char --full --minutes "$m" --data "$corpus"
+	case $b in old-*) ;; *) set -- "$@" --seed "$SEED" ;; esac
+	log "$*"
+	start=$(date +%s)
+	"$@" >"$dir/stdout" 2>"$dir/stderr" || { log "$b failed: $(tail -3 "$dir/stderr")"; return 0; }
+	wall=$(($(date +%s) - start))
+	stop=$(grep -o 'stopped: [a-z-]*' "$dir/stdout" | head -1 | cut -d' ' -f2)
+	steps=$(sed -n 's/.*: \([0-9]*\) steps, \([0-9]*\) tokens in.*/\1/p' "$dir/stdout" | head -1)
+	tokens=$(sed -n 's/.*: \([0-9]*\) steps, \([0-9]*\) tokens in.*/\2/p' "$dir/stdout" | head -1)
+	nats=$(sed -n 's/^  held-out \([0-9.]*\) nats\/char = \([0-9.]*\) bits.*/\1/p' "$dir/stdout")
+	bits=$(sed -n 's/^  held-out \([0-9.]*\) nats\/char = \([0-9.]*\) bits.*/\2/p' "$dir/stdout")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$b" "$m" "$stop" "$steps" "$tokens" "$nats" "$bits" "$wall" >"$dir/row.tsv"
+}
+
 results=$out/results.tsv
 printf 'build\tminutes\tstop\tsteps\ttokens\theld-out nats/char\tbits/char\twall s\n' >"$results"
 for m in $MINUTES; do
-	for b in $BUILDS; do
-		dir=$out/run-$b-$m
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		# Only keys every build knows: each build trains with its own model defaults.
-		cat >"$dir/commentbot.yaml" <<-EOF
-			data_dir: $dir/data
-			log_level: warn
-			metrics:
-			  listen: ""
-			reddit:
-			  base_url: "http://127.0.0.1:1/"
-			  token_url: "http://127.0.0.1:1/token"
-		EOF
-		set -- "$out/bin/$b" train --config "$dir/commentbot.yaml" --model char --full --minutes "$m" --data "$corpus"
-		case $b in old-*) ;; *) set -- "$@" --seed "$SEED" ;; esac
-		log "$*"
-		start=$(date +%s)
-		"$@" >"$dir/stdout" 2>"$dir/stderr" || { log "$b failed: $(tail -3 "$dir/stderr")"; continue; }
-		wall=$(($(date +%s) - start))
-		cat "$dir/stdout" >&2
-		stop=$(grep -o 'stopped: [a-z-]*' "$dir/stdout" | head -1 | cut -d' ' -f2)
-		steps=$(sed -n 's/.*: \([0-9]*\) steps, \([0-9]*\) tokens in.*/\1/p' "$dir/stdout" | head -1)
-		tokens=$(sed -n 's/.*: \([0-9]*\) steps, \([0-9]*\) tokens in.*/\2/p' "$dir/stdout" | head -1)
-		nats=$(sed -n 's/^  held-out \([0-9.]*\) nats\/char = \([0-9.]*\) bits.*/\1/p' "$dir/stdout")
-		bits=$(sed -n 's/^  held-out \([0-9.]*\) nats\/char = \([0-9.]*\) bits.*/\2/p' "$dir/stdout")
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$b" "$m" "$stop" "$steps" "$tokens" "$nats" "$bits" "$wall" >>"$results"
+	for group in ${TOGETHER:-$BUILDS}; do
+		members=$(echo "$group" | tr , ' ')
+		for b in $members; do measure "$b" "$m" & done
+		wait
+		for b in $members; do
+			cat "$out/run-$b-$m/stdout" >&2
+			cat "$out/run-$b-$m/row.tsv" >>"$results" 2>/dev/null || true
+		done
 	done
 done
 echo
