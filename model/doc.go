@@ -47,7 +47,8 @@
 // Schedule over the budget (constant, cosine or anneal) and per-epoch decay over a
 // Batches stream (a *corpus.Batcher). It evaluates on held-out batches with
 // the standard error over comments (Eval.StdErr); a Plateau — no improvement
-// beyond that error for a share of the budget — restores the best weights and
+// beyond twice the paired error of a difference on the same comments
+// (Eval.DiffStdErr) for a share of the budget — restores the best weights and
 // halves the rate a few times, then stops; divergence stops on the best
 // weights (the last finite ones without an evaluation). It honours ctx at
 // every step and a budget of epochs, steps or time, and reports Progress to

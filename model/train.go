@@ -48,7 +48,8 @@ type PlateauState struct {
 	// Reductions counts the plateaus on which the rate was lowered.
 	Reductions int `json:"reductions"`
 	// Ref is the held-out loss of the last significant improvement (one that
-	// beat the previous Ref by the evaluation's standard error); +Inf before
+	// beat the previous Ref by Significance paired standard errors of their
+	// difference, see Plateau); +Inf before
 	// the first evaluation. RefTokens is State.Tokens at that improvement or
 	// at the last reduction, where the patience starts counting.
 	Ref       float64 `json:"ref"`

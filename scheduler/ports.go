@@ -62,7 +62,7 @@ type TrainPlan struct {
 	// Schedule is "anneal", "cosine" or "constant" ("" = constant).
 	Schedule string
 	// Patience is the share of the budget (in training tokens) without a
-	// held-out improvement beyond its standard error after which the rate is
+	// significant held-out improvement (model.Plateau) after which the rate is
 	// lowered or the run stops; PatienceEvals the least patience in evaluations.
 	Patience      float64
 	PatienceEvals int
