@@ -519,6 +519,8 @@ func (t *trainer) heldOut(ctx context.Context) (ev Eval, ok bool, err error) {
 	if err := t.valid.Seek(ctx, t.validStart); err != nil {
 		return ev, false, fmt.Errorf("model: train: rewind held-out data: %w", err)
 	}
+	t.m.start.Store(nil) // the start state of these weights, not of the last evaluation's
+	defer t.m.start.Store(nil)
 	ev, err = t.m.Evaluate(ctx, t.valid, t.o.EvalBatches)
 	return ev, err == nil && ev.Tokens > 0, err
 }

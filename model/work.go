@@ -195,6 +195,24 @@ func (w *work[F]) resetState() {
 	}
 }
 
+// setState puts every stream in the state st (a sampler's start state).
+func (w *work[F]) setState(st *startState) {
+	for l := range w.layers {
+		lw := &w.layers[l]
+		H, sh := w.lo.hidden[l], stride(w.lo.hidden[l])
+		for s := range w.B {
+			for j, v := range st.h[l] {
+				lw.h[s*sh+j] = F(v)
+			}
+			if lw.c != nil {
+				for j, v := range st.c[l][:H] {
+					lw.c[s*sh+j] = F(v)
+				}
+			}
+		}
+	}
+}
+
 // carry moves the last step's states into the initial rows, so that the next
 // batch continues each stream (truncated BPTT: the gradient stops here).
 func (w *work[F]) carry() {
