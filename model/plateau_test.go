@@ -195,6 +195,35 @@ func TestPairedFlatCurveStops(t *testing.T) {
 	}
 }
 
+// Evaluations that read far above the curve while training goes on well —
+// what a held-out set read from a locked start state gives (12.5 nats/char
+// at two evaluations and a third of a 10-minute run on fortunes, see
+// TestEvaluateStartsWhereSamplesStart) — are neither improvements nor a
+// plateau nor divergence when they last less than the patience: the run
+// keeps its rate and budget, and its best weights are an ordinary
+// evaluation's.
+func TestShortSpikesKeepTheRun(t *testing.T) {
+	spikes := map[int]bool{2: true, 3: true, 5: true}
+	curve := func(k int) float64 {
+		if spikes[k] {
+			return 12.5
+		}
+		return 2.9 - 0.005*float64(k)
+	}
+	const steps, every = 1000, 5
+	res, weights, cp, err := scriptedRun(t, curve, 0.02, TrainOptions{MaxSteps: steps, EvalEvery: every})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stop != StopBudget || res.Reductions != 0 || cp.State.LR != cp.Model.cfg.LearningRate {
+		t.Errorf("stopped %q (%s) with %d reductions; want the whole budget at full rate", res.Stop, res.Detail, res.Reductions)
+	}
+	last := len(weights) - 1
+	if res.BestValid != curve(last) || !slices.Equal(cp.Model.w, weights[last]) {
+		t.Errorf("best %.4f; want the last evaluation's %.4f and its weights", res.BestValid, curve(last))
+	}
+}
+
 // A curve that flattens lowers the rate (restoring the best weights each
 // time) DefaultReductions times and then stops, on the best weights.
 func TestFlatCurveLowersRateThenStops(t *testing.T) {
