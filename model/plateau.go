@@ -209,6 +209,10 @@ func (t *trainer) observe(ev Eval, final bool) TrainStop {
 		t.restoreBest()
 		return StopDiverged
 	}
+	t.gain, t.gainStdErr = math.NaN(), ev.DiffStdErr(t.ref)
+	if finite(pl.Ref) {
+		t.gain = ev.Loss - pl.Ref
+	}
 	if t.improves(ev, se) {
 		pl.Ref, pl.RefTokens, st.BadEvals = ev.Loss, st.Tokens, 0
 		t.ref = ev

@@ -150,9 +150,22 @@ func TestPairedEvaluationsSeeSlowGains(t *testing.T) {
 		shift := noise(seed, 0.002) // what every comment shares from one set of weights to the next
 		evals := pairedCurve(seed, 400, 0.6, 0.03, func(k int) float64 { return 2.0 - 0.0008*float64(k) + shift(k) })
 		const steps, every = 1000, 5 // 200 evaluations; patience 10% = 20 of them
-		res, _, cp, err := scriptedEvals(t, evals, TrainOptions{MaxSteps: steps, EvalEvery: every})
+		var reports []Progress
+		res, _, cp, err := scriptedEvals(t, evals, TrainOptions{MaxSteps: steps, EvalEvery: every, Progress: func(p Progress) {
+			if p.Event == "eval" {
+				reports = append(reports, p)
+			}
+		}})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Each evaluation's progress report carries its change since the
+		// reference and that change's paired error.
+		for k, p := range reports[1:100] {
+			if !(p.GainStdErr > 0 && p.GainStdErr < p.ValidStdErr/5) || !(math.Abs(p.Gain) < 0.1) {
+				t.Fatalf("seed %d, evaluation %d: change %v ± %v, standard error %v; want a paired error far below the loss's own",
+					seed, k+1, p.Gain, p.GainStdErr, p.ValidStdErr)
+			}
 		}
 		ev := evals(100)
 		t.Logf("seed %d: standard error %.4f, paired %.4f", seed, ev.StdErr, ev.DiffStdErr(evals(99)))

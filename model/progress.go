@@ -7,17 +7,21 @@ import (
 
 // Progress is a training progress report.
 type Progress struct {
-	Event        string  // "step", "eval" or "done"
-	Step         int64   // optimizer steps so far (counting resumed ones)
-	Epoch        int     // completed epochs
-	Tokens       int64   // training targets so far
-	Loss         float64 // training loss, exponential moving average over steps (nats/token)
-	ValidLoss    float64 // last held-out loss (NaN if none yet)
-	ValidStdErr  float64 // its standard error over comments (NaN if unknown)
-	BestValid    float64 // best held-out loss of the run (+Inf if none yet)
-	LR           float64 // current learning rate
-	TokensPerSec float64 // training throughput of this call
-	Elapsed      time.Duration
+	Event       string  // "step", "eval" or "done"
+	Step        int64   // optimizer steps so far (counting resumed ones)
+	Epoch       int     // completed epochs
+	Tokens      int64   // training targets so far
+	Loss        float64 // training loss, exponential moving average over steps (nats/token)
+	ValidLoss   float64 // last held-out loss (NaN if none yet)
+	ValidStdErr float64 // its standard error over comments (NaN if unknown)
+	// Gain is ValidLoss minus the loss of the last significant improvement
+	// (Plateau's reference; negative: better), GainStdErr its paired
+	// standard error (Eval.DiffStdErr); NaN when unknown.
+	Gain, GainStdErr float64
+	BestValid        float64 // best held-out loss of the run (+Inf if none yet)
+	LR               float64 // current learning rate
+	TokensPerSec     float64 // training throughput of this call
+	Elapsed          time.Duration
 	// ETA is the time left until the first budget is reached; −1 when the
 	// budget is unbounded or not yet estimable (MaxEpochs before one epoch).
 	ETA time.Duration
@@ -37,7 +41,7 @@ func (t *trainer) report(event string, force bool) {
 	st := &t.cp.State
 	el := now.Sub(t.start)
 	p := Progress{Event: event, Step: st.Step, Epoch: st.Epoch, Tokens: st.Tokens, Loss: t.ema,
-		ValidLoss: t.lastValid, ValidStdErr: t.lastStdErr, BestValid: st.BestValid, LR: st.LR,
+		ValidLoss: t.lastValid, ValidStdErr: t.lastStdErr, Gain: t.gain, GainStdErr: t.gainStdErr, BestValid: st.BestValid, LR: st.LR,
 		Elapsed: el, ETA: -1, Fraction: -1}
 	if t.steps == 0 {
 		p.Loss = math.NaN()

@@ -239,6 +239,8 @@ type trainer struct {
 	steps        int64
 	lastValid    float64
 	lastStdErr   float64
+	gain         float64 // last evaluation against the plateau reference (Progress.Gain)
+	gainStdErr   float64
 	evalStep     int64  // State.Step of the last evaluation (-1: none in this call)
 	event        string // Metric.Event of the next metric
 	detail       string // TrainResult.Detail
@@ -289,7 +291,7 @@ func newTrainer(ctx context.Context, cp *Checkpoint, train, valid Batches, o Tra
 		good:      make([]float32, m.lo.size),
 		pcg:       pcg,
 		rng:       rand.New(pcg),
-		lastValid: math.NaN(), lastStdErr: math.NaN(), evalStep: -1,
+		lastValid: math.NaN(), lastStdErr: math.NaN(), gain: math.NaN(), gainStdErr: math.NaN(), evalStep: -1,
 		step0: st.Step, epoch0: st.Epoch, tokens0: st.Tokens,
 	}
 	t.scale0 = t.startScale()

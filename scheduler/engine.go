@@ -271,7 +271,7 @@ func (m *lmModel) options(spec TrainSpec) model.TrainOptions {
 	if spec.Progress != nil {
 		o.Progress = func(p model.Progress) {
 			spec.Progress(TrainProgress{Step: int(p.Step), Epoch: p.Epoch, Tokens: p.Tokens, Loss: p.Loss,
-				ValidLoss: p.ValidLoss, ValidStdErr: p.ValidStdErr, LR: p.LR, TokensPerSec: p.TokensPerSec,
+				ValidLoss: p.ValidLoss, ValidStdErr: p.ValidStdErr, Gain: p.Gain, GainStdErr: p.GainStdErr, LR: p.LR, TokensPerSec: p.TokensPerSec,
 				Elapsed: p.Elapsed, ETA: max(p.ETA, 0)})
 		}
 	}

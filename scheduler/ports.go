@@ -125,26 +125,34 @@ func (c Coverage) Share() float64 {
 
 // TrainProgress is a training run's state, reported while it runs.
 type TrainProgress struct {
-	Step         int
-	Epoch        int
-	Tokens       int64
-	Loss         float64
-	ValidLoss    float64 // NaN when not measured yet
-	ValidStdErr  float64 // standard error of ValidLoss over comments, NaN when unknown
-	LR           float64
-	TokensPerSec float64
-	Elapsed      time.Duration
-	ETA          time.Duration // 0 when unknown
+	Step        int
+	Epoch       int
+	Tokens      int64
+	Loss        float64
+	ValidLoss   float64 // NaN when not measured yet
+	ValidStdErr float64 // standard error of ValidLoss over comments, NaN when unknown
+	// Gain is ValidLoss minus the held-out loss of the run's last significant
+	// improvement (negative: better), GainStdErr its paired standard error
+	// (the same comments, so far below ValidStdErr); NaN when unknown.
+	Gain, GainStdErr float64
+	LR               float64
+	TokensPerSec     float64
+	Elapsed          time.Duration
+	ETA              time.Duration // 0 when unknown
 }
 
 // String renders p on one line, e.g.
-// "step 120 epoch 1 loss 2.314 held-out 2.401±0.012 12345 tok/s ETA 1m10s".
+// "step 120 epoch 1 loss 2.314 held-out 2.401±0.012 (-0.0104±0.0038) 12345 tok/s ETA 1m10s",
+// the bracket being the change since the last significant improvement.
 func (p TrainProgress) String() string {
 	s := fmt.Sprintf("step %d epoch %d loss %.3f", p.Step, p.Epoch, p.Loss)
 	if !math.IsNaN(p.ValidLoss) && !math.IsInf(p.ValidLoss, 0) {
 		s += fmt.Sprintf(" held-out %.3f", p.ValidLoss)
 		if p.ValidStdErr > 0 {
 			s += fmt.Sprintf("±%.3f", p.ValidStdErr)
+		}
+		if finite(p.Gain) && p.GainStdErr > 0 {
+			s += fmt.Sprintf(" (%+.4f±%.4f)", p.Gain, p.GainStdErr)
 		}
 	}
 	s += fmt.Sprintf(" %.0f tok/s", p.TokensPerSec)
