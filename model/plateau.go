@@ -69,9 +69,12 @@ func (s Schedule) factor(s0, p float64) float64 {
 // plateau stops the run (StopEarly) on the best weights.
 //
 // A held-out loss that is not finite, or one above the best by more than
-// max(DivergeRise, 10 standard errors) while the training loss is also above
-// its level at the best (a rate too high, not overfitting), stops the run at
-// once (StopDiverged), also on the best weights.
+// max(DivergeRise, 10 standard errors) while the training loss (its moving
+// average) rose by at least half as much since the best — both curves going
+// up: a rate too high — stops the run at once (StopDiverged), also on the
+// best weights. A held-out loss that rises alone is overfitting, or weights
+// whose start state locks (see Evaluate): a plateau's business, not
+// divergence.
 type Plateau struct {
 	// Patience is the share of the budget, in training tokens, that may pass
 	// without a significant improvement (0 means DefaultPatience). Without a
@@ -203,7 +206,8 @@ func (t *trainer) observe(ev Eval, final bool) TrainStop {
 	if !finite(se) {
 		se = 0
 	}
-	if !finite(ev.Loss) || (ev.Loss > st.BestValid+max(DivergeRise, 10*se) && t.ema > t.emaAtBest) {
+	rise := ev.Loss - st.BestValid
+	if !finite(ev.Loss) || (rise > max(DivergeRise, 10*se) && t.ema-t.emaAtBest > rise/2) {
 		t.detail = fmt.Sprintf("held-out loss %.4f against the best %.4f, training loss %.4f against %.4f there",
 			ev.Loss, st.BestValid, t.ema, t.emaAtBest)
 		t.restoreBest()

@@ -237,6 +237,35 @@ func TestShortSpikesKeepTheRun(t *testing.T) {
 	}
 }
 
+// Divergence is both curves going up: a held-out loss far above the best
+// stops the run only when the training loss rose by at least half as much.
+// Risen alone (here: the 12.5 of a locked start state, the training loss a
+// little up as it moves between parts of the corpus) it is not divergence.
+func TestDivergenceNeedsBothCurvesUp(t *testing.T) {
+	v := charVocab(memoText)
+	m := tinyModel(t, CharLSTM, v, 0, []int{4}, 2, 8, 1)
+	cp := NewCheckpoint(m, 1)
+	tr, err := newTrainer(context.Background(), cp, newSliceBatches(encodeChars(v, memoText), 2, 8), nil, TrainOptions{MaxSteps: 1000, EvalEvery: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.w.close()
+	for _, c := range []struct {
+		ema, held float64
+		want      TrainStop
+	}{
+		{2.0, 2.0, ""},           // the best
+		{2.1, 12.5, ""},          // held-out alone: a locked start state
+		{2.3, 3.0, ""},           // up 1.0, training up 0.3: less than half
+		{2.6, 3.0, StopDiverged}, // up 1.0, training up 0.6
+	} {
+		tr.ema = c.ema
+		if got := tr.observe(Eval{Loss: c.held, StdErr: 0.03}, false); got != c.want {
+			t.Errorf("training %.1f, held-out %.1f against the best 2.0 at training 2.0: stop %q, want %q", c.ema, c.held, got, c.want)
+		}
+	}
+}
+
 // A curve that flattens lowers the rate (restoring the best weights each
 // time) DefaultReductions times and then stops, on the best weights.
 func TestFlatCurveLowersRateThenStops(t *testing.T) {
