@@ -34,6 +34,7 @@ func TestBinaryReloadAppliesBotSection(t *testing.T) {
 			t.Errorf("reload log lacks %q:\n%s", want, reload)
 		}
 	}
+	p.waitErr("do not apply now", 10*time.Second) // logged just after the applied changes
 	if later := p.logLines("do not apply now"); !strings.Contains(later, "bot.http_listen") {
 		t.Errorf("the restart-only change is not named:\n%s", p.stderr.String())
 	}
