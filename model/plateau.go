@@ -72,9 +72,9 @@ func (s Schedule) factor(s0, p float64) float64 {
 // max(DivergeRise, 10 standard errors) while the training loss (its moving
 // average) rose by at least half as much since the best — both curves going
 // up: a rate too high — stops the run at once (StopDiverged), also on the
-// best weights. A held-out loss that rises alone is overfitting, or weights
-// whose start state locks (see Evaluate): a plateau's business, not
-// divergence.
+// best weights. One that rises that far alone is weights whose start state
+// locks (see Evaluate): no improvement, and no plateau decision either —
+// the next ordinary evaluation makes it (overfitting rises by far less).
 type Plateau struct {
 	// Patience is the share of the budget, in training tokens, that may pass
 	// without a significant improvement (0 means DefaultPatience). Without a
@@ -212,6 +212,10 @@ func (t *trainer) observe(ev Eval, final bool) TrainStop {
 			ev.Loss, st.BestValid, t.ema, t.emaAtBest)
 		t.restoreBest()
 		return StopDiverged
+	}
+	if rise > max(DivergeRise, 10*se) {
+		st.BadEvals++ // risen alone, far: a locked start state, not a plateau (no decision)
+		return ""
 	}
 	t.gain, t.gainStdErr = math.NaN(), ev.DiffStdErr(t.ref)
 	if finite(pl.Ref) {

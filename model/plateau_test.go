@@ -266,6 +266,27 @@ func TestDivergenceNeedsBothCurvesUp(t *testing.T) {
 	}
 }
 
+// Locked start states that last longer than the patience (three
+// evaluations in a row, as a second seed of the 10-minute fortunes run gave,
+// which then halved its rate and went back 600 steps) make no plateau
+// decision: the next ordinary evaluation, better than the reference, keeps
+// the run at full rate.
+func TestLongSpikesMakeNoPlateau(t *testing.T) {
+	curve := func(k int) float64 {
+		if k >= 2 && k < 30 { // 28 evaluations; the patience is 20
+			return 12.5
+		}
+		return 2.9 - 0.005*float64(k)
+	}
+	res, _, cp, err := scriptedRun(t, curve, 0.02, TrainOptions{MaxSteps: 1000, EvalEvery: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stop != StopBudget || res.Reductions != 0 || cp.State.LR != cp.Model.cfg.LearningRate {
+		t.Errorf("stopped %q (%s) with %d reductions; want the whole budget at full rate", res.Stop, res.Detail, res.Reductions)
+	}
+}
+
 // A curve that flattens lowers the rate (restoring the best weights each
 // time) DefaultReductions times and then stops, on the best weights.
 func TestFlatCurveLowersRateThenStops(t *testing.T) {
