@@ -207,19 +207,20 @@ func (t *trainer) observe(ev Eval, final bool) TrainStop {
 		se = 0
 	}
 	rise := ev.Loss - st.BestValid
-	if !finite(ev.Loss) || (rise > max(DivergeRise, 10*se) && t.ema-t.emaAtBest > rise/2) {
+	far := rise > max(DivergeRise, 10*se)
+	if !finite(ev.Loss) || (far && t.ema-t.emaAtBest > rise/2) {
 		t.detail = fmt.Sprintf("held-out loss %.4f against the best %.4f, training loss %.4f against %.4f there",
 			ev.Loss, st.BestValid, t.ema, t.emaAtBest)
 		t.restoreBest()
 		return StopDiverged
 	}
-	if rise > max(DivergeRise, 10*se) {
-		st.BadEvals++ // risen alone, far: a locked start state, not a plateau (no decision)
-		return ""
-	}
 	t.gain, t.gainStdErr = math.NaN(), ev.DiffStdErr(t.ref)
 	if finite(pl.Ref) {
 		t.gain = ev.Loss - pl.Ref
+	}
+	if far {
+		st.BadEvals++ // risen alone, far: a locked start state, not a plateau (no decision)
+		return ""
 	}
 	if t.improves(ev, se) {
 		pl.Ref, pl.RefTokens, st.BadEvals = ev.Loss, st.Tokens, 0

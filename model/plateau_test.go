@@ -143,8 +143,7 @@ func pairedCurve(seed uint64, comments int, spread, jitter float64, curve func(k
 // half of one evaluation's standard error (about 0.03) but many times the
 // error of a difference on the same comments runs its whole budget at the
 // full rate. The same evaluations judged by their own standard error alone —
-// the rule before pairing, which stopped the 112-minute pretraining run at
-// 93 minutes — lower the rate on the slow gain.
+// the rule before pairing — lower the rate on the slow gain.
 func TestPairedEvaluationsSeeSlowGains(t *testing.T) {
 	for seed := range uint64(4) {
 		shift := noise(seed, 0.002) // what every comment shares from one set of weights to the next

@@ -199,13 +199,13 @@ func (w *work[F]) resetState() {
 func (w *work[F]) setState(st *startState) {
 	for l := range w.layers {
 		lw := &w.layers[l]
-		H, sh := w.lo.hidden[l], stride(w.lo.hidden[l])
+		sh := stride(w.lo.hidden[l])
 		for s := range w.B {
 			for j, v := range st.h[l] {
 				lw.h[s*sh+j] = F(v)
 			}
 			if lw.c != nil {
-				for j, v := range st.c[l][:H] {
+				for j, v := range st.c[l] {
 					lw.c[s*sh+j] = F(v)
 				}
 			}

@@ -544,7 +544,7 @@ func (s *Scheduler) progress(name string) func(TrainProgress) {
 		if time.Since(last) >= 10*time.Second {
 			last = time.Now()
 			s.log.Info("training", "model", name, "step", p.Step, "epoch", p.Epoch, "tokens", p.Tokens, "loss", p.Loss,
-				"valid_loss", p.ValidLoss, "valid_stderr", p.ValidStdErr, "lr", p.LR,
+				"valid_loss", p.ValidLoss, "valid_stderr", p.ValidStdErr, "gain", p.Gain, "gain_stderr", p.GainStdErr, "lr", p.LR,
 				"tokens_per_sec", p.TokensPerSec, "eta", p.ETA.Round(time.Second))
 		}
 		if s.opts.OnProgress != nil {
